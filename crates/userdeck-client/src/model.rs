@@ -1,0 +1,328 @@
+//! The unified user model every provider decodes into and encodes from, plus paging and the
+//! per-connection capabilities the UI uses to show only what a CRM can do.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which CRM a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Capsule,
+    AppCrm,
+    Zurmo,
+}
+
+impl Provider {
+    /// All providers, for pickers.
+    pub const ALL: [Provider; 3] = [Provider::Capsule, Provider::AppCrm, Provider::Zurmo];
+
+    /// Stable identifier (`capsule`, `appcrm`, `zurmo`) used in URLs and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Capsule => "capsule",
+            Provider::AppCrm => "appcrm",
+            Provider::Zurmo => "zurmo",
+        }
+    }
+
+    /// Human name for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::Capsule => "Capsule CRM",
+            Provider::AppCrm => "App CRM",
+            Provider::Zurmo => "Zurmo",
+        }
+    }
+
+    /// Parses [`Provider::as_str`] back.
+    pub fn parse(s: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s))
+    }
+
+    /// What connections to this CRM can do.
+    pub fn capabilities(self) -> Capabilities {
+        Capabilities::of(self)
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A CRM user in one shape for all providers. Fields a CRM lacks are `None`; the provider's own
+/// JSON is kept in `raw` for the "raw" view and provider-specific columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct User {
+    pub id: u64,
+    /// What to show as the user's name (never empty: falls back to username, email or `#id`).
+    pub display_name: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `Some(false)` for deactivated users when the CRM says so.
+    pub active: Option<bool>,
+    /// The CRM's own status word (Capsule `ACTIVE`, …).
+    pub status: Option<String>,
+    /// Super admin / root / account admin.
+    pub admin: Option<bool>,
+    pub time_zone: Option<String>,
+    pub locale: Option<String>,
+    /// Timestamps as ISO-8601 UTC (`2024-05-01T10:20:30Z`), normalised from each CRM's format.
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub last_login_at: Option<String>,
+    pub avatar_url: Option<String>,
+    pub raw: Value,
+}
+
+impl User {
+    /// A value from the raw JSON by dotted path (`primaryEmail.emailAddress`), rendered as text
+    /// for a table cell; `None` when absent or null.
+    pub fn raw_text(&self, path: &str) -> Option<String> {
+        let mut cur = &self.raw;
+        for part in path.split('.') {
+            cur = match cur {
+                Value::Object(m) => m.get(part)?,
+                Value::Array(a) => a.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        match cur {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+/// Input for create and update. `None` means "not given": on create it is left to the CRM's
+/// default, on update it keeps the current value (the client fills full-replace PUTs itself).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UserDraft {
+    /// App CRM's `name` (its only name field).
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub password: Option<String>,
+    pub active: Option<bool>,
+    pub admin: Option<bool>,
+    pub time_zone: Option<String>,
+    pub locale: Option<String>,
+    /// Provider-specific fields by schema key (`date_format`, `jobTitle`, `roles`, …).
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl UserDraft {
+    /// Sets a field by its schema key (what a schema-driven form holds), routing common keys to
+    /// the typed fields and everything else to `extra`. An empty string clears nothing: it is
+    /// stored as given so required-field checks can see it.
+    pub fn set(&mut self, key: &str, value: Value) {
+        let text = || match &value {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        };
+        let flag = || match &value {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => Some(matches!(s.as_str(), "1" | "true" | "on" | "yes")),
+            Value::Number(n) => Some(n.as_u64() == Some(1)),
+            _ => None,
+        };
+        match key {
+            "name" => self.name = text(),
+            "username" => self.username = text(),
+            "email" | "primaryEmail.emailAddress" => self.email = text(),
+            "first_name" | "firstName" => self.first_name = text(),
+            "last_name" | "lastName" => self.last_name = text(),
+            "password" => self.password = text(),
+            "active" | "isActive" => self.active = flag(),
+            "admin" | "super_admin" => self.admin = flag(),
+            "time_zone" | "timezone" | "timeZone" => self.time_zone = text(),
+            "locale" => self.locale = text(),
+            _ => {
+                self.extra.insert(key.to_string(), value);
+            }
+        }
+    }
+
+    /// Reads a field by schema key, the inverse of [`UserDraft::set`].
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let s = |v: &Option<String>| v.clone().map(Value::String);
+        let b = |v: &Option<bool>| v.map(Value::Bool);
+        match key {
+            "name" => s(&self.name),
+            "username" => s(&self.username),
+            "email" | "primaryEmail.emailAddress" => s(&self.email),
+            "first_name" | "firstName" => s(&self.first_name),
+            "last_name" | "lastName" => s(&self.last_name),
+            "password" => s(&self.password),
+            "active" | "isActive" => b(&self.active),
+            "admin" | "super_admin" => b(&self.admin),
+            "time_zone" | "timezone" | "timeZone" => s(&self.time_zone),
+            "locale" => s(&self.locale),
+            _ => self.extra.get(key).cloned(),
+        }
+    }
+}
+
+/// A password change for the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PasswordChange {
+    pub old_password: String,
+    pub new_password: String,
+    pub confirmation: String,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Total matching items when the CRM reports it.
+    pub total: Option<u64>,
+    /// 1-based page number this is.
+    pub page: u32,
+    pub page_size: u32,
+    pub has_next: bool,
+}
+
+/// The kind of sign-in a connection uses, so the UI shows the right form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignInKind {
+    /// A pasted API token (Capsule personal access token, App CRM Sanctum token).
+    Token,
+    /// OAuth redirect flow (Capsule).
+    OAuth,
+    /// Email + password exchanged for a token (App CRM `POST /api/token`).
+    EmailPassword,
+    /// Username + password opening a session (Zurmo login).
+    UsernamePassword,
+}
+
+/// What a connection can do; the UI shows only these actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub provider: Provider,
+    pub list: bool,
+    pub read: bool,
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    /// Reading the signed-in user.
+    pub me: bool,
+    /// Updating the signed-in user's own profile.
+    pub profile: bool,
+    /// Changing the signed-in user's password.
+    pub password: bool,
+    /// Whether search and sort run on the server (false: the client fetches every page and
+    /// filters locally, which costs requests).
+    pub server_search: bool,
+    /// The CRM reports a total count with each page.
+    pub total_count: bool,
+    /// Conditions can be combined with "any" (OR) matching.
+    pub match_any: bool,
+    /// Free text and per-field conditions can be combined in one query.
+    pub text_with_conditions: bool,
+    /// Partial update (false: every required field must be sent again; the client handles it).
+    pub partial_update: bool,
+    pub max_page_size: u32,
+    pub default_page_size: u32,
+    pub sign_in: Vec<SignInKind>,
+}
+
+impl Capabilities {
+    /// The fixed capabilities of each provider, from the reference.
+    pub fn of(provider: Provider) -> Capabilities {
+        match provider {
+            Provider::Capsule => Capabilities {
+                provider,
+                list: true,
+                read: true,
+                create: false,
+                update: false,
+                delete: false,
+                me: true,
+                profile: false,
+                password: false,
+                server_search: false,
+                total_count: false,
+                match_any: true,
+                text_with_conditions: true,
+                partial_update: false,
+                max_page_size: 100,
+                default_page_size: 50,
+                sign_in: vec![SignInKind::Token, SignInKind::OAuth],
+            },
+            Provider::AppCrm => Capabilities {
+                provider,
+                list: true,
+                read: true,
+                create: true,
+                update: true,
+                delete: true,
+                me: true,
+                profile: true,
+                password: true,
+                server_search: true,
+                total_count: true,
+                match_any: true,
+                text_with_conditions: false,
+                partial_update: false,
+                max_page_size: 100,
+                default_page_size: 15,
+                sign_in: vec![SignInKind::Token, SignInKind::EmailPassword],
+            },
+            Provider::Zurmo => Capabilities {
+                provider,
+                list: true,
+                read: true,
+                create: true,
+                update: true,
+                delete: true,
+                me: true,
+                profile: false,
+                password: false,
+                server_search: true,
+                total_count: true,
+                match_any: true,
+                text_with_conditions: true,
+                partial_update: true,
+                max_page_size: 100,
+                default_page_size: 10,
+                sign_in: vec![SignInKind::UsernamePassword],
+            },
+        }
+    }
+}
+
+/// Builds a display name from the best parts available.
+pub(crate) fn display_name(
+    name: Option<&str>,
+    first: Option<&str>,
+    last: Option<&str>,
+    username: Option<&str>,
+    email: Option<&str>,
+    id: u64,
+) -> String {
+    if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        return n.to_string();
+    }
+    let full: Vec<&str> = [first, last].into_iter().flatten().map(str::trim).filter(|s| !s.is_empty()).collect();
+    if !full.is_empty() {
+        return full.join(" ");
+    }
+    username
+        .or(email)
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("#{id}"))
+}

@@ -1,0 +1,257 @@
+//! Capsule CRM API v2 users: read-only (list, read, current user). Bodies wrap data in one key
+//! (`{"users":[…]}`, `{"user":…}`); paging is `page`/`perPage` with an RFC 5988 `Link` header whose
+//! absolute URLs point at the upstream host, so only their query is reused; the user's email
+//! lives on the embedded party.
+
+use serde_json::Value;
+
+use super::{Target, flag, generic_status_error, iso_time, parse_json, require_id, text};
+use crate::error::{ApiError, FieldErrors};
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::{Page, User, display_name};
+use crate::php::parse_pairs;
+
+/// Capsule's own page-size limit.
+pub const MAX_PER_PAGE: u32 = 100;
+/// Capsule's default page size.
+pub const DEFAULT_PER_PAGE: u32 = 50;
+
+/// `GET /api/v2/users?page=…&perPage=…&embed=party` (the party carries the email).
+pub fn list_request(t: &Target, page: u32, per_page: u32) -> HttpRequest {
+    let per_page = match per_page {
+        0 => DEFAULT_PER_PAGE,
+        n => n.min(MAX_PER_PAGE),
+    };
+    t.request(Method::Get, &format!("/api/v2/users?page={}&perPage={per_page}&embed=party", page.max(1)))
+}
+
+/// `GET /api/v2/users/{id}?embed=party`.
+pub fn get_request(t: &Target, id: u64) -> HttpRequest {
+    t.request(Method::Get, &format!("/api/v2/users/{id}?embed=party"))
+}
+
+/// `GET /api/v2/users/current?embed=party` (`/users/me` does not exist).
+pub fn me_request(t: &Target) -> HttpRequest {
+    t.request(Method::Get, "/api/v2/users/current?embed=party")
+}
+
+/// Decodes a list page. `page`/`per_page` are what was asked for; `has_next` comes from the `Link`
+/// header (or `X-Pagination-Has-More`).
+pub fn decode_list(resp: &HttpResponse, page: u32, per_page: u32, at_ms: u64) -> Result<Page<User>, ApiError> {
+    if !resp.is_success() {
+        return Err(status_error(resp, at_ms));
+    }
+    let body = parse_json(resp, "Capsule users list")?;
+    let Some(Value::Array(items)) = body.get("users") else {
+        return Err(ApiError::decode("Capsule users list (no \"users\" array)", &resp.body));
+    };
+    let users = items.iter().map(user_from_json).collect::<Result<Vec<_>, _>>()?;
+    let link_next = next_link(resp);
+    let has_more = resp.header("X-Pagination-Has-More").map(|v| v.trim().eq_ignore_ascii_case("true"));
+    let total = body.get("meta").and_then(|m| m.get("totalCount")).and_then(super::id_value);
+    let per_page = match per_page {
+        0 => DEFAULT_PER_PAGE,
+        n => n.min(MAX_PER_PAGE),
+    };
+    Ok(Page {
+        items: users,
+        total,
+        page: page.max(1),
+        page_size: per_page,
+        has_next: link_next.is_some() || has_more == Some(true),
+    })
+}
+
+/// Decodes `{"user":{…}}` (read and current user).
+pub fn decode_user(resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
+    if !resp.is_success() {
+        return Err(status_error(resp, at_ms));
+    }
+    let body = parse_json(resp, "Capsule user")?;
+    match body.get("user") {
+        Some(u @ Value::Object(_)) => user_from_json(u),
+        _ => Err(ApiError::decode("Capsule user (no \"user\" object)", &resp.body)),
+    }
+}
+
+/// The `page` and `perPage` of the `rel="next"` link, to re-apply to our own base URL (the link's
+/// host is the upstream's, which breaks proxied routes).
+pub fn next_link(resp: &HttpResponse) -> Option<(u32, Option<u32>)> {
+    let header = resp.header("Link")?;
+    for part in header.split(',') {
+        let mut pieces = part.split(';');
+        let url = pieces.next()?.trim().trim_start_matches('<').trim_end_matches('>');
+        let is_next = pieces.any(|p| {
+            let p = p.trim();
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
+        if is_next {
+            let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+            let pairs = parse_pairs(query);
+            let get = |k: &str| pairs.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<u32>().ok());
+            return get("page").map(|p| (p, get("perPage")));
+        }
+    }
+    None
+}
+
+/// Maps a Capsule user object to the unified model.
+pub fn user_from_json(u: &Value) -> Result<User, ApiError> {
+    let id = require_id(u, "Capsule user")?;
+    let party = u.get("party").filter(|p| p.is_object());
+    let party_text = |k: &str| party.and_then(|p| text(p, k));
+    let email = party.and_then(|p| p.get("emailAddresses")).and_then(Value::as_array).and_then(|list| {
+        list.iter().find_map(|e| text(e, "address"))
+    });
+    let roles = u.get("roles");
+    let admin = roles.map(|r| flag(r, "isAccountAdmin") == Some(true) || flag(r, "isAccountOwner") == Some(true));
+    let status = text(u, "status");
+    let first_name = party_text("firstName");
+    let last_name = party_text("lastName");
+    let username = text(u, "username");
+    Ok(User {
+        id,
+        display_name: display_name(
+            text(u, "name").as_deref(),
+            first_name.as_deref(),
+            last_name.as_deref(),
+            username.as_deref(),
+            email.as_deref(),
+            id,
+        ),
+        active: status.as_deref().map(|s| s.eq_ignore_ascii_case("ACTIVE")),
+        status,
+        username,
+        email,
+        first_name,
+        last_name,
+        admin,
+        time_zone: text(u, "timezone"),
+        locale: text(u, "locale"),
+        created_at: iso_time(text(u, "createdAt")),
+        updated_at: iso_time(text(u, "updatedAt")),
+        last_login_at: iso_time(text(u, "lastLoginAt")),
+        avatar_url: party_text("pictureURL"),
+        raw: u.clone(),
+    })
+}
+
+/// Capsule errors: `{"message":…,"errors":[{message,resource,field}]}` for 400/422, `{"message"}`
+/// for auth/not-found, `{"error":"rate limit reached"}` for 429 (wait until `X-RateLimit-Reset`).
+pub fn status_error(resp: &HttpResponse, at_ms: u64) -> ApiError {
+    if matches!(resp.status, 400 | 422) {
+        let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        let mut fields = FieldErrors::new();
+        if let Some(Value::Array(errors)) = body.get("errors") {
+            for e in errors {
+                let field = text(e, "field").unwrap_or_default();
+                if let Some(m) = text(e, "message") {
+                    fields.entry(field).or_default().push(m);
+                }
+            }
+        }
+        let message = text(&body, "message").unwrap_or_else(|| crate::error::snippet(&resp.body));
+        return ApiError::Validation { message, fields };
+    }
+    generic_status_error(resp, at_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REFERENCE_LIST: &str = r#"{"users":[{"id":1,"locale":"en_GB","currency":"EUR","status":"ACTIVE",
+ "party":{"id":1,"type":"person","firstName":"Scott","lastName":"Spacey",
+          "pictureURL":"https://facehub.appspot.com/default/person?text=SS&size=100"},
+ "username":"scott","timezone":"Europe/London","lastLoginAt":"2015-12-11T14:01:15Z",
+ "name":"Scott Spacey","taskReminder":true}]}"#;
+
+    fn target() -> Target {
+        Target::bearer("http://127.0.0.1:1/proxy/c1/", "tok")
+    }
+
+    #[test]
+    fn requests() {
+        let r = list_request(&target(), 2, 500);
+        assert_eq!(r.url, "http://127.0.0.1:1/proxy/c1/api/v2/users?page=2&perPage=100&embed=party");
+        assert_eq!(r.header_value("authorization"), Some("Bearer tok"));
+        assert_eq!(r.method, Method::Get);
+        assert_eq!(get_request(&target(), 7).url, "http://127.0.0.1:1/proxy/c1/api/v2/users/7?embed=party");
+        assert_eq!(me_request(&target()).url, "http://127.0.0.1:1/proxy/c1/api/v2/users/current?embed=party");
+        assert!(list_request(&target(), 0, 0).url.ends_with("page=1&perPage=50&embed=party"));
+    }
+
+    #[test]
+    fn reference_list_decodes() {
+        let resp = HttpResponse::new(200, REFERENCE_LIST)
+            .with_header("Link", "<https://api.capsulecrm.com/api/v2/users?page=2&perPage=50>; rel=\"next\"")
+            .with_header("X-RateLimit-Remaining", "3999");
+        let page = decode_list(&resp, 1, 50, 0).unwrap();
+        assert!(page.has_next);
+        assert_eq!(page.total, None);
+        let u = &page.items[0];
+        assert_eq!(u.id, 1);
+        assert_eq!(u.display_name, "Scott Spacey");
+        assert_eq!(u.username.as_deref(), Some("scott"));
+        assert_eq!(u.first_name.as_deref(), Some("Scott"));
+        assert_eq!(u.active, Some(true));
+        assert_eq!(u.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(u.time_zone.as_deref(), Some("Europe/London"));
+        assert_eq!(u.locale.as_deref(), Some("en_GB"));
+        assert_eq!(u.last_login_at.as_deref(), Some("2015-12-11T14:01:15Z"));
+        assert_eq!(u.avatar_url.as_deref(), Some("https://facehub.appspot.com/default/person?text=SS&size=100"));
+        assert_eq!(u.email, None);
+        assert_eq!(u.raw["taskReminder"], Value::Bool(true));
+    }
+
+    #[test]
+    fn link_paging_and_last_page() {
+        let resp = HttpResponse::new(200, "{}").with_header(
+            "link",
+            "<https://api.capsulecrm.com/api/v2/users?page=1&perPage=20>; rel=\"prev\", <https://api.capsulecrm.com/api/v2/users?page=3&perPage=20&embed=party>; rel=\"next\"",
+        );
+        assert_eq!(next_link(&resp), Some((3, Some(20))));
+        let last = HttpResponse::new(200, r#"{"users":[]}"#)
+            .with_header("Link", "<https://api.capsulecrm.com/api/v2/users?page=2>; rel=\"prev\"")
+            .with_header("X-Pagination-Has-More", "false");
+        let page = decode_list(&last, 3, 20, 0).unwrap();
+        assert!(!page.has_next);
+        assert!(page.items.is_empty());
+        assert_eq!(page.page, 3);
+    }
+
+    #[test]
+    fn party_email_nulls_and_unicode() {
+        let body = r#"{"user":{"id":"12","username":"zoë","name":null,"status":"INACTIVE",
+            "party":{"firstName":null,"lastName":"Ünal","pictureURL":null,
+                     "emailAddresses":[{"id":3,"type":"Work","address":"z\u00f6e@example.com"}]},
+            "roles":{"isAccountAdmin":true},"newField":{"x":1}}}"#;
+        let u = decode_user(&HttpResponse::new(200, body), 0).unwrap();
+        assert_eq!(u.id, 12);
+        assert_eq!(u.display_name, "Ünal");
+        assert_eq!(u.email.as_deref(), Some("zöe@example.com"));
+        assert_eq!(u.active, Some(false));
+        assert_eq!(u.admin, Some(true));
+        assert_eq!(u.avatar_url, None);
+    }
+
+    #[test]
+    fn errors() {
+        let r = HttpResponse::new(429, r#"{"error":"rate limit reached"}"#)
+            .with_header("X-RateLimit-Reset", "1700000100")
+            .with_header("X-RateLimit-Remaining", "0");
+        assert_eq!(
+            decode_list(&r, 1, 50, 1_700_000_000_000),
+            Err(ApiError::RateLimited { until_ms: 1_700_000_100_000, message: "rate limit reached".into() })
+        );
+        let r = HttpResponse::new(401, r#"{"message":"Invalid token"}"#);
+        assert!(matches!(decode_user(&r, 0), Err(ApiError::Unauthorized { .. })));
+        let r = HttpResponse::new(404, r#"{"message":"Could not find resource"}"#);
+        assert_eq!(decode_user(&r, 0), Err(ApiError::NotFound { message: "Could not find resource".into() }));
+        let r = HttpResponse::new(422, r#"{"message":"Validation Failed","errors":[{"message":"is invalid","resource":"user","field":"username"}]}"#);
+        assert_eq!(decode_user(&r, 0).unwrap_err().field_messages("username"), ["is invalid"]);
+        assert!(matches!(decode_user(&HttpResponse::new(200, r#"{"users":[]}"#), 0), Err(ApiError::Decode { .. })));
+        assert!(matches!(decode_list(&HttpResponse::new(200, "<html>"), 1, 1, 0), Err(ApiError::Decode { .. })));
+        assert!(matches!(decode_list(&HttpResponse::new(200, r#"{"users":[{"name":"x"}]}"#), 1, 1, 0), Err(ApiError::Decode { .. })));
+    }
+}

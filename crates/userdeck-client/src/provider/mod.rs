@@ -1,0 +1,205 @@
+//! Per-CRM wire codecs: pure functions from a request to an [`HttpRequest`] and from an
+//! [`HttpResponse`] to a typed result. Shared JSON helpers live here; each CRM's quirks live in
+//! its own module.
+
+pub mod appcrm;
+pub mod capsule;
+pub mod zurmo;
+
+use serde_json::Value;
+
+use crate::error::{ApiError, FieldErrors};
+use crate::http::{HttpRequest, HttpResponse, Method};
+
+/// Where and as whom to send: the connection's base URL and the headers that authenticate it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    /// Base URL without a trailing slash (`https://x.capsulecrm.com`, `…/index.php` for Zurmo).
+    pub base_url: String,
+    /// `Authorization: Bearer …` or Zurmo's session headers.
+    pub auth_headers: Vec<(String, String)>,
+}
+
+impl Target {
+    /// A target for `base_url` (trailing slashes dropped) with the given auth headers.
+    pub fn new(base_url: &str, auth_headers: Vec<(String, String)>) -> Target {
+        Target { base_url: base_url.trim_end_matches('/').to_string(), auth_headers }
+    }
+
+    /// A bearer-token target.
+    pub fn bearer(base_url: &str, token: &str) -> Target {
+        Target::new(base_url, vec![("Authorization".into(), format!("Bearer {token}"))])
+    }
+
+    pub(crate) fn request(&self, method: Method, path: &str) -> HttpRequest {
+        HttpRequest::new(method, format!("{}{path}", self.base_url))
+            .header("Accept", "application/json")
+            .headers(&self.auth_headers)
+    }
+}
+
+/// Parses a body as JSON or fails with a `Decode` error naming what was expected.
+pub(crate) fn parse_json(resp: &HttpResponse, what: &str) -> Result<Value, ApiError> {
+    serde_json::from_slice(&resp.body).map_err(|_| ApiError::decode(what, &resp.body))
+}
+
+/// A string field, tolerating numbers; `None` for null, missing or empty.
+pub(crate) fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A boolean in any of the shapes PHP servers send: `true`, `1`, `"1"`, `"true"`; `None` for null.
+pub(crate) fn flag(v: &Value, key: &str) -> Option<bool> {
+    match v.get(key)? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => Some(n.as_f64().is_some_and(|x| x != 0.0)),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Some(true),
+            "0" | "false" | "no" | "off" | "" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An id that should be an integer but may arrive as a numeric string.
+pub(crate) fn id_value(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The user's id or a `Decode` error quoting the object.
+pub(crate) fn require_id(obj: &Value, what: &str) -> Result<u64, ApiError> {
+    obj.get("id")
+        .and_then(id_value)
+        .ok_or_else(|| ApiError::decode(format!("{what} (missing or bad id)"), obj.to_string().as_bytes()))
+}
+
+/// Normalises `YYYY-MM-DD HH:MM:SS` (Zurmo, UTC) and `…T…000000Z` (Laravel) to `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn iso_time(raw: Option<String>) -> Option<String> {
+    let raw = raw?;
+    let b = raw.as_bytes();
+    let looks_like = b.len() >= 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b' ' || b[10] == b'T')
+        && b[13] == b':'
+        && b[16] == b':'
+        && raw.is_char_boundary(19);
+    if !looks_like {
+        return Some(raw);
+    }
+    let rest = &raw[19..];
+    let plain_utc = rest.is_empty() || rest == "Z" || (rest.starts_with('.') && rest.ends_with('Z'));
+    if plain_utc { Some(format!("{}T{}Z", &raw[..10], &raw[11..19])) } else { Some(raw) }
+}
+
+/// Flattens nested validation errors (`{"primaryEmail":{"emailAddress":["…"]}}`) into dotted paths.
+pub(crate) fn flatten_errors(prefix: &str, v: &Value, out: &mut FieldErrors) {
+    let path = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                flatten_errors(&path(k), child, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::String(s) => out.entry(prefix.to_string()).or_default().push(s.clone()),
+                    other => flatten_errors(prefix, other, out),
+                }
+            }
+        }
+        Value::String(s) => out.entry(prefix.to_string()).or_default().push(s.clone()),
+        Value::Null => {}
+        other => out.entry(prefix.to_string()).or_default().push(other.to_string()),
+    }
+}
+
+/// The instant a 429 says to wait until: `X-RateLimit-Reset` (epoch seconds) when present and in
+/// the future, else `Retry-After` seconds from `at_ms`, else a minute.
+pub(crate) fn rate_limit_until(resp: &HttpResponse, at_ms: u64) -> u64 {
+    let reset = resp.header_u64("X-RateLimit-Reset").map(|s| s.saturating_mul(1000));
+    let retry = resp.header_u64("Retry-After").map(|s| at_ms.saturating_add(s.saturating_mul(1000)));
+    match (retry, reset) {
+        (Some(r), _) => r,
+        (None, Some(r)) if r > at_ms => r,
+        (None, Some(_)) => at_ms,
+        (None, None) => at_ms.saturating_add(60_000),
+    }
+}
+
+/// A `message` or `error` string from a JSON error body, else an excerpt of the body.
+pub(crate) fn error_message(resp: &HttpResponse) -> String {
+    serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .and_then(|v| text(&v, "message").or_else(|| text(&v, "error")))
+        .unwrap_or_else(|| crate::error::snippet(&resp.body))
+}
+
+/// Classification shared by the JSON APIs (Capsule, App CRM) for statuses with no special meaning.
+pub(crate) fn generic_status_error(resp: &HttpResponse, at_ms: u64) -> ApiError {
+    let message = error_message(resp);
+    match resp.status {
+        401 => ApiError::Unauthorized { message },
+        403 => ApiError::Forbidden { message },
+        404 => ApiError::NotFound { message },
+        409 => ApiError::Conflict { message },
+        429 => ApiError::RateLimited { until_ms: rate_limit_until(resp, at_ms), message },
+        status => ApiError::Upstream { status, message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flags_accept_php_shapes() {
+        let v = json!({"a":"1","b":"0","c":true,"d":null,"e":1,"f":"weird","g":""});
+        assert_eq!(flag(&v, "a"), Some(true));
+        assert_eq!(flag(&v, "b"), Some(false));
+        assert_eq!(flag(&v, "c"), Some(true));
+        assert_eq!(flag(&v, "d"), None);
+        assert_eq!(flag(&v, "e"), Some(true));
+        assert_eq!(flag(&v, "f"), None);
+        assert_eq!(flag(&v, "g"), Some(false));
+        assert_eq!(flag(&v, "missing"), None);
+    }
+
+    #[test]
+    fn times_normalise() {
+        assert_eq!(iso_time(Some("2016-02-01 10:00:00".into())).as_deref(), Some("2016-02-01T10:00:00Z"));
+        assert_eq!(iso_time(Some("2024-05-01T10:20:30.000000Z".into())).as_deref(), Some("2024-05-01T10:20:30Z"));
+        assert_eq!(iso_time(Some("2015-12-11T14:01:15Z".into())).as_deref(), Some("2015-12-11T14:01:15Z"));
+        assert_eq!(iso_time(Some("2015-12-11T14:01:15+02:00".into())).as_deref(), Some("2015-12-11T14:01:15+02:00"));
+        assert_eq!(iso_time(Some("soon".into())).as_deref(), Some("soon"));
+        assert_eq!(iso_time(Some("2016-02-01 10:00:0é".into())).as_deref(), Some("2016-02-01 10:00:0é"));
+    }
+
+    #[test]
+    fn nested_errors_flatten() {
+        let mut out = FieldErrors::new();
+        flatten_errors("", &json!({"username":["a","b"],"primaryEmail":{"emailAddress":["c"]}}), &mut out);
+        assert_eq!(out["username"], ["a", "b"]);
+        assert_eq!(out["primaryEmail.emailAddress"], ["c"]);
+    }
+
+    #[test]
+    fn rate_limit_instants() {
+        let r = HttpResponse::new(429, "").with_header("Retry-After", "30");
+        assert_eq!(rate_limit_until(&r, 1_000), 31_000);
+        let r = HttpResponse::new(429, "").with_header("X-RateLimit-Reset", "1700000000");
+        assert_eq!(rate_limit_until(&r, 1_000), 1_700_000_000_000);
+        assert_eq!(rate_limit_until(&HttpResponse::new(429, ""), 5), 60_005);
+    }
+}

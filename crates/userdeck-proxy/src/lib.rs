@@ -1,0 +1,1 @@
+//! Proxy (being built).

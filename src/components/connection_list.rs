@@ -1,0 +1,62 @@
+//! The list of connections on the home page, with a filter box for people who run many CRMs.
+
+use leptos::prelude::*;
+
+use crate::state::connections::ConnectionInfo;
+
+/// Case-insensitive match on the name, the id and the provider's label.
+pub fn matches(connection: &ConnectionInfo, filter: &str) -> bool {
+    let needle = filter.trim().to_lowercase();
+    needle.is_empty()
+        || [
+            connection.name.as_str(),
+            connection.id.as_str(),
+            connection.provider_label(),
+        ]
+        .iter()
+        .any(|hay| hay.to_lowercase().contains(&needle))
+}
+
+/// Renders `connections` as links to their users, narrowed by what is typed in the filter.
+#[component]
+pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let shown = move || {
+        let needle = filter.get();
+        connections.with(|all| {
+            all.iter()
+                .filter(|c| matches(c, &needle))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="connection-list">
+            <label class="filter">
+                <span>"Filter connections"</span>
+                <input
+                    type="search"
+                    placeholder="Name or CRM"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </label>
+            <ul role="list">
+                <For each=shown key=|c| c.id.clone() let:c>
+                    <li class="connection" data-provider=c.provider.clone()>
+                        <a href=format!("/c/{}/users", c.id)>
+                            <span class="name">{c.name.clone()}</span>
+                            <span class="provider">{c.provider_label()}</span>
+                        </a>
+                        <span class="chip" class:ok=c.signed_in>
+                            {if c.signed_in { "ready" } else { "sign-in needed" }}
+                        </span>
+                    </li>
+                </For>
+            </ul>
+            <Show when=move || shown().is_empty()>
+                <p class="empty">"No connection matches."</p>
+            </Show>
+        </div>
+    }
+}

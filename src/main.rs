@@ -1,0 +1,5 @@
+//! Entry point of the browser bundle: Trunk builds this binary to wasm and calls `main`.
+
+fn main() {
+    userdeck::start();
+}

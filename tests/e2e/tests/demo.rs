@@ -1,0 +1,28 @@
+//! The demo serves a page that loads: the wasm app starts, asks the proxy for its connections and
+//! lists the three sandbox CRMs.
+
+use userdeck_e2e::{Browser, app_url};
+
+#[tokio::test]
+async fn demo_page_loads_and_lists_the_sandbox_connections() {
+    let browser = Browser::start().await;
+    browser.client.goto(&app_url()).await.expect("open the app");
+    browser.wait_for("li.connection", "demo connections").await;
+    let names = browser
+        .client
+        .find_all(fantoccini::Locator::Css("li.connection .provider"))
+        .await
+        .expect("connection rows");
+    let mut providers = Vec::new();
+    for n in names {
+        providers.push(n.text().await.expect("provider text"));
+    }
+    providers.sort();
+    assert_eq!(providers, ["App CRM", "Capsule CRM", "Zurmo"]);
+    assert_eq!(
+        browser.client.title().await.expect("title"),
+        "Userdeck"
+    );
+    browser.screenshot("demo-home").await;
+    browser.close().await;
+}

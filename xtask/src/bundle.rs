@@ -1,0 +1,92 @@
+//! The release bundle: building `dist/` with Trunk, and measuring what a browser downloads.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flate2::{Compression, write::GzEncoder};
+
+use crate::cmd::{self, Result, err, run};
+
+/// `dist/` at the workspace root, where Trunk writes and the proxy serves from.
+pub fn dist_dir() -> PathBuf {
+    cmd::root().join("dist")
+}
+
+/// Builds `dist/` with `trunk build --release --offline` (after `cargo fetch`, which offline
+/// mode needs).
+pub fn build_release() -> Result<()> {
+    run(cmd::cargo().arg("fetch"))?;
+    run(Command::new("trunk")
+        .args(["build", "--release", "--offline"])
+        .current_dir(cmd::root())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
+    if !dist_dir().join("index.html").is_file() {
+        return Err(err("trunk finished but dist/index.html is missing"));
+    }
+    Ok(())
+}
+
+/// One downloaded file of the bundle.
+pub struct Asset {
+    pub name: String,
+    pub kind: &'static str,
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+/// The wasm, JS and CSS files of `dist`, with their raw and gzip -9 sizes.
+pub fn measure(dist: &Path) -> Result<Vec<Asset>> {
+    let entries = std::fs::read_dir(dist)
+        .map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
+    let mut assets = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let kind = match path.extension().and_then(|e| e.to_str()) {
+            Some("wasm") => "wasm",
+            Some("js") => "js",
+            Some("css") => "css",
+            _ => continue,
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        assets.push(Asset {
+            name: entry.file_name().to_string_lossy().into_owned(),
+            kind,
+            raw: bytes.len() as u64,
+            gzip: gzip_len(&bytes)?,
+        });
+    }
+    assets.sort_by(|a, b| a.kind.cmp(b.kind).then(a.name.cmp(&b.name)));
+    Ok(assets)
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<u64> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .map(|out| out.len() as u64)
+        .map_err(|e| err(format!("gzip failed: {e}")))
+}
+
+/// A Markdown table of `assets` with per-kind and overall totals.
+pub fn report(assets: &[Asset]) -> String {
+    let kb = |n: u64| format!("{:.1} KB", n as f64 / 1024.0);
+    let mut out = String::from("| file | raw | gzip |\n|---|---:|---:|\n");
+    for a in assets {
+        out.push_str(&format!("| {} | {} | {} |\n", a.name, kb(a.raw), kb(a.gzip)));
+    }
+    for kind in ["wasm", "js", "css"] {
+        let (raw, gzip) = assets
+            .iter()
+            .filter(|a| a.kind == kind)
+            .fold((0, 0), |(r, g), a| (r + a.raw, g + a.gzip));
+        out.push_str(&format!("| all {kind} | {} | {} |\n", kb(raw), kb(gzip)));
+    }
+    let (raw, gzip) = assets
+        .iter()
+        .fold((0, 0), |(r, g), a| (r + a.raw, g + a.gzip));
+    out.push_str(&format!("| **total** | {} | **{}** |\n", kb(raw), kb(gzip)));
+    out
+}

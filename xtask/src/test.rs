@@ -1,0 +1,199 @@
+//! `cargo xtask test`: every check and test of the project, in the order that fails fastest, with
+//! one closing line `N passed, N failed` that CI reads.
+
+use std::process::Command;
+
+use crate::cmd::{self, Result, run_streaming, step};
+use crate::{bundle, stack, tools};
+
+/// Counts of tests (and whole-step checks) across every step.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    /// A check that passes or fails as a whole (fmt, clippy, a step that could not run).
+    fn check(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(name.to_owned());
+        }
+    }
+
+    /// Runs a test command, adding up its `test result:` lines. A command that fails without
+    /// reporting a failed test (a compile error, a crash) still counts as one failure.
+    fn tests(&mut self, name: &str, cmd: &mut Command) {
+        let (mut passed, mut failed) = (0, 0);
+        let ok = run_streaming(cmd, |line| {
+            if let Some((p, f)) = parse_result_line(line) {
+                passed += p;
+                failed += f;
+            }
+        });
+        self.passed += passed;
+        self.failed += failed;
+        match ok {
+            _ if failed > 0 => self.failures.push(name.to_owned()),
+            Ok(true) => {}
+            Ok(false) => self.check(&format!("{name} (exited non-zero)"), false),
+            Err(e) => self.check(&format!("{name} ({e})"), false),
+        }
+    }
+}
+
+/// Reads `test result: ok. 12 passed; 0 failed; …` as printed by libtest and
+/// wasm-bindgen-test-runner.
+pub fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let count = |label: &str| {
+        rest.split(';').find_map(|part| {
+            part.trim()
+                .rsplit_once(' ')
+                .filter(|(_, l)| *l == label)
+                .and_then(|(n, _)| n.rsplit(' ').next()?.parse::<u64>().ok())
+        })
+    };
+    Some((count("passed")?, count("failed")?))
+}
+
+/// Runs everything; returns an error when anything failed, after printing the summary.
+pub fn run_all() -> Result<()> {
+    let mut tally = Tally::default();
+    if let Err(e) = step("install tools", || tools::ensure(tools::Needs::Browser)) {
+        tally.check(&format!("install tools ({e})"), false);
+        return finish(tally);
+    }
+
+    let _ = step("cargo fmt --check", || {
+        let ok = cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"])).is_ok();
+        tally.check("cargo fmt --check", ok);
+        Ok(())
+    });
+    let _ = step("cargo clippy", || {
+        let ok = cmd::run(cmd::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+        .is_ok();
+        tally.check("cargo clippy -D warnings", ok);
+        Ok(())
+    });
+    let _ = step("native tests", || {
+        tally.tests(
+            "native tests",
+            cmd::cargo().args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "userdeck-e2e",
+                "--all-features",
+            ]),
+        );
+        Ok(())
+    });
+
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| cmd::err(format!("cannot start the async runtime: {e}")))?;
+
+    let _ = step("browser tests (wasm-bindgen-test in headless Chromium)", || {
+        match runtime.block_on(stack::Sandbox::start_for_browser_tests()) {
+            Ok(sandbox) => {
+                tally.tests(
+                    "browser tests",
+                    cmd::cargo()
+                        .args([
+                            "test",
+                            "--target",
+                            "wasm32-unknown-unknown",
+                            "-p",
+                            "userdeck",
+                            "-p",
+                            "userdeck-client",
+                            "--features",
+                            "userdeck-client/browser",
+                        ])
+                        .env("CHROMEDRIVER", stack::chromedriver_path())
+                        .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                        .env("USERDECK_SANDBOX_URL", sandbox.url()),
+                );
+                runtime.block_on(sandbox.shutdown());
+            }
+            Err(e) => tally.check(&format!("browser tests: sandbox did not start ({e})"), false),
+        }
+        Ok(())
+    });
+
+    let _ = step("end-to-end tests (release bundle, proxy, sandbox, Chromium)", || {
+        if let Err(e) = bundle::build_release() {
+            tally.check(&format!("release bundle ({e})"), false);
+            return Ok(());
+        }
+        match runtime.block_on(stack::Demo::start(stack::DemoOptions::for_tests())) {
+            Ok(demo) => {
+                let output = cmd::root().join("test-output");
+                let _ = std::fs::create_dir_all(&output);
+                tally.tests(
+                    "end-to-end tests",
+                    cmd::cargo()
+                        .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=1"])
+                        .env("USERDECK_APP_URL", demo.app_url())
+                        .env("USERDECK_SANDBOX_URL", demo.sandbox_url())
+                        .env("USERDECK_TEST_OUTPUT", &output)
+                        .env("CHROMEDRIVER", stack::chromedriver_path()),
+                );
+                runtime.block_on(demo.shutdown());
+            }
+            Err(e) => tally.check(&format!("end-to-end: demo did not start ({e})"), false),
+        }
+        Ok(())
+    });
+
+    finish(tally)
+}
+
+fn finish(tally: Tally) -> Result<()> {
+    println!();
+    if !tally.failures.is_empty() {
+        println!("Failed steps:");
+        for f in &tally.failures {
+            println!("  - {f}");
+        }
+    }
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed == 0 && tally.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(cmd::err("some checks failed"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_result_line;
+
+    #[test]
+    fn reads_libtest_and_runner_summaries() {
+        assert_eq!(
+            parse_result_line(
+                "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+            ),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_result_line("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_result_line("running 3 tests"), None);
+        assert_eq!(parse_result_line("test result: garbage"), None);
+    }
+}

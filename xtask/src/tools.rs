@@ -1,0 +1,135 @@
+//! Installing what the project needs on a fresh machine, and nothing more on a second run.
+//!
+//! Only the package registries are reachable here (crates.io, Debian), so every tool comes from
+//! one of them: Trunk and the wasm-bindgen CLI from crates.io, wasm-opt and Chromium from Debian.
+//! Each step first checks what is installed and skips when the version is right.
+
+use std::process::Command;
+
+use crate::cmd::{self, Result, err, probe, run, step};
+
+/// The Trunk release this project builds with: 0.22 needs a newer rustc than the machine has.
+pub const TRUNK_VERSION: &str = "0.21.14";
+
+/// What a command needs installed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Building the bundle: the wasm target, Trunk, wasm-bindgen, wasm-opt.
+    Build,
+    /// Building plus a headless browser and its driver.
+    Browser,
+}
+
+/// Installs whatever is missing for `needs`, one timed step per tool.
+pub fn ensure(needs: Needs) -> Result<()> {
+    let bindgen = wasm_bindgen_version()?;
+    check_trunk_toml_pin(&bindgen)?;
+
+    step("wasm32 target", || {
+        let installed = probe("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+        if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+            println!("already installed");
+            return Ok(());
+        }
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    })?;
+
+    step(&format!("trunk {TRUNK_VERSION}"), || {
+        if probe("trunk", &["--version"]).as_deref() == Some(&format!("trunk {TRUNK_VERSION}")) {
+            println!("already installed");
+            return Ok(());
+        }
+        println!("compiling Trunk from crates.io (about 6-11 minutes on 2 cores)");
+        run(cmd::cargo().args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+    })?;
+
+    step(&format!("wasm-bindgen-cli {bindgen}"), || {
+        let want = format!("wasm-bindgen {bindgen}");
+        let have_cli = probe("wasm-bindgen", &["--version"]).as_deref() == Some(want.as_str());
+        let have_runner = probe("wasm-bindgen-test-runner", &["--version"])
+            .is_some_and(|v| v.ends_with(&bindgen));
+        if have_cli && have_runner {
+            println!("already installed");
+            return Ok(());
+        }
+        // Not `--locked`: the CLI's lock file names a crate version the registry no longer has.
+        println!("compiling the wasm-bindgen CLI from crates.io (about 4-5 minutes)");
+        run(cmd::cargo().args(["install", "wasm-bindgen-cli", "--version", &bindgen]))
+    })?;
+
+    let mut debian = Vec::new();
+    if probe("wasm-opt", &["--version"]).is_none() {
+        debian.push("binaryen");
+    }
+    if needs == Needs::Browser {
+        if probe("chromium", &["--version"]).is_none() {
+            debian.push("chromium");
+        }
+        if probe("chromedriver", &["--version"]).is_none() {
+            debian.push("chromium-driver");
+        }
+    }
+    step("Debian packages (wasm-opt, Chromium, ChromeDriver)", || {
+        if debian.is_empty() {
+            println!("already installed");
+            return Ok(());
+        }
+        apt_install(&debian)
+    })?;
+    Ok(())
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    let command = format!(
+        "apt-get update && apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
+    if probe("id", &["-u"]).as_deref() != Some("0") {
+        return Err(err(format!(
+            "missing Debian packages {packages:?}; as root run:\n    {command}"
+        )));
+    }
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub fn wasm_bindgen_version() -> Result<String> {
+    let lock_path = cmd::root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path)
+        .map_err(|e| err(format!("cannot read {}: {e}", lock_path.display())))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    Err(err(format!("no wasm-bindgen package in {}", lock_path.display())))
+}
+
+/// Trunk would otherwise try to download its own wasm-bindgen, which fails offline.
+fn check_trunk_toml_pin(version: &str) -> Result<()> {
+    let path = cmd::root().join("Trunk.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    let pinned = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("wasm_bindgen = \""))
+        .and_then(|v| v.strip_suffix('"'));
+    if pinned == Some(version) {
+        Ok(())
+    } else {
+        Err(err(format!(
+            "Trunk.toml pins wasm_bindgen = {pinned:?} but Cargo.lock has {version}: make them equal"
+        )))
+    }
+}
