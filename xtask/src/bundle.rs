@@ -37,8 +37,8 @@ pub struct Asset {
 
 /// The wasm, JS and CSS files of `dist`, with their raw and gzip -9 sizes.
 pub fn measure(dist: &Path) -> Result<Vec<Asset>> {
-    let entries = std::fs::read_dir(dist)
-        .map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
     let mut assets = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -75,7 +75,12 @@ pub fn report(assets: &[Asset]) -> String {
     let kb = |n: u64| format!("{:.1} KB", n as f64 / 1024.0);
     let mut out = String::from("| file | raw | gzip |\n|---|---:|---:|\n");
     for a in assets {
-        out.push_str(&format!("| {} | {} | {} |\n", a.name, kb(a.raw), kb(a.gzip)));
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            a.name,
+            kb(a.raw),
+            kb(a.gzip)
+        ));
     }
     for kind in ["wasm", "js", "css"] {
         let (raw, gzip) = assets

@@ -5,10 +5,13 @@
 //! - `test`:  install what is missing (and Chromium), then fmt, clippy, native tests, browser tests
 //!   and end-to-end tests; prints `N passed, N failed`.
 //! - `dist`:  build the release bundle and print its size (raw and gzip).
+//! - `bench`: measure the performance budget and write `BENCHMARKS.md`.
 //! - `setup`: only install the tools.
 
+mod bench;
 mod bundle;
 mod cmd;
+mod loadgen;
 mod stack;
 mod test;
 mod tools;
@@ -17,7 +20,8 @@ use std::process::ExitCode;
 
 use cmd::{Result, err, step};
 
-const USAGE: &str = "usage: cargo xtask <demo [--port N] [--no-build] | test | dist | setup>";
+const USAGE: &str =
+    "usage: cargo xtask <demo [--port N] [--no-build] | test | bench | dist | setup>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test::run_all(),
         Some("dist") => dist(),
+        Some("bench") => bench::run_all(),
         Some("setup") => step("install tools", || tools::ensure(tools::Needs::Browser)),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -43,9 +48,16 @@ fn main() -> ExitCode {
 
 fn dist() -> Result<()> {
     step("install tools", || tools::ensure(tools::Needs::Build))?;
-    step("release bundle (trunk build --release --offline)", bundle::build_release)?;
+    step(
+        "release bundle (trunk build --release --offline)",
+        bundle::build_release,
+    )?;
     let assets = bundle::measure(&bundle::dist_dir())?;
-    println!("\nRelease bundle ({}):\n{}", bundle::dist_dir().display(), bundle::report(&assets));
+    println!(
+        "\nRelease bundle ({}):\n{}",
+        bundle::dist_dir().display(),
+        bundle::report(&assets)
+    );
     Ok(())
 }
 
@@ -68,7 +80,10 @@ fn demo(args: &[String]) -> Result<()> {
     }
     step("install tools", || tools::ensure(tools::Needs::Build))?;
     if build {
-        step("release bundle (trunk build --release --offline)", bundle::build_release)?;
+        step(
+            "release bundle (trunk build --release --offline)",
+            bundle::build_release,
+        )?;
     }
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| err(format!("cannot start the async runtime: {e}")))?;
@@ -76,7 +91,10 @@ fn demo(args: &[String]) -> Result<()> {
         let demo = stack::Demo::start(options).await?;
         println!("\nUserdeck is running.");
         println!("  Open:     {}", demo.app_url());
-        println!("  Sandbox:  {} (demo credentials on that page)", demo.sandbox_url());
+        println!(
+            "  Sandbox:  {} (demo credentials on that page)",
+            demo.sandbox_url()
+        );
         println!("Press Ctrl-C to stop.");
         let _ = tokio::signal::ctrl_c().await;
         println!("\nstopping…");

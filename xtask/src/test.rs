@@ -105,58 +105,71 @@ pub fn run_all() -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| cmd::err(format!("cannot start the async runtime: {e}")))?;
 
-    let _ = step("browser tests (wasm-bindgen-test in headless Chromium)", || {
-        match runtime.block_on(stack::Sandbox::start_for_browser_tests()) {
-            Ok(sandbox) => {
-                tally.tests(
-                    "browser tests",
-                    cmd::cargo()
-                        .args([
-                            "test",
-                            "--target",
-                            "wasm32-unknown-unknown",
-                            "-p",
-                            "userdeck",
-                            "-p",
-                            "userdeck-client",
-                            "--features",
-                            "userdeck-client/browser",
-                        ])
-                        .env("CHROMEDRIVER", stack::chromedriver_path())
-                        .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
-                        .env("USERDECK_SANDBOX_URL", sandbox.url()),
-                );
-                runtime.block_on(sandbox.shutdown());
+    let _ = step(
+        "browser tests (wasm-bindgen-test in headless Chromium)",
+        || {
+            match runtime.block_on(stack::sandbox_for_browser_tests()) {
+                Ok(sandbox) => {
+                    tally.tests(
+                        "browser tests",
+                        cmd::cargo()
+                            .args([
+                                "test",
+                                "--target",
+                                "wasm32-unknown-unknown",
+                                "-p",
+                                "userdeck",
+                                "-p",
+                                "userdeck-client",
+                                "--features",
+                                "userdeck-client/browser",
+                            ])
+                            .env("CHROMEDRIVER", stack::chromedriver_path())
+                            .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                            .env("USERDECK_SANDBOX_URL", sandbox.url()),
+                    );
+                    runtime.block_on(sandbox.shutdown());
+                }
+                Err(e) => tally.check(
+                    &format!("browser tests: sandbox did not start ({e})"),
+                    false,
+                ),
             }
-            Err(e) => tally.check(&format!("browser tests: sandbox did not start ({e})"), false),
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 
-    let _ = step("end-to-end tests (release bundle, proxy, sandbox, Chromium)", || {
-        if let Err(e) = bundle::build_release() {
-            tally.check(&format!("release bundle ({e})"), false);
-            return Ok(());
-        }
-        match runtime.block_on(stack::Demo::start(stack::DemoOptions::for_tests())) {
-            Ok(demo) => {
-                let output = cmd::root().join("test-output");
-                let _ = std::fs::create_dir_all(&output);
-                tally.tests(
-                    "end-to-end tests",
-                    cmd::cargo()
-                        .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=1"])
-                        .env("USERDECK_APP_URL", demo.app_url())
-                        .env("USERDECK_SANDBOX_URL", demo.sandbox_url())
-                        .env("USERDECK_TEST_OUTPUT", &output)
-                        .env("CHROMEDRIVER", stack::chromedriver_path()),
-                );
-                runtime.block_on(demo.shutdown());
+    let _ = step(
+        "end-to-end tests (release bundle, proxy, sandbox, Chromium)",
+        || {
+            if let Err(e) = bundle::build_release() {
+                tally.check(&format!("release bundle ({e})"), false);
+                return Ok(());
             }
-            Err(e) => tally.check(&format!("end-to-end: demo did not start ({e})"), false),
-        }
-        Ok(())
-    });
+            match runtime.block_on(stack::Demo::start(stack::DemoOptions::for_tests())) {
+                Ok(demo) => {
+                    let output = cmd::root().join("test-output");
+                    let _ = std::fs::create_dir_all(&output);
+                    tally.tests(
+                        "end-to-end tests",
+                        cmd::cargo()
+                            .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=1"])
+                            .env("USERDECK_APP_URL", demo.app_url())
+                            .env("USERDECK_SANDBOX_URL", demo.sandbox_url())
+                            .env("USERDECK_TEST_OUTPUT", &output)
+                        .env(
+                            "USERDECK_AXE_JS",
+                            tools::axe_dir().join("node_modules/axe-core/axe.min.js"),
+                        )
+                            .env("CHROMEDRIVER", stack::chromedriver_path()),
+                    );
+                    runtime.block_on(demo.shutdown());
+                }
+                Err(e) => tally.check(&format!("end-to-end: demo did not start ({e})"), false),
+            }
+            Ok(())
+        },
+    );
 
     finish(tally)
 }

@@ -1,7 +1,8 @@
 //! Installing what the project needs on a fresh machine, and nothing more on a second run.
 //!
-//! Only the package registries are reachable here (crates.io, Debian), so every tool comes from
-//! one of them: Trunk and the wasm-bindgen CLI from crates.io, wasm-opt and Chromium from Debian.
+//! Only the package registries are reachable here (crates.io, Debian, npm), so every tool comes
+//! from one of them: Trunk and the wasm-bindgen CLI from crates.io, wasm-opt and Chromium from
+//! Debian, axe-core from npm.
 //! Each step first checks what is installed and skips when the version is right.
 
 use std::process::Command;
@@ -27,7 +28,10 @@ pub fn ensure(needs: Needs) -> Result<()> {
 
     step("wasm32 target", || {
         let installed = probe("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-        if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        if installed
+            .lines()
+            .any(|t| t.trim() == "wasm32-unknown-unknown")
+        {
             println!("already installed");
             return Ok(());
         }
@@ -68,15 +72,54 @@ pub fn ensure(needs: Needs) -> Result<()> {
         if probe("chromedriver", &["--version"]).is_none() {
             debian.push("chromium-driver");
         }
+        if probe("npm", &["--version"]).is_none() {
+            debian.extend(["nodejs", "npm"]);
+        }
     }
-    step("Debian packages (wasm-opt, Chromium, ChromeDriver)", || {
+    step("Debian packages (wasm-opt, Chromium, ChromeDriver, npm)", || {
         if debian.is_empty() {
             println!("already installed");
             return Ok(());
         }
         apt_install(&debian)
     })?;
+
+    if needs == Needs::Browser {
+        step("axe-core (npm, for the accessibility checks)", ensure_axe)?;
+    }
     Ok(())
+}
+
+/// The folder with axe-core's `package.json` and lock file; `npm ci` installs it there.
+pub fn axe_dir() -> std::path::PathBuf {
+    cmd::root().join("tests/e2e/axe")
+}
+
+/// Installs the axe-core version that `tests/e2e/axe/package-lock.json` pins, unless present.
+fn ensure_axe() -> Result<()> {
+    let dir = axe_dir();
+    let wanted = std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|text| quoted_after(&text, "\"axe-core\":"))
+        .ok_or_else(|| err("tests/e2e/axe/package.json does not name axe-core"))?;
+    let installed = std::fs::read_to_string(dir.join("node_modules/axe-core/package.json"))
+        .ok()
+        .and_then(|text| quoted_after(&text, "\"version\":"));
+    if installed.as_deref() == Some(wanted.as_str()) {
+        println!("axe-core {wanted} already installed");
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir))
+}
+
+/// The first string literal after `key` in a JSON text (enough for package.json files).
+fn quoted_after(text: &str, key: &str) -> Option<String> {
+    let rest = &text[text.find(key)? + key.len()..];
+    let start = rest.find('"')? + 1;
+    let len = rest[start..].find('"')?;
+    Some(rest[start..start + len].to_owned())
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {
@@ -89,7 +132,9 @@ fn apt_install(packages: &[&str]) -> Result<()> {
             "missing Debian packages {packages:?}; as root run:\n    {command}"
         )));
     }
-    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "--no-install-recommends"])
         .args(packages)
@@ -113,7 +158,10 @@ pub fn wasm_bindgen_version() -> Result<String> {
             }
         }
     }
-    Err(err(format!("no wasm-bindgen package in {}", lock_path.display())))
+    Err(err(format!(
+        "no wasm-bindgen package in {}",
+        lock_path.display()
+    )))
 }
 
 /// Trunk would otherwise try to download its own wasm-bindgen, which fails offline.

@@ -1,0 +1,314 @@
+//! `cargo xtask bench`: measures the performance budget in one run and writes `BENCHMARKS.md`.
+//!
+//! Servers run as release binaries in their own processes (so their memory can be read from
+//! /proc), the load comes from [`crate::loadgen`] on 127.0.0.1, and every figure is a median, a
+//! quantile or a ratio measured within this one run, because these machines are noisy.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::cmd::{self, Result, err, run, step};
+use crate::loadgen::{self, Target};
+use crate::{bundle, tools};
+use userdeck_sandbox::demo;
+
+const CONNECTIONS: usize = 32;
+const LOAD_TIME: Duration = Duration::from_secs(5);
+const WARMUP: Duration = Duration::from_secs(1);
+const LATENCY_SAMPLES: usize = 2000;
+
+/// A server binary we started, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Spawns `program` and waits for its first stdout line, `listening on http://ADDR`.
+    fn spawn(program: &Path, args: &[&str]) -> Result<Server> {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| err(format!("cannot start {}: {e}", program.display())))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let mut reader = BufReader::new(out);
+            let _ = reader.read_line(&mut line);
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            });
+        }
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| err(format!("{} printed {line:?}", program.display())))?;
+        Ok(Server { child, addr })
+    }
+
+    /// Peak resident memory (VmHWM) of the process so far, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs every measurement and writes BENCHMARKS.md.
+pub fn run_all() -> Result<()> {
+    step("install tools", || tools::ensure(tools::Needs::Build))?;
+    let mut doc = String::new();
+    let _ = writeln!(doc, "# Benchmarks\n");
+    let _ = writeln!(
+        doc,
+        "Produced by `cargo xtask bench` (one run; medians, quantiles and ratios within that run)."
+    );
+    let _ = writeln!(doc, "\nMachine: {}\n", machine());
+
+    step("release bundle", bundle::build_release)?;
+    let assets = bundle::measure(&bundle::dist_dir())?;
+    let _ = writeln!(
+        doc,
+        "## Release bundle (issue 2, 5)\n\n{}",
+        bundle::report(&assets)
+    );
+
+    step("release build of the servers", || {
+        run(cmd::cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "userdeck-sandbox",
+            "-p",
+            "userdeck-proxy",
+        ]))
+    })?;
+    let release = cmd::root().join("target/release");
+    let sandbox = Server::spawn(
+        &release.join("userdeck-sandbox"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--appcrm-rate-limit",
+            "100000000",
+            "--capsule-rate-limit",
+            "100000000",
+        ],
+    )?;
+    let targets = sandbox_targets(sandbox.addr)?;
+
+    let mut table = String::from(
+        "| CRM | endpoint | requests/s | p50 | p99 | errors |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    step("sandbox throughput", || {
+        for (crm, target) in &targets {
+            let _ = loadgen::run(target, CONNECTIONS, WARMUP);
+            let o = loadgen::run(target, CONNECTIONS, LOAD_TIME);
+            println!("{crm}: {:.0} req/s", o.per_second());
+            let _ = writeln!(
+                table,
+                "| {crm} | `{}` | {:.0} | {:.2} ms | {:.2} ms | {} |",
+                target.path,
+                o.per_second(),
+                ms(o.quantile(0.5)),
+                ms(o.quantile(0.99)),
+                o.errors
+            );
+        }
+        Ok(())
+    })?;
+    let _ = writeln!(
+        doc,
+        "## Sandbox list endpoints (issue 3)\n\n{CONNECTIONS} keep-alive connections for {}s each \
+         (after {}s of warm-up), release build.\n\n{table}\nSandbox peak RSS after the load: {:.1} MiB\n",
+        LOAD_TIME.as_secs(),
+        WARMUP.as_secs(),
+        sandbox.peak_rss_mib()
+    );
+
+    // The proxy in front of the same sandbox, on the App CRM list (the proxy injects the token).
+    let config_dir = cmd::root().join("target/userdeck-bench");
+    std::fs::create_dir_all(&config_dir)
+        .map_err(|e| err(format!("cannot create {}: {e}", config_dir.display())))?;
+    let config_path = config_dir.join("userdeck.toml");
+    std::fs::write(&config_path, proxy_config(sandbox.addr))
+        .map_err(|e| err(format!("cannot write {}: {e}", config_path.display())))?;
+    let proxy = Server::spawn(
+        &release.join("userdeck-proxy"),
+        &["--config", &config_path.to_string_lossy()],
+    )?;
+    let (direct, via_proxy) = proxy_pair(sandbox.addr, proxy.addr);
+    let mut proxy_doc = String::new();
+    step("proxy latency and throughput", || {
+        // Interleave rounds so drift in machine load hits both sides alike.
+        let (mut d_lat, mut p_lat) = (Vec::new(), Vec::new());
+        for _ in 0..4 {
+            d_lat.extend(loadgen::sequential(&direct, LATENCY_SAMPLES / 4).latencies);
+            p_lat.extend(loadgen::sequential(&via_proxy, LATENCY_SAMPLES / 4).latencies);
+        }
+        let q = |v: &[Duration], x| ms(loadgen::quantile(v, x));
+        let _ = loadgen::run(&via_proxy, CONNECTIONS, WARMUP);
+        let d = loadgen::run(&direct, CONNECTIONS, LOAD_TIME);
+        let p = loadgen::run(&via_proxy, CONNECTIONS, LOAD_TIME);
+        let _ = writeln!(
+            proxy_doc,
+            "## Proxy overhead (issue 6)\n\nApp CRM `{}` with a server-side token, direct to the \
+             sandbox vs through the proxy.\n\n\
+             | figure | direct | via proxy | added / ratio | target |\n|---|---:|---:|---:|---|\n\
+             | latency p50 (1 connection, {LATENCY_SAMPLES} requests) | {:.3} ms | {:.3} ms | +{:.3} ms | ≤ 0.3 ms added |\n\
+             | latency p99 | {:.3} ms | {:.3} ms | +{:.3} ms | |\n\
+             | throughput, {CONNECTIONS} connections | {:.0} req/s | {:.0} req/s | {:.2} | ≥ 0.8 |\n\
+             | errors | {} | {} | | |\n\
+             | proxy peak RSS under load | | {:.1} MiB | | ≤ 30 MB |\n",
+            direct.path,
+            q(&d_lat, 0.5),
+            q(&p_lat, 0.5),
+            q(&p_lat, 0.5) - q(&d_lat, 0.5),
+            q(&d_lat, 0.99),
+            q(&p_lat, 0.99),
+            q(&p_lat, 0.99) - q(&d_lat, 0.99),
+            d.per_second(),
+            p.per_second(),
+            p.per_second() / d.per_second(),
+            d.errors,
+            p.errors,
+            proxy.peak_rss_mib()
+        );
+        Ok(())
+    })?;
+    doc.push_str(&proxy_doc);
+    drop(proxy);
+    drop(sandbox);
+
+    let mut client_doc = String::new();
+    step("client decode/encode (Criterion)", || {
+        let mut lines = Vec::new();
+        let ok = cmd::run_streaming(
+            cmd::cargo().args(["bench", "-p", "userdeck-client", "--", "--noplot"]),
+            |line| {
+                if line.contains("time:") || line.starts_with("median") {
+                    lines.push(line.trim().to_owned());
+                }
+            },
+        )?;
+        if !ok {
+            return Err(err("cargo bench -p userdeck-client failed"));
+        }
+        let _ = writeln!(
+            client_doc,
+            "## Client protocol core (issue 4)\n\n`cargo bench -p userdeck-client` (Criterion; \
+             the middle figure is the estimate, bracketed by its confidence interval). Target: \
+             decode a 1,000-user page ≤ 2 ms.\n\n```\n{}\n```\n",
+            lines.join("\n")
+        );
+        Ok(())
+    })?;
+    doc.push_str(&client_doc);
+
+    let path = cmd::root().join("BENCHMARKS.md");
+    std::fs::write(&path, &doc)
+        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    println!("\n{doc}\nwritten to {}", path.display());
+    Ok(())
+}
+
+/// CPU model, cores and memory, from /proc.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let rustc = cmd::probe("rustc", &["--version"]).unwrap_or_default();
+    format!("{model}, {cores} cores, {mem_gib:.0} GiB RAM; {rustc}")
+}
+
+/// The first page of each CRM's user list, authenticated as the demo admin. Zurmo needs a
+/// session first, so this logs in once.
+fn sandbox_targets(addr: SocketAddr) -> Result<Vec<(&'static str, Target)>> {
+    let capsule = Target::get(addr, "/capsule/api/v2/users?perPage=50")
+        .header("Authorization", &format!("Bearer {}", demo::CAPSULE_TOKEN));
+    let appcrm = Target::get(addr, "/appcrm/api/users?per_page=25")
+        .header("Accept", "application/json")
+        .header(
+            "Authorization",
+            &format!("Bearer {}", demo::APPCRM_ADMIN_TOKEN),
+        );
+    let login = Target::post(addr, "/zurmo/index.php/zurmo/api/login")
+        .header("Accept", "application/json")
+        .header("ZURMO_AUTH_USERNAME", demo::ZURMO_USERNAME)
+        .header("ZURMO_AUTH_PASSWORD", demo::ZURMO_PASSWORD)
+        .header("ZURMO_API_REQUEST_TYPE", "REST");
+    let (_, body) = loadgen::fetch(&login).map_err(|e| err(format!("Zurmo login: {e}")))?;
+    let field = |name: &str| {
+        let key = format!("\"{name}\":\"");
+        body.split_once(&key)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| value.to_owned())
+            .ok_or_else(|| err(format!("Zurmo login answered {body:?}")))
+    };
+    let zurmo = Target::get(addr, "/zurmo/index.php/users/user/api/list/")
+        .header("Accept", "application/json")
+        .header("ZURMO_SESSION_ID", &field("sessionId")?)
+        .header("ZURMO_TOKEN", &field("token")?)
+        .header("ZURMO_API_REQUEST_TYPE", "REST");
+    Ok(vec![
+        ("Capsule", capsule),
+        ("App CRM", appcrm),
+        ("Zurmo", zurmo),
+    ])
+}
+
+/// A proxy with one App CRM connection whose token the proxy holds.
+fn proxy_config(sandbox: SocketAddr) -> String {
+    format!(
+        "listen = \"127.0.0.1:0\"\n\n[connections.appcrm]\nprovider = \"appcrm\"\n\
+         base_url = \"http://{sandbox}/appcrm\"\ntoken = \"{}\"\n",
+        demo::APPCRM_ADMIN_TOKEN
+    )
+}
+
+/// The same App CRM list, direct (with the token) and through the proxy (which adds it).
+fn proxy_pair(sandbox: SocketAddr, proxy: SocketAddr) -> (Target, Target) {
+    let path = "/api/users?per_page=25";
+    let direct = Target::get(sandbox, format!("/appcrm{path}"))
+        .header("Accept", "application/json")
+        .header(
+            "Authorization",
+            &format!("Bearer {}", demo::APPCRM_ADMIN_TOKEN),
+        );
+    let via_proxy =
+        Target::get(proxy, format!("/proxy/appcrm{path}")).header("Accept", "application/json");
+    (direct, via_proxy)
+}

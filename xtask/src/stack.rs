@@ -1,0 +1,154 @@
+//! The running product for the demo and the tests: the sandbox, and the proxy serving `dist/`
+//! with one connection per sandbox CRM, in this process on a tokio runtime.
+//!
+//! The demo's proxy is configured with the same TOML a deployment writes (see
+//! `crates/userdeck-proxy/README.md`), so the demo exercises the real configuration path.
+
+use std::net::{SocketAddr, TcpListener};
+
+use userdeck_proxy::{Config as ProxyConfig, Proxy};
+use userdeck_sandbox::{Config as SandboxConfig, Cors, Sandbox, demo};
+
+use crate::bundle;
+use crate::cmd::{self, Result, err};
+
+/// ChromeDriver from Debian, unless `CHROMEDRIVER` names another.
+pub fn chromedriver_path() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into())
+}
+
+/// A sandbox that browser tests may call directly: CORS on for any origin, since
+/// wasm-bindgen-test serves the tests from a random local port.
+pub async fn sandbox_for_browser_tests() -> Result<Sandbox> {
+    let config = SandboxConfig {
+        cors: Cors::Any,
+        ..SandboxConfig::default()
+    };
+    Sandbox::start(config, loopback(0))
+        .await
+        .map_err(|e| err(format!("sandbox: {e}")))
+}
+
+/// Where the demo listens.
+pub struct DemoOptions {
+    pub app_listen: SocketAddr,
+    pub sandbox_listen: SocketAddr,
+}
+
+impl DemoOptions {
+    /// Fixed, memorable ports for a person: the app on 8080, the sandbox on 8081.
+    pub fn interactive() -> DemoOptions {
+        DemoOptions {
+            app_listen: loopback(8080),
+            sandbox_listen: loopback(8081),
+        }
+    }
+
+    /// Free ports, for tests running beside anything else.
+    pub fn for_tests() -> DemoOptions {
+        DemoOptions {
+            app_listen: loopback(0),
+            sandbox_listen: loopback(0),
+        }
+    }
+}
+
+/// The sandbox and the proxy, running.
+pub struct Demo {
+    sandbox: Sandbox,
+    proxy: Proxy,
+}
+
+impl Demo {
+    pub async fn start(options: DemoOptions) -> Result<Demo> {
+        let sandbox = Sandbox::start(SandboxConfig::default(), options.sandbox_listen)
+            .await
+            .map_err(|e| err(format!("sandbox on {}: {e}", options.sandbox_listen)))?;
+        // The OAuth redirect URL names the proxy's port, so a "free port" is chosen up front.
+        let mut app_listen = options.app_listen;
+        if app_listen.port() == 0 {
+            app_listen.set_port(free_port()?);
+        }
+        let text = demo_config(app_listen, &sandbox.url());
+        let config = ProxyConfig::parse(&text, "demo config (xtask)", cmd::root(), &|_| None)
+            .map_err(|e| err(format!("demo proxy config: {e}")))?;
+        let proxy = Proxy::start(config)
+            .await
+            .map_err(|e| err(format!("proxy on {app_listen}: {e}")))?;
+        Ok(Demo { sandbox, proxy })
+    }
+
+    pub fn app_url(&self) -> String {
+        self.proxy.url()
+    }
+
+    pub fn sandbox_url(&self) -> String {
+        self.sandbox.url()
+    }
+
+    pub async fn shutdown(self) {
+        self.proxy.shutdown().await;
+        self.sandbox.shutdown().await;
+    }
+}
+
+/// One connection per sandbox CRM, ready to use (the proxy holds the demo credentials), plus a
+/// Capsule connection that signs in through the OAuth consent page.
+fn demo_config(app: SocketAddr, sandbox: &str) -> String {
+    let dist = bundle::dist_dir();
+    format!(
+        r#"listen = "{app}"
+static_dir = "{dist}"
+
+[connections.capsule]
+name = "Capsule CRM (sandbox)"
+provider = "capsule"
+base_url = "{sandbox}/capsule"
+token = "{capsule_token}"
+
+[connections.capsule-oauth]
+name = "Capsule CRM (sandbox, OAuth)"
+provider = "capsule"
+base_url = "{sandbox}/capsule"
+[connections.capsule-oauth.oauth]
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+authorise_url = "{sandbox}/capsule/oauth/authorise"
+token_url = "{sandbox}/capsule/oauth/token"
+revoke_url = "{sandbox}/capsule/oauth/revoke"
+scopes = ["read", "write"]
+redirect_url = "http://{app}/oauth/capsule-oauth/callback"
+
+[connections.appcrm]
+name = "App CRM (sandbox)"
+provider = "appcrm"
+base_url = "{sandbox}/appcrm"
+token = "{appcrm_token}"
+
+[connections.zurmo]
+name = "Zurmo (sandbox)"
+provider = "zurmo"
+base_url = "{sandbox}/zurmo/index.php"
+username = "{zurmo_user}"
+password = "{zurmo_password}"
+"#,
+        dist = dist.display(),
+        capsule_token = demo::CAPSULE_TOKEN,
+        client_id = demo::OAUTH_CLIENT_ID,
+        client_secret = demo::OAUTH_CLIENT_SECRET,
+        appcrm_token = demo::APPCRM_ADMIN_TOKEN,
+        zurmo_user = demo::ZURMO_USERNAME,
+        zurmo_password = demo::ZURMO_PASSWORD,
+    )
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn free_port() -> Result<u16> {
+    TcpListener::bind(loopback(0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| err(format!("no free port on 127.0.0.1: {e}")))
+}
