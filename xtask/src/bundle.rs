@@ -7,6 +7,7 @@ use std::process::Command;
 use flate2::{Compression, write::GzEncoder};
 
 use crate::cmd::{self, Result, err, run};
+use crate::tools;
 
 /// `dist/` at the workspace root, where Trunk writes and the proxy serves from.
 pub fn dist_dir() -> PathBuf {
@@ -14,12 +15,17 @@ pub fn dist_dir() -> PathBuf {
 }
 
 /// Builds `dist/` with `trunk build --release --offline` (after `cargo fetch`, which offline
-/// mode needs).
+/// mode needs), with the project's own wasm-opt first on `PATH`.
 pub fn build_release() -> Result<()> {
     run(cmd::cargo().arg("fetch"))?;
+    let path = std::env::join_paths(std::iter::once(tools::npm_bin_dir()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| err(format!("cannot build PATH: {e}")))?;
     run(Command::new("trunk")
         .args(["build", "--release", "--offline"])
         .current_dir(cmd::root())
+        .env("PATH", path)
         .env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
     if !dist_dir().join("index.html").is_file() {
         return Err(err("trunk finished but dist/index.html is missing"));

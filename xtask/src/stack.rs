@@ -99,6 +99,8 @@ fn demo_config(app: SocketAddr, sandbox: &str) -> String {
     format!(
         r#"listen = "{app}"
 static_dir = "{dist}"
+# `trunk serve` on 8082 (Trunk.toml) is a second origin for the same app during development.
+allowed_origins = ["http://127.0.0.1:8082"]
 
 [connections.capsule]
 name = "Capsule CRM (sandbox)"

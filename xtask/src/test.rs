@@ -157,10 +157,7 @@ pub fn run_all() -> Result<()> {
                             .env("USERDECK_APP_URL", demo.app_url())
                             .env("USERDECK_SANDBOX_URL", demo.sandbox_url())
                             .env("USERDECK_TEST_OUTPUT", &output)
-                        .env(
-                            "USERDECK_AXE_JS",
-                            tools::axe_dir().join("node_modules/axe-core/axe.min.js"),
-                        )
+                            .env("USERDECK_AXE_JS", tools::axe_js())
                             .env("CHROMEDRIVER", stack::chromedriver_path()),
                     );
                     runtime.block_on(demo.shutdown());

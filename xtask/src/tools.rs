@@ -1,10 +1,11 @@
 //! Installing what the project needs on a fresh machine, and nothing more on a second run.
 //!
 //! Only the package registries are reachable here (crates.io, Debian, npm), so every tool comes
-//! from one of them: Trunk and the wasm-bindgen CLI from crates.io, wasm-opt and Chromium from
-//! Debian, axe-core from npm.
+//! from one of them: Trunk and the wasm-bindgen CLI from crates.io, Chromium and npm itself from
+//! Debian, wasm-opt (binaryen) and axe-core from npm.
 //! Each step first checks what is installed and skips when the version is right.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::cmd::{self, Result, err, probe, run, step};
@@ -15,7 +16,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// What a command needs installed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
-    /// Building the bundle: the wasm target, Trunk, wasm-bindgen, wasm-opt.
+    /// Building the bundle: the wasm target, Trunk, wasm-bindgen, wasm-opt (and axe-core, which
+    /// comes in the same npm install).
     Build,
     /// Building plus a headless browser and its driver.
     Browser,
@@ -62,8 +64,8 @@ pub fn ensure(needs: Needs) -> Result<()> {
     })?;
 
     let mut debian = Vec::new();
-    if probe("wasm-opt", &["--version"]).is_none() {
-        debian.push("binaryen");
+    if probe("npm", &["--version"]).is_none() {
+        debian.extend(["nodejs", "npm"]);
     }
     if needs == Needs::Browser {
         if probe("chromium", &["--version"]).is_none() {
@@ -72,11 +74,8 @@ pub fn ensure(needs: Needs) -> Result<()> {
         if probe("chromedriver", &["--version"]).is_none() {
             debian.push("chromium-driver");
         }
-        if probe("npm", &["--version"]).is_none() {
-            debian.extend(["nodejs", "npm"]);
-        }
     }
-    step("Debian packages (wasm-opt, Chromium, ChromeDriver, npm)", || {
+    step("Debian packages (npm, Chromium, ChromeDriver)", || {
         if debian.is_empty() {
             println!("already installed");
             return Ok(());
@@ -84,31 +83,50 @@ pub fn ensure(needs: Needs) -> Result<()> {
         apt_install(&debian)
     })?;
 
-    if needs == Needs::Browser {
-        step("axe-core (npm, for the accessibility checks)", ensure_axe)?;
-    }
+    step(
+        "npm tools (wasm-opt from binaryen, axe-core)",
+        ensure_npm_tools,
+    )?;
     Ok(())
 }
 
-/// The folder with axe-core's `package.json` and lock file; `npm ci` installs it there.
-pub fn axe_dir() -> std::path::PathBuf {
-    cmd::root().join("tests/e2e/axe")
+/// `tools/`: the npm packages the project pins in `package.json` and `package-lock.json`.
+pub fn npm_dir() -> PathBuf {
+    cmd::root().join("tools")
 }
 
-/// Installs the axe-core version that `tests/e2e/axe/package-lock.json` pins, unless present.
-fn ensure_axe() -> Result<()> {
-    let dir = axe_dir();
-    let wanted = std::fs::read_to_string(dir.join("package.json"))
-        .ok()
-        .and_then(|text| quoted_after(&text, "\"axe-core\":"))
-        .ok_or_else(|| err("tests/e2e/axe/package.json does not name axe-core"))?;
-    let installed = std::fs::read_to_string(dir.join("node_modules/axe-core/package.json"))
-        .ok()
-        .and_then(|text| quoted_after(&text, "\"version\":"));
-    if installed.as_deref() == Some(wanted.as_str()) {
-        println!("axe-core {wanted} already installed");
+/// Where the npm tools' programs are; prepended to `PATH` for Trunk, so it finds this wasm-opt
+/// (Debian's binaryen 108 miscompiles wasm-bindgen's externref table: the page dies at start).
+pub fn npm_bin_dir() -> PathBuf {
+    npm_dir().join("node_modules/.bin")
+}
+
+/// axe-core's browser script, injected by the end-to-end tests.
+pub fn axe_js() -> PathBuf {
+    npm_dir().join("node_modules/axe-core/axe.min.js")
+}
+
+/// `npm ci` in `tools/` unless every package is installed at the version `package.json` pins.
+fn ensure_npm_tools() -> Result<()> {
+    let dir = npm_dir();
+    let manifest = std::fs::read_to_string(dir.join("package.json"))
+        .map_err(|e| err(format!("cannot read tools/package.json: {e}")))?;
+    let missing: Vec<&str> = ["axe-core", "binaryen"]
+        .into_iter()
+        .filter(|name| {
+            let wanted = quoted_after(&manifest, &format!("\"{name}\":"));
+            let installed =
+                std::fs::read_to_string(dir.join("node_modules").join(name).join("package.json"))
+                    .ok()
+                    .and_then(|text| quoted_after(&text, "\"version\":"));
+            wanted.is_none() || wanted != installed
+        })
+        .collect();
+    if missing.is_empty() {
+        println!("already installed");
         return Ok(());
     }
+    println!("installing {missing:?} from the npm registry");
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
         .current_dir(&dir))
@@ -148,14 +166,13 @@ pub fn wasm_bindgen_version() -> Result<String> {
         .map_err(|e| err(format!("cannot read {}: {e}", lock_path.display())))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
                 .next()
                 .and_then(|l| l.trim().strip_prefix("version = \""))
                 .and_then(|v| v.strip_suffix('"'))
-            {
-                return Ok(version.to_owned());
-            }
+        {
+            return Ok(version.to_owned());
         }
     }
     Err(err(format!(

@@ -173,7 +173,11 @@ impl Browser {
     /// govern, so the check runs on the app exactly as the proxy serves it.
     pub async fn serious_a11y_violations(&self) -> Vec<Violation> {
         let path = std::env::var("USERDECK_AXE_JS").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/axe/node_modules/axe-core/axe.min.js").into()
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tools/node_modules/axe-core/axe.min.js"
+            )
+            .into()
         });
         let source = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("axe-core at {path}: {e} (cargo xtask test installs it)"));
