@@ -217,17 +217,29 @@ impl Config {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let key = e.span().map(|s| describe_span(text, s)).unwrap_or_else(|| "(file)".into());
+            let key = e
+                .span()
+                .map(|s| describe_span(text, s))
+                .unwrap_or_else(|| "(file)".into());
             Error::config(file, key, e.message().to_string())
         })?;
-        Checker { file, base_dir, env }.check(raw)
+        Checker {
+            file,
+            base_dir,
+            env,
+        }
+        .check(raw)
     }
 }
 
 fn describe_span(text: &str, span: std::ops::Range<usize>) -> String {
     let start = span.start.min(text.len());
     let line = text[..start].matches('\n').count() + 1;
-    let snippet: String = text[start..].chars().take_while(|c| *c != '\n').take(40).collect();
+    let snippet: String = text[start..]
+        .chars()
+        .take_while(|c| *c != '\n')
+        .take(40)
+        .collect();
     format!("line {line} (`{}`)", snippet.trim())
 }
 
@@ -321,10 +333,17 @@ impl Checker<'_> {
         let listen = match raw.listen.as_deref() {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(text) => text.parse().map_err(|_| {
-                self.err("listen", format!("`{text}` is not an address like 127.0.0.1:8080"))
+                self.err(
+                    "listen",
+                    format!("`{text}` is not an address like 127.0.0.1:8080"),
+                )
             })?,
         };
-        let static_dir = raw.static_dir.as_deref().map(|d| self.static_dir(d)).transpose()?;
+        let static_dir = raw
+            .static_dir
+            .as_deref()
+            .map(|d| self.static_dir(d))
+            .transpose()?;
         let allowed_origins = raw
             .allowed_origins
             .iter()
@@ -337,7 +356,10 @@ impl Checker<'_> {
             .map(|u| {
                 let url = self.http_url("public_url", u)?;
                 if url.path() != "/" || url.query().is_some() {
-                    return Err(self.err("public_url", "must be an origin like https://userdeck.example.com"));
+                    return Err(self.err(
+                        "public_url",
+                        "must be an origin like https://userdeck.example.com",
+                    ));
                 }
                 Ok(url)
             })
@@ -348,15 +370,25 @@ impl Checker<'_> {
             None => (random_key(), true),
         };
         let cookie_secure = raw.cookie_secure.unwrap_or_else(|| {
-            public_url.as_ref().map(|u| u.scheme() == "https").unwrap_or(!listen.ip().is_loopback())
+            public_url
+                .as_ref()
+                .map(|u| u.scheme() == "https")
+                .unwrap_or(!listen.ip().is_loopback())
         });
         let session_ttl = Duration::from_secs(raw.session_ttl_hours.unwrap_or(30 * 24) * 3600);
         if session_ttl.is_zero() {
             return Err(self.err("session_ttl_hours", "must be at least 1"));
         }
         for (i, src) in raw.csp_connect_src.iter().enumerate() {
-            if src.is_empty() || src.chars().any(|c| c.is_whitespace() || c == ';' || c == ',') {
-                return Err(self.err(format!("csp_connect_src[{i}]"), "must be one CSP source like https://api.example.com"));
+            if src.is_empty()
+                || src
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == ';' || c == ',')
+            {
+                return Err(self.err(
+                    format!("csp_connect_src[{i}]"),
+                    "must be one CSP source like https://api.example.com",
+                ));
             }
         }
         let limits = self.limits(raw.limits)?;
@@ -370,7 +402,9 @@ impl Checker<'_> {
             if !seen.insert(id.clone()) {
                 return Err(self.err(&key, "defined twice"));
             }
-            let raw_conn: RawConnection = value.try_into().map_err(|e: toml::de::Error| self.err(&key, e.message().to_string()))?;
+            let raw_conn: RawConnection = value
+                .try_into()
+                .map_err(|e: toml::de::Error| self.err(&key, e.message().to_string()))?;
             connections.push(self.connection(&key, id, raw_conn, public_url.as_ref())?);
         }
         Ok(Config {
@@ -391,17 +425,29 @@ impl Checker<'_> {
     fn static_dir(&self, dir: &str) -> Result<PathBuf, Error> {
         let path = self.base_dir.join(dir);
         if !path.is_dir() {
-            return Err(self.err("static_dir", format!("{} is not a directory (build the app with `trunk build` first)", path.display())));
+            return Err(self.err(
+                "static_dir",
+                format!(
+                    "{} is not a directory (build the app with `trunk build` first)",
+                    path.display()
+                ),
+            ));
         }
         if !path.join("index.html").is_file() {
-            return Err(self.err("static_dir", format!("{} has no index.html", path.display())));
+            return Err(self.err(
+                "static_dir",
+                format!("{} has no index.html", path.display()),
+            ));
         }
         Ok(path)
     }
 
     fn origin(&self, key: &str, text: &str) -> Result<String, Error> {
         if text == "*" {
-            return Err(self.err(key, "`*` is not allowed: the proxy sends credentials, so list each origin"));
+            return Err(self.err(
+                key,
+                "`*` is not allowed: the proxy sends credentials, so list each origin",
+            ));
         }
         let url = self.http_url(key, text)?;
         if url.path() != "/" || url.query().is_some() || text.ends_with('/') {
@@ -411,35 +457,55 @@ impl Checker<'_> {
     }
 
     fn http_url(&self, key: &str, text: &str) -> Result<Url, Error> {
-        let url = Url::parse(text).map_err(|e| self.err(key, format!("`{text}` is not a URL: {e}")))?;
+        let url =
+            Url::parse(text).map_err(|e| self.err(key, format!("`{text}` is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(self.err(key, format!("`{text}` must be an http:// or https:// URL")));
         }
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
-            return Err(self.err(key, format!("`{text}` must not contain user info or a fragment")));
+            return Err(self.err(
+                key,
+                format!("`{text}` must not contain user info or a fragment"),
+            ));
         }
         Ok(url)
     }
 
     /// Inline value or `*_env` variable, but not both; a named variable must exist.
-    fn secret(&self, key: &str, inline: Option<String>, env_var: Option<&str>) -> Result<Option<String>, Error> {
+    fn secret(
+        &self,
+        key: &str,
+        inline: Option<String>,
+        env_var: Option<&str>,
+    ) -> Result<Option<String>, Error> {
         match (inline, env_var) {
-            (Some(_), Some(_)) => Err(self.err(key, format!("give either `{key}` or `{key}_env`, not both"))),
+            (Some(_), Some(_)) => {
+                Err(self.err(key, format!("give either `{key}` or `{key}_env`, not both")))
+            }
             (Some(v), None) if v.is_empty() => Err(self.err(key, "is empty")),
             (Some(v), None) => Ok(Some(v)),
             (None, Some(var)) => match (self.env)(var) {
                 Some(v) if !v.is_empty() => Ok(Some(v)),
-                _ => Err(self.err(format!("{key}_env"), format!("environment variable {var} is not set or empty"))),
+                _ => Err(self.err(
+                    format!("{key}_env"),
+                    format!("environment variable {var} is not set or empty"),
+                )),
             },
             (None, None) => Ok(None),
         }
     }
 
     fn cookie_key(&self, text: &str, from_env: bool) -> Result<[u8; 32], Error> {
-        let key = if from_env { "cookie_key_env" } else { "cookie_key" };
+        let key = if from_env {
+            "cookie_key_env"
+        } else {
+            "cookie_key"
+        };
         let text = text.trim();
         let bytes = if text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()) {
-            (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+            (0..32)
+                .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap_or(0))
+                .collect()
         } else {
             let engines = [
                 base64::engine::general_purpose::STANDARD,
@@ -447,10 +513,16 @@ impl Checker<'_> {
                 base64::engine::general_purpose::STANDARD_NO_PAD,
                 base64::engine::general_purpose::URL_SAFE_NO_PAD,
             ];
-            engines.iter().find_map(|e| e.decode(text).ok()).unwrap_or_default()
+            engines
+                .iter()
+                .find_map(|e| e.decode(text).ok())
+                .unwrap_or_default()
         };
         <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-            self.err(key, "must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)")
+            self.err(
+                key,
+                "must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)",
+            )
         })
     }
 
@@ -465,13 +537,22 @@ impl Checker<'_> {
     fn limits(&self, raw: RawLimits) -> Result<Limits, Error> {
         let d = Limits::default();
         let max_body_bytes = raw.max_body_bytes.unwrap_or(d.max_body_bytes);
-        let max_concurrent = raw.max_concurrent_per_connection.unwrap_or(d.max_concurrent);
+        let max_concurrent = raw
+            .max_concurrent_per_connection
+            .unwrap_or(d.max_concurrent);
         if max_concurrent == 0 {
-            return Err(self.err("limits.max_concurrent_per_connection", "must be greater than 0"));
+            return Err(self.err(
+                "limits.max_concurrent_per_connection",
+                "must be greater than 0",
+            ));
         }
         Ok(Limits {
             max_body_bytes,
-            connect_timeout: self.ms("connect_timeout_ms", raw.connect_timeout_ms, d.connect_timeout)?,
+            connect_timeout: self.ms(
+                "connect_timeout_ms",
+                raw.connect_timeout_ms,
+                d.connect_timeout,
+            )?,
             read_timeout: self.ms("read_timeout_ms", raw.read_timeout_ms, d.read_timeout)?,
             body_timeout: self.ms("body_timeout_ms", raw.body_timeout_ms, d.body_timeout)?,
             max_concurrent,
@@ -479,12 +560,23 @@ impl Checker<'_> {
         })
     }
 
-    fn connection(&self, key: &str, id: String, raw: RawConnection, public_url: Option<&Url>) -> Result<Connection, Error> {
+    fn connection(
+        &self,
+        key: &str,
+        id: String,
+        raw: RawConnection,
+        public_url: Option<&Url>,
+    ) -> Result<Connection, Error> {
         let provider = match raw.provider.as_str() {
             "capsule" => Provider::Capsule,
             "appcrm" => Provider::AppCrm,
             "zurmo" => Provider::Zurmo,
-            other => return Err(self.err(format!("{key}.provider"), format!("`{other}` is not one of capsule, appcrm, zurmo"))),
+            other => {
+                return Err(self.err(
+                    format!("{key}.provider"),
+                    format!("`{other}` is not one of capsule, appcrm, zurmo"),
+                ));
+            }
         };
         let base_key = format!("{key}.base_url");
         let mut base_url = self.http_url(&base_key, &raw.base_url)?;
@@ -495,23 +587,49 @@ impl Checker<'_> {
         base_url.set_path(&trimmed);
 
         let token = self.secret(&format!("{key}.token"), raw.token, raw.token_env.as_deref())?;
-        let username = self.secret(&format!("{key}.username"), raw.username, raw.username_env.as_deref())?;
-        let password = self.secret(&format!("{key}.password"), raw.password, raw.password_env.as_deref())?;
+        let username = self.secret(
+            &format!("{key}.username"),
+            raw.username,
+            raw.username_env.as_deref(),
+        )?;
+        let password = self.secret(
+            &format!("{key}.password"),
+            raw.password,
+            raw.password_env.as_deref(),
+        )?;
         let credentials = match (provider, token, username, password) {
             (Provider::Zurmo, Some(_), _, _) => {
-                return Err(self.err(format!("{key}.token"), "Zurmo connections sign in with username and password, not a token"));
+                return Err(self.err(
+                    format!("{key}.token"),
+                    "Zurmo connections sign in with username and password, not a token",
+                ));
             }
             (Provider::Zurmo, None, Some(_), None) => {
-                return Err(self.err(format!("{key}.password"), "a Zurmo username needs a password (password or password_env)"));
+                return Err(self.err(
+                    format!("{key}.password"),
+                    "a Zurmo username needs a password (password or password_env)",
+                ));
             }
             (Provider::Zurmo, None, None, Some(_)) => {
-                return Err(self.err(format!("{key}.username"), "a Zurmo password needs a username"));
+                return Err(self.err(
+                    format!("{key}.username"),
+                    "a Zurmo password needs a username",
+                ));
             }
             (Provider::Zurmo, None, Some(username), Some(password)) => {
-                Some(ServerCredentials::ZurmoLogin { username, password: Secret::new(password) })
+                Some(ServerCredentials::ZurmoLogin {
+                    username,
+                    password: Secret::new(password),
+                })
             }
             (_, _, Some(_), _) | (_, _, _, Some(_)) => {
-                return Err(self.err(format!("{key}.username"), format!("{} connections use a token, not username/password", provider.as_str())));
+                return Err(self.err(
+                    format!("{key}.username"),
+                    format!(
+                        "{} connections use a token, not username/password",
+                        provider.as_str()
+                    ),
+                ));
             }
             (_, Some(token), None, None) => Some(ServerCredentials::Token(Secret::new(token))),
             (_, None, None, None) => None,
@@ -522,19 +640,43 @@ impl Checker<'_> {
                 return Err(self.err(format!("{key}.oauth"), "only Capsule connections use OAuth"));
             }
             Some(_) if credentials.is_some() => {
-                return Err(self.err(format!("{key}.oauth"), "give either a server-side token or an OAuth client, not both"));
+                return Err(self.err(
+                    format!("{key}.oauth"),
+                    "give either a server-side token or an OAuth client, not both",
+                ));
             }
             Some(o) => Some(self.oauth(&format!("{key}.oauth"), &id, o, public_url)?),
         };
-        Ok(Connection { name: raw.name.unwrap_or_else(|| id.clone()), id, provider, base_url, credentials, oauth })
+        Ok(Connection {
+            name: raw.name.unwrap_or_else(|| id.clone()),
+            id,
+            provider,
+            base_url,
+            credentials,
+            oauth,
+        })
     }
 
-    fn oauth(&self, key: &str, id: &str, raw: RawOAuth, public_url: Option<&Url>) -> Result<OAuthSettings, Error> {
+    fn oauth(
+        &self,
+        key: &str,
+        id: &str,
+        raw: RawOAuth,
+        public_url: Option<&Url>,
+    ) -> Result<OAuthSettings, Error> {
         let client_id = self
-            .secret(&format!("{key}.client_id"), raw.client_id, raw.client_id_env.as_deref())?
+            .secret(
+                &format!("{key}.client_id"),
+                raw.client_id,
+                raw.client_id_env.as_deref(),
+            )?
             .ok_or_else(|| self.err(format!("{key}.client_id"), "is required"))?;
         let client_secret = self
-            .secret(&format!("{key}.client_secret"), raw.client_secret, raw.client_secret_env.as_deref())?
+            .secret(
+                &format!("{key}.client_secret"),
+                raw.client_secret,
+                raw.client_secret_env.as_deref(),
+            )?
             .map(Secret::new);
         let required_url = |name: &str, value: Option<String>| -> Result<Url, Error> {
             let k = format!("{key}.{name}");
@@ -543,14 +685,20 @@ impl Checker<'_> {
         };
         let authorise_url = required_url("authorise_url", raw.authorise_url)?;
         let token_url = required_url("token_url", raw.token_url)?;
-        let revoke_url = raw.revoke_url.map(|v| self.http_url(&format!("{key}.revoke_url"), &v)).transpose()?;
+        let revoke_url = raw
+            .revoke_url
+            .map(|v| self.http_url(&format!("{key}.revoke_url"), &v))
+            .transpose()?;
         let scopes = match raw.scopes {
             None => "read".to_string(),
             Some(Scopes::One(s)) => s.split_whitespace().collect::<Vec<_>>().join(" "),
             Some(Scopes::Many(v)) => v.join(" "),
         };
         if scopes.is_empty() {
-            return Err(self.err(format!("{key}.scopes"), "must name at least one scope, e.g. \"read write\""));
+            return Err(self.err(
+                format!("{key}.scopes"),
+                "must name at least one scope, e.g. \"read write\"",
+            ));
         }
         let callback_path = format!("/oauth/{id}/callback");
         let redirect_url = match (raw.redirect_url, public_url) {
@@ -563,9 +711,20 @@ impl Checker<'_> {
             }
         };
         if !redirect_url.path().ends_with(&callback_path) {
-            return Err(self.err(format!("{key}.redirect_url"), format!("must end with {callback_path}, where the proxy receives the code")));
+            return Err(self.err(
+                format!("{key}.redirect_url"),
+                format!("must end with {callback_path}, where the proxy receives the code"),
+            ));
         }
-        Ok(OAuthSettings { client_id, client_secret, authorise_url, token_url, revoke_url, scopes, redirect_url })
+        Ok(OAuthSettings {
+            client_id,
+            client_secret,
+            authorise_url,
+            token_url,
+            revoke_url,
+            scopes,
+            redirect_url,
+        })
     }
 }
 
@@ -627,7 +786,10 @@ password = "pw"
         assert_eq!(c.cookie_key, [0; 32]);
         assert_eq!(c.limits.max_body_bytes, 10);
         assert_eq!(c.connections.len(), 2);
-        assert_eq!(c.connections[0].base_url.as_str(), "https://api.capsulecrm.com/");
+        assert_eq!(
+            c.connections[0].base_url.as_str(),
+            "https://api.capsulecrm.com/"
+        );
         let oauth = c.connections[0].oauth.as_ref().unwrap();
         assert_eq!(oauth.scopes, "read write");
         assert_eq!(oauth.client_secret.as_ref().unwrap().expose(), "s3cret");
@@ -641,13 +803,29 @@ password = "pw"
     fn errors_name_the_key() {
         assert!(problem("listen = \"nope\"").contains("userdeck.toml: listen:"));
         assert!(problem("allowed_origins = [\"*\"]").contains("allowed_origins[0]"));
-        assert!(problem("allowed_origins = [\"http://a.example/x\"]").contains("allowed_origins[0]"));
+        assert!(
+            problem("allowed_origins = [\"http://a.example/x\"]").contains("allowed_origins[0]")
+        );
         assert!(problem("cookie_key = \"short\"").contains("cookie_key: must be 32 bytes"));
         assert!(problem("cookie_key_env = \"MISSING\"").contains("environment variable MISSING"));
-        assert!(problem("[connections.x]\nprovider = \"salesforce\"\nbase_url = \"http://a\"").contains("connections.x.provider"));
-        assert!(problem("[connections.x]\nprovider = \"capsule\"\nbase_url = \"ftp://a\"").contains("connections.x.base_url"));
-        assert!(problem("[connections.X]\nprovider = \"capsule\"\nbase_url = \"http://a\"").contains("connections.X"));
-        assert!(problem("[connections.x]\nprovider = \"zurmo\"\nbase_url = \"http://a\"\nusername = \"u\"").contains("connections.x.password"));
+        assert!(
+            problem("[connections.x]\nprovider = \"salesforce\"\nbase_url = \"http://a\"")
+                .contains("connections.x.provider")
+        );
+        assert!(
+            problem("[connections.x]\nprovider = \"capsule\"\nbase_url = \"ftp://a\"")
+                .contains("connections.x.base_url")
+        );
+        assert!(
+            problem("[connections.X]\nprovider = \"capsule\"\nbase_url = \"http://a\"")
+                .contains("connections.X")
+        );
+        assert!(
+            problem(
+                "[connections.x]\nprovider = \"zurmo\"\nbase_url = \"http://a\"\nusername = \"u\""
+            )
+            .contains("connections.x.password")
+        );
         assert!(problem("[connections.x]\nprovider = \"appcrm\"\nbase_url = \"http://a\"\n[connections.x.oauth]\nclient_id = \"c\"").contains("connections.x.oauth"));
         assert!(problem("[connections.x]\nprovider = \"capsule\"\nbase_url = \"http://a\"\n[connections.x.oauth]\nclient_id = \"c\"\nauthorise_url = \"http://a/oauth/authorise\"\ntoken_url = \"http://a/oauth/token\"").contains("connections.x.oauth.redirect_url"));
         assert!(problem("static_dir = \"/definitely/not/here\"").contains("static_dir"));
@@ -656,10 +834,31 @@ password = "pw"
     }
 
     #[test]
+    fn the_shipped_example_is_valid() {
+        let text = include_str!("../userdeck.example.toml");
+        let c = Config::parse(text, "userdeck.example.toml", Path::new("."), &|var| {
+            Some(if var == "USERDECK_COOKIE_KEY" {
+                "ab".repeat(32)
+            } else {
+                format!("value-of-{var}")
+            })
+        })
+        .unwrap();
+        let modes: Vec<_> = c.connections.iter().map(Connection::auth_mode).collect();
+        assert_eq!(
+            modes,
+            [AuthMode::OAuth, AuthMode::Server, AuthMode::Browser]
+        );
+    }
+
+    #[test]
     fn cookie_key_defaults_to_generated() {
         let c = parse("").unwrap();
         assert!(c.cookie_key_generated);
-        assert!(!c.cookie_secure, "loopback listen without public_url stays non-secure");
+        assert!(
+            !c.cookie_secure,
+            "loopback listen without public_url stays non-secure"
+        );
         let c = parse("public_url = \"https://ud.example.com\"").unwrap();
         assert!(c.cookie_secure);
     }

@@ -74,5 +74,9 @@ pub async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
             }
         })
         .collect();
-    ([(header::CACHE_CONTROL, "no-store")], Json(ConnectionList { connections })).into_response()
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(ConnectionList { connections }),
+    )
+        .into_response()
 }

@@ -43,19 +43,25 @@ pub enum OriginVerdict {
 impl CorsPolicy {
     /// A policy allowing `allowed` (normalised origins) plus the proxy's `public_origin`.
     pub fn new(allowed: Vec<String>, public_origin: Option<String>) -> CorsPolicy {
-        CorsPolicy { allowed, public_origin }
+        CorsPolicy {
+            allowed,
+            public_origin,
+        }
     }
 
     /// Classifies the request's origin, refusing origins that are neither ours nor allowed.
-    pub fn check(&self, headers: &HeaderMap) -> Result<OriginVerdict, Error> {
+    /// `host` is the authority the request was sent to (`Host`, or `:authority` over HTTP/2).
+    pub fn check(&self, headers: &HeaderMap, host: Option<&str>) -> Result<OriginVerdict, Error> {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return Ok(OriginVerdict::Absent);
         };
-        let text = origin.to_str().map_err(|_| Error::OriginNotAllowed("(not text)".into()))?;
+        let text = origin
+            .to_str()
+            .map_err(|_| Error::OriginNotAllowed("(not text)".into()))?;
         if self.allowed.iter().any(|a| a == text) {
             return Ok(OriginVerdict::Allowed(origin.clone()));
         }
-        if self.public_origin.as_deref() == Some(text) || same_host(text, headers) {
+        if self.public_origin.as_deref() == Some(text) || host.is_some_and(|h| same_host(text, h)) {
             return Ok(OriginVerdict::SameOrigin);
         }
         Err(Error::OriginNotAllowed(text.chars().take(100).collect()))
@@ -66,8 +72,14 @@ impl CorsPolicy {
         headers.append(header::VARY, HeaderValue::from_static("origin"));
         if let OriginVerdict::Allowed(origin) = verdict {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
-            headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSED_HEADERS));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static(EXPOSED_HEADERS),
+            );
         }
     }
 
@@ -79,30 +91,46 @@ impl CorsPolicy {
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE"),
         );
-        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOWED_HEADERS),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
         response
     }
 }
 
 /// True when the `Origin` names the host the request was sent to. Only the authority is compared
 /// because TLS may end at a load balancer in front of the proxy.
-fn same_host(origin: &str, headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+fn same_host(origin: &str, host: &str) -> bool {
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
 }
 
 /// Middleware applying the policy: refuses foreign origins, answers preflights, decorates the rest.
-pub async fn enforce(State(shared): State<Arc<Shared>>, request: Request<Body>, next: Next) -> Response {
-    let verdict = match shared.cors.check(request.headers()) {
+pub async fn enforce(
+    State(shared): State<Arc<Shared>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    let verdict = match shared.cors.check(request.headers(), host) {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let is_preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if is_preflight {
         return shared.cors.preflight(&verdict);
     }
@@ -115,24 +143,39 @@ pub async fn enforce(State(shared): State<Arc<Shared>>, request: Request<Body>, 
 mod tests {
     use super::*;
 
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+    fn check(
+        policy: &CorsPolicy,
+        origin: Option<&str>,
+        host: &str,
+    ) -> Result<OriginVerdict, Error> {
         let mut h = HeaderMap::new();
-        h.insert(header::HOST, host.parse().unwrap());
         if let Some(o) = origin {
             h.insert(header::ORIGIN, o.parse().unwrap());
         }
-        h
+        policy.check(&h, Some(host))
     }
 
     #[test]
     fn origins_are_classified() {
-        let policy = CorsPolicy::new(vec!["http://app.example".into()], Some("https://ud.example".into()));
-        assert_eq!(policy.check(&headers(None, "p:1")).unwrap(), OriginVerdict::Absent);
-        assert_eq!(policy.check(&headers(Some("http://p:1"), "p:1")).unwrap(), OriginVerdict::SameOrigin);
-        assert_eq!(policy.check(&headers(Some("https://ud.example"), "internal:8080")).unwrap(), OriginVerdict::SameOrigin);
-        assert!(matches!(policy.check(&headers(Some("http://app.example"), "p:1")).unwrap(), OriginVerdict::Allowed(_)));
-        assert!(policy.check(&headers(Some("http://evil.example"), "p:1")).is_err());
-        assert!(policy.check(&headers(Some("null"), "p:1")).is_err());
-        assert!(policy.check(&headers(Some("http://p:1.evil"), "p:1")).is_err());
+        let policy = CorsPolicy::new(
+            vec!["http://app.example".into()],
+            Some("https://ud.example".into()),
+        );
+        assert_eq!(check(&policy, None, "p:1").unwrap(), OriginVerdict::Absent);
+        assert_eq!(
+            check(&policy, Some("http://p:1"), "p:1").unwrap(),
+            OriginVerdict::SameOrigin
+        );
+        assert_eq!(
+            check(&policy, Some("https://ud.example"), "internal:8080").unwrap(),
+            OriginVerdict::SameOrigin
+        );
+        assert!(matches!(
+            check(&policy, Some("http://app.example"), "p:1").unwrap(),
+            OriginVerdict::Allowed(_)
+        ));
+        assert!(check(&policy, Some("http://evil.example"), "p:1").is_err());
+        assert!(check(&policy, Some("null"), "p:1").is_err());
+        assert!(check(&policy, Some("http://p:1.evil"), "p:1").is_err());
     }
 }

@@ -12,10 +12,17 @@ use serde_json::json;
 pub enum Error {
     /// The configuration cannot be used: names the file, the key and what is wrong with it.
     #[error("{file}: {key}: {problem}")]
-    Config { file: String, key: String, problem: String },
+    Config {
+        file: String,
+        key: String,
+        problem: String,
+    },
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     /// The request is malformed or tries to escape its connection (traversal, foreign host).
     #[error("{0}")]
     BadRequest(String),
@@ -100,7 +107,11 @@ impl Error {
 
     /// Shorthand for configuration errors.
     pub(crate) fn config(file: &str, key: impl Into<String>, problem: impl Into<String>) -> Error {
-        Error::Config { file: file.to_string(), key: key.into(), problem: problem.into() }
+        Error::Config {
+            file: file.to_string(),
+            key: key.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -114,9 +125,18 @@ impl IntoResponse for Error {
         }
         let body = json!({"error": {"kind": self.kind(), "message": self.to_string()}});
         let mut response = (status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy is momentary: tell the app when to try again.
+            headers.insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+        }
         response
     }
 }

@@ -14,7 +14,11 @@ use crate::forward::classify;
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// Sends `request` and returns the whole answer, or a 502/504-style error.
-pub async fn send_value(http: &reqwest::Client, request: HttpRequest, limits: &Limits) -> Result<HttpResponse, Error> {
+pub async fn send_value(
+    http: &reqwest::Client,
+    request: HttpRequest,
+    limits: &Limits,
+) -> Result<HttpResponse, Error> {
     let method = match request.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
@@ -30,7 +34,12 @@ pub async fn send_value(http: &reqwest::Client, request: HttpRequest, limits: &L
     }
     let deadline: Duration = limits.connect_timeout + limits.read_timeout;
     let mut response = match tokio::time::timeout(deadline, builder.send()).await {
-        Err(_) => return Err(Error::UpstreamTimeout(format!("no answer within {} ms", deadline.as_millis()))),
+        Err(_) => {
+            return Err(Error::UpstreamTimeout(format!(
+                "no answer within {} ms",
+                deadline.as_millis()
+            )));
+        }
         Ok(Err(e)) => return Err(classify(&e, limits)),
         Ok(Ok(r)) => r,
     };
@@ -49,10 +58,16 @@ pub async fn send_value(http: &reqwest::Client, request: HttpRequest, limits: &L
             Ok(Ok(Some(chunk))) => {
                 body.extend_from_slice(&chunk);
                 if body.len() > MAX_ANSWER_BYTES {
-                    return Err(Error::UpstreamInvalid("the answer is unreasonably large".into()));
+                    return Err(Error::UpstreamInvalid(
+                        "the answer is unreasonably large".into(),
+                    ));
                 }
             }
         }
     }
-    Ok(HttpResponse { status, headers, body })
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }

@@ -121,12 +121,21 @@ async fn forward_request(shared: &Arc<Shared>, request: Request) -> Result<Respo
     };
     let permit = acquire_slot(shared, &upstream).await?;
     let (result, set_cookie) = match (&upstream.conn.credentials, mode) {
-        (_, AuthMode::OAuth) => oauth::send_authorised(shared, &upstream, &call, &parts.headers).await,
+        (_, AuthMode::OAuth) => {
+            oauth::send_authorised(shared, &upstream, &call, &parts.headers).await
+        }
         (Some(ServerCredentials::Token(token)), _) => {
             let bearer = bearer_header(token.expose())?;
-            (send(shared, &call, &[(header::AUTHORIZATION, bearer)]).await.map(Into::into), None)
+            (
+                send(shared, &call, &[(header::AUTHORIZATION, bearer)])
+                    .await
+                    .map(Into::into),
+                None,
+            )
         }
-        (Some(ServerCredentials::ZurmoLogin { .. }), _) => (zurmo::send(shared, &upstream, &call).await, None),
+        (Some(ServerCredentials::ZurmoLogin { .. }), _) => {
+            (zurmo::send(shared, &upstream, &call).await, None)
+        }
         (None, _) => (send(shared, &call, &[]).await.map(Into::into), None),
     };
     let mut response = match result {
@@ -141,15 +150,21 @@ async fn forward_request(shared: &Arc<Shared>, request: Request) -> Result<Respo
 
 fn forwardable_method(method: &Method) -> Result<Method, Error> {
     match *method {
-        Method::GET | Method::HEAD | Method::POST | Method::PUT | Method::PATCH | Method::DELETE => Ok(method.clone()),
+        Method::GET
+        | Method::HEAD
+        | Method::POST
+        | Method::PUT
+        | Method::PATCH
+        | Method::DELETE => Ok(method.clone()),
         _ => Err(Error::MethodNotAllowed(method.to_string())),
     }
 }
 
 /// `Authorization: Bearer …` as a sensitive header value (kept out of debug output).
 pub fn bearer_header(token: &str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| Error::Internal("the token contains characters not allowed in a header".into()))?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        Error::Internal("the token contains characters not allowed in a header".into())
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -172,7 +187,8 @@ pub fn target_url(base: &Url, rest: &str, query: Option<&str>) -> Result<Url, Er
         text.push('?');
         text.push_str(query);
     }
-    let url = Url::parse(&text).map_err(|_| Error::BadRequest("the path does not form a valid URL".into()))?;
+    let url = Url::parse(&text)
+        .map_err(|_| Error::BadRequest("the path does not form a valid URL".into()))?;
     let base_path = base.path().trim_end_matches('/');
     let same_origin = url.scheme() == base.scheme()
         && url.host() == base.host()
@@ -180,7 +196,9 @@ pub fn target_url(base: &Url, rest: &str, query: Option<&str>) -> Result<Url, Er
         && url.username().is_empty()
         && url.password().is_none();
     if !same_origin || !url.path().starts_with(&format!("{base_path}/")) {
-        return Err(Error::BadRequest("the path leaves the connection's upstream".into()));
+        return Err(Error::BadRequest(
+            "the path leaves the connection's upstream".into(),
+        ));
     }
     Ok(url)
 }
@@ -188,7 +206,9 @@ pub fn target_url(base: &Url, rest: &str, query: Option<&str>) -> Result<Url, Er
 /// Refuses anything that could change the target's meaning once an upstream decodes it.
 fn check_path(rest: &str) -> Result<(), Error> {
     if rest.is_empty() {
-        return Err(Error::NotFound("name an API path after the connection, e.g. /proxy/{id}/api/…".into()));
+        return Err(Error::NotFound(
+            "name an API path after the connection, e.g. /proxy/{id}/api/…".into(),
+        ));
     }
     let bad = |why: &str| Err(Error::BadRequest(format!("refused path: {why}")));
     let segments: Vec<&str> = rest.split('/').collect();
@@ -196,14 +216,20 @@ fn check_path(rest: &str) -> Result<(), Error> {
         if segment.is_empty() && i + 1 != segments.len() {
             return bad("empty segment");
         }
-        if segment.bytes().any(|b| matches!(b, b'\\' | b'@') || b.is_ascii_control() || b == b' ') {
+        if segment
+            .bytes()
+            .any(|b| matches!(b, b'\\' | b'@') || b.is_ascii_control() || b == b' ')
+        {
             return bad("backslash, '@', space or control character");
         }
         // Decode repeatedly: an upstream or a framework in front of it may decode more than once.
         let mut current = segment.to_string();
         for _ in 0..3 {
             let bytes: Vec<u8> = percent_decode_str(&current).collect();
-            if bytes.iter().any(|b| matches!(b, b'/' | b'\\') || b.is_ascii_control()) {
+            if bytes
+                .iter()
+                .any(|b| matches!(b, b'/' | b'\\') || b.is_ascii_control())
+            {
                 return bad("encoded separator or control character");
             }
             let decoded = String::from_utf8_lossy(&bytes).into_owned();
@@ -232,10 +258,15 @@ async fn read_body(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<B
     let limited = http_body_util::Limited::new(body, max);
     match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
         Err(_) => Err(Error::RequestTimeout(limits.body_timeout.as_millis() as u64)),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(Error::PayloadTooLarge(max))
         }
-        Ok(Err(_)) => Err(Error::BadRequest("the request body could not be read".into())),
+        Ok(Err(_)) => Err(Error::BadRequest(
+            "the request body could not be read".into(),
+        )),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     }
 }
@@ -265,7 +296,10 @@ pub async fn send(
     for (name, value) in extra {
         headers.insert(name.clone(), value.clone());
     }
-    let mut builder = shared.http.request(call.method.clone(), call.url.clone()).headers(headers);
+    let mut builder = shared
+        .http
+        .request(call.method.clone(), call.url.clone())
+        .headers(headers);
     if !call.body.is_empty() || matches!(call.method, Method::POST | Method::PUT | Method::PATCH) {
         builder = builder.body(call.body.clone());
     }
@@ -279,24 +313,43 @@ pub async fn send(
 }
 
 fn timeout_error(after: std::time::Duration) -> Error {
-    Error::UpstreamTimeout(format!("the CRM did not answer within {} ms", after.as_millis()))
+    Error::UpstreamTimeout(format!(
+        "the CRM did not answer within {} ms",
+        after.as_millis()
+    ))
 }
 
 /// Maps a client error to the error the browser sees, logging the detail (no URL) for operators.
 pub fn classify(error: &reqwest::Error, limits: &Limits) -> Error {
     tracing::warn!(error = %error.to_string().replace(|c: char| c.is_control(), " "), "upstream call failed");
     if error.is_timeout() {
-        let after = if error.is_connect() { limits.connect_timeout } else { limits.read_timeout };
+        let after = if error.is_connect() {
+            limits.connect_timeout
+        } else {
+            limits.read_timeout
+        };
         timeout_error(after)
     } else if error.is_connect() {
         Error::UpstreamUnreachable("the CRM could not be reached (connection failed)".into())
     } else {
-        Error::UpstreamInvalid("the CRM sent a response that is not valid HTTP, or closed the connection".into())
+        Error::UpstreamInvalid(
+            "the CRM sent a response that is not valid HTTP, or closed the connection".into(),
+        )
     }
 }
 
-fn respond(shared: &Shared, upstream: &Upstream, answer: UpstreamResponse, permit: OwnedSemaphorePermit) -> Response {
-    let base = upstream.conn.base_url.as_str().trim_end_matches('/').to_string();
+fn respond(
+    shared: &Shared,
+    upstream: &Upstream,
+    answer: UpstreamResponse,
+    permit: OwnedSemaphorePermit,
+) -> Response {
+    let base = upstream
+        .conn
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
     let prefix = format!("{}/proxy/{}", shared.public_prefix(), upstream.conn.id);
     let mut headers = HeaderMap::new();
     for (name, value) in &answer.headers {
@@ -314,7 +367,9 @@ fn respond(shared: &Shared, upstream: &Upstream, answer: UpstreamResponse, permi
             if let Ok(v) = HeaderValue::from_str(&rewritten) {
                 headers.append(name.clone(), v);
             }
-        } else if n == "www-authenticate" && !value.as_bytes().to_ascii_lowercase().starts_with(b"basic") {
+        } else if n == "www-authenticate"
+            && !value.as_bytes().to_ascii_lowercase().starts_with(b"basic")
+        {
             // A Basic challenge would make the browser pop up a password dialog; Bearer is harmless.
             headers.append(name.clone(), value.clone());
         }
@@ -336,7 +391,8 @@ fn respond(shared: &Shared, upstream: &Upstream, answer: UpstreamResponse, permi
 /// Points an upstream URL under `base` at the proxy instead; `None` for any other URL.
 fn rewrite_url(url: &str, base: &str, prefix: &str) -> Option<String> {
     let rest = url.strip_prefix(base)?;
-    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then(|| format!("{prefix}{rest}"))
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+        .then(|| format!("{prefix}{rest}"))
 }
 
 /// Rewrites every `<…>` target of an RFC 8288 `Link` header.
@@ -344,7 +400,9 @@ fn rewrite_link(value: &str, base: &str, prefix: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(open) = rest.find('<') {
-        let Some(close) = rest[open..].find('>').map(|i| i + open) else { break };
+        let Some(close) = rest[open..].find('>').map(|i| i + open) else {
+            break;
+        };
         out.push_str(&rest[..=open]);
         let target = &rest[open + 1..close];
         out.push_str(&rewrite_url(target, base, prefix).unwrap_or_else(|| target.to_string()));
@@ -370,18 +428,44 @@ mod tests {
 
     #[test]
     fn targets_stay_under_the_base() {
-        assert_eq!(target_url(&base(), "api/v2/users", Some("page=2")).unwrap().as_str(), "http://127.0.0.1:9/capsule/api/v2/users?page=2");
         assert_eq!(
-            target_url(&Url::parse("https://api.capsulecrm.com/").unwrap(), "api/v2/users", None).unwrap().as_str(),
+            target_url(&base(), "api/v2/users", Some("page=2"))
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/capsule/api/v2/users?page=2"
+        );
+        assert_eq!(
+            target_url(
+                &Url::parse("https://api.capsulecrm.com/").unwrap(),
+                "api/v2/users",
+                None
+            )
+            .unwrap()
+            .as_str(),
             "https://api.capsulecrm.com/api/v2/users"
         );
         let zurmo = Url::parse("http://h/zurmo/index.php").unwrap();
-        let filter = "users/user/api/list/filter/pagination%5Bpage%5D=1&pagination%5BpageSize%5D=10";
+        let filter =
+            "users/user/api/list/filter/pagination%5Bpage%5D=1&pagination%5BpageSize%5D=10";
         assert!(target_url(&zurmo, filter, None).is_ok());
         assert!(target_url(&zurmo, "users/user/api/list/", None).is_ok());
         for evil in [
-            "..", "../x", "api/../../x", "%2e%2e/x", "%2E%2e/x", ".%2e/x", "%252e%252e/x", "api/%2fetc", "api/%5c..",
-            "a\\b", "@evil.com/x", "api//x", "api/..;/x", "api/%00", "api/%0d%0aX-Injected:%20yes", "",
+            "..",
+            "../x",
+            "api/../../x",
+            "%2e%2e/x",
+            "%2E%2e/x",
+            ".%2e/x",
+            "%252e%252e/x",
+            "api/%2fetc",
+            "api/%5c..",
+            "a\\b",
+            "@evil.com/x",
+            "api//x",
+            "api/..;/x",
+            "api/%00",
+            "api/%0d%0aX-Injected:%20yes",
+            "",
         ] {
             assert!(target_url(&base(), evil, None).is_err(), "{evil} accepted");
         }
@@ -394,7 +478,14 @@ mod tests {
             rewrite_link(link, "http://127.0.0.1:9/capsule", "/proxy/c"),
             "</proxy/c/api/v2/users?page=2&perPage=5>; rel=\"next\", <https://other/x>; rel=\"prev\""
         );
-        assert_eq!(rewrite_url("http://127.0.0.1:9/capsulex", "http://127.0.0.1:9/capsule", "/p"), None);
+        assert_eq!(
+            rewrite_url(
+                "http://127.0.0.1:9/capsulex",
+                "http://127.0.0.1:9/capsule",
+                "/p"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ impl Shared {
                 (conn.id.clone(), Arc::new(upstream))
             })
             .collect();
-        let public_origin = config.public_url.as_ref().map(|u| u.origin().ascii_serialization());
+        let public_origin = config
+            .public_url
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization());
         let statics = config
             .static_dir
             .as_deref()
@@ -107,7 +110,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/connections", get(connections::list))
         .route("/proxy/{*rest}", any(forward::forward))
         .route("/oauth/{id}/logout", get(oauth::logout).post(oauth::logout))
-        .route_layer(middleware::from_fn_with_state(shared.clone(), cors::enforce));
+        .route_layer(middleware::from_fn_with_state(
+            shared.clone(),
+            cors::enforce,
+        ));
     Router::new()
         .merge(api)
         .route("/oauth/{id}/start", get(oauth::start))
@@ -125,8 +131,14 @@ async fn common_headers(request: Request, next: Next) -> Response {
     let path: String = request.uri().path().chars().take(200).collect();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     tracing::info!(
         %method,
@@ -150,16 +162,30 @@ impl Proxy {
     pub async fn start(config: Config) -> Result<Proxy, Error> {
         let listen = config.listen;
         if config.cookie_key_generated {
-            tracing::warn!("no cookie_key configured: generated one; sessions end at restart and copies behind a load balancer will not share them");
+            tracing::warn!(
+                "no cookie_key configured: generated one; sessions end at restart and copies behind a load balancer will not share them"
+            );
         }
         let shared = Arc::new(Shared::new(config)?);
-        let listener = TcpListener::bind(listen).await.map_err(|source| Error::Bind { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| Error::Bind { addr: listen, source })?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: listen,
+            source,
+        })?;
         let app = router(shared);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, app, stopped));
         tracing::info!(%addr, "userdeck-proxy listening");
-        Ok(Proxy { addr, stop: Some(stop), task })
+        Ok(Proxy {
+            addr,
+            stop: Some(stop),
+            task,
+        })
     }
 
     /// The bound address (with the real port when 0 was asked for).
@@ -183,7 +209,10 @@ impl Proxy {
 
 async fn accept_loop(listener: TcpListener, app: Router, mut stopped: oneshot::Receiver<()>) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10));
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

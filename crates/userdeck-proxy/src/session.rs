@@ -13,12 +13,15 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use http::HeaderMap;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// Seconds since the Unix epoch; the proxy's only clock for token and cookie expiry.
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Encrypts and authenticates cookie values; a tampered or foreign value simply fails to open.
@@ -38,12 +41,19 @@ struct Envelope<T> {
 impl CookieSealer {
     /// A sealer for `key`; `secure` adds the `Secure` attribute and `__Host-`/`__Secure-` names.
     pub fn new(key: &[u8; 32], secure: bool) -> CookieSealer {
-        CookieSealer { aead: XChaCha20Poly1305::new(key.into()), secure }
+        CookieSealer {
+            aead: XChaCha20Poly1305::new(key.into()),
+            secure,
+        }
     }
 
     /// The session cookie's name (`__Host-` prefixed when secure, pinning it to this host and `/`).
     pub fn session_name(&self) -> &'static str {
-        if self.secure { "__Host-userdeck_session" } else { "userdeck_session" }
+        if self.secure {
+            "__Host-userdeck_session"
+        } else {
+            "userdeck_session"
+        }
     }
 
     /// The OAuth hand-off cookie's name for one connection.
@@ -62,7 +72,13 @@ impl CookieSealer {
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self
             .aead
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plain, aad: name.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: name.as_bytes(),
+                },
+            )
             .ok()?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -78,7 +94,13 @@ impl CookieSealer {
         let (nonce, ciphertext) = bytes.split_at(24);
         let plain = self
             .aead
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: name.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: name.as_bytes(),
+                },
+            )
             .ok()?;
         let envelope: Envelope<T> = serde_json::from_slice(&plain).ok()?;
         (envelope.exp > now_secs()).then_some(envelope.v)
@@ -164,15 +186,27 @@ mod tests {
     #[test]
     fn sealed_values_round_trip_and_resist_tampering() {
         let sealer = CookieSealer::new(&[7; 32], false);
-        let sealed = sealer.seal("a", &"hello".to_string(), now_secs() + 60).unwrap();
-        assert_eq!(sealer.open::<String>("a", &sealed).as_deref(), Some("hello"));
-        assert_eq!(sealer.open::<String>("b", &sealed), None, "bound to the cookie name");
+        let sealed = sealer
+            .seal("a", &"hello".to_string(), now_secs() + 60)
+            .unwrap();
+        assert_eq!(
+            sealer.open::<String>("a", &sealed).as_deref(),
+            Some("hello")
+        );
+        assert_eq!(
+            sealer.open::<String>("b", &sealed),
+            None,
+            "bound to the cookie name"
+        );
         let other = CookieSealer::new(&[8; 32], false);
         assert_eq!(other.open::<String>("a", &sealed), None, "bound to the key");
         let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
-        assert_eq!(sealer.open::<String>("a", &URL_SAFE_NO_PAD.encode(bytes)), None);
+        assert_eq!(
+            sealer.open::<String>("a", &URL_SAFE_NO_PAD.encode(bytes)),
+            None
+        );
         assert_eq!(sealer.open::<String>("a", "!!"), None);
         let expired = sealer.seal("a", &"x".to_string(), now_secs() - 1).unwrap();
         assert_eq!(sealer.open::<String>("a", &expired), None);
@@ -181,13 +215,20 @@ mod tests {
     #[test]
     fn cookies_are_found_among_headers() {
         let mut headers = HeaderMap::new();
-        headers.append(http::header::COOKIE, "a=1; userdeck_session=xyz".parse().unwrap());
+        headers.append(
+            http::header::COOKIE,
+            "a=1; userdeck_session=xyz".parse().unwrap(),
+        );
         headers.append(http::header::COOKIE, "b=2".parse().unwrap());
         assert_eq!(cookie_value(&headers, "userdeck_session"), Some("xyz"));
         assert_eq!(cookie_value(&headers, "b"), Some("2"));
         assert_eq!(cookie_value(&headers, "c"), None);
         let secure = CookieSealer::new(&[1; 32], true);
-        assert!(secure.set_cookie("n", "v", "/", 5).ends_with("SameSite=Lax; Secure"));
+        assert!(
+            secure
+                .set_cookie("n", "v", "/", 5)
+                .ends_with("SameSite=Lax; Secure")
+        );
         assert_eq!(secure.session_name(), "__Host-userdeck_session");
     }
 }

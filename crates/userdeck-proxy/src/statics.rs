@@ -32,20 +32,36 @@ impl Statics {
     /// Reads `index.html` once and derives the Content-Security-Policy from it.
     pub fn load(dir: &Path, extra_connect_src: &[String]) -> Result<Statics, Error> {
         let index = std::fs::read(dir.join("index.html")).map_err(|e| {
-            Error::config("(static_dir)", "static_dir", format!("cannot read {}/index.html: {e}", dir.display()))
+            Error::config(
+                "(static_dir)",
+                "static_dir",
+                format!("cannot read {}/index.html: {e}", dir.display()),
+            )
         })?;
         let text = String::from_utf8_lossy(&index);
         let policy = content_security_policy(&text, extra_connect_src);
-        let csp = HeaderValue::from_str(&policy)
-            .map_err(|_| Error::config("(static_dir)", "csp_connect_src", "not valid in a header"))?;
-        Ok(Statics { dir: dir.to_path_buf(), index: Bytes::from(index), csp })
+        let csp = HeaderValue::from_str(&policy).map_err(|_| {
+            Error::config("(static_dir)", "csp_connect_src", "not valid in a header")
+        })?;
+        Ok(Statics {
+            dir: dir.to_path_buf(),
+            index: Bytes::from(index),
+            csp,
+        })
     }
 
     fn index_response(&self, method: &Method) -> Response {
-        let body = if method == Method::HEAD { Body::empty() } else { Body::from(self.index.clone()) };
+        let body = if method == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(self.index.clone())
+        };
         let mut response = Response::new(body);
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
         response
@@ -72,17 +88,28 @@ fn inline_hashes(html: &str, tag: &str) -> String {
     let mut out = String::new();
     let mut from = 0;
     while let Some(start) = lower[from..].find(&open).map(|i| i + from) {
-        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else { break };
+        let Some(tag_end) = lower[start..].find('>').map(|i| i + start) else {
+            break;
+        };
         let attributes = &lower[start + open.len()..tag_end];
-        if !attributes.chars().next().is_none_or(|c| c.is_ascii_whitespace()) {
+        if !attributes
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_ascii_whitespace())
+        {
             from = tag_end;
             continue;
         }
-        let Some(end) = lower[tag_end..].find(&close).map(|i| i + tag_end) else { break };
+        let Some(end) = lower[tag_end..].find(&close).map(|i| i + tag_end) else {
+            break;
+        };
         if !attributes.contains("src=") {
             let content = &html[tag_end + 1..end];
             let digest = Sha256::digest(content.as_bytes());
-            out.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+            out.push_str(&format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
         }
         from = end + close.len();
     }
@@ -97,7 +124,10 @@ pub fn is_hashed_asset(path: &str) -> bool {
         if *b != b'-' {
             return false;
         }
-        let run = bytes[i + 1..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        let run = bytes[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
         let next = bytes.get(i + 1 + run);
         run >= 6 && matches!(next, None | Some(b'_') | Some(b'.'))
     })
@@ -109,7 +139,11 @@ pub async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Respo
         return Error::NotFound("no static directory is configured".into()).into_response();
     };
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
     }
     let path = request.uri().path().to_string();
     if path == "/" || path == "/index.html" {
@@ -138,7 +172,9 @@ pub async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Respo
     } else {
         "no-cache"
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
 
@@ -162,7 +198,9 @@ mod tests {
         let html = "<script type=\"module\">init()</script><script src=\"/a.js\"></script><style>b{}</style><scripts>x</scripts>";
         let csp = content_security_policy(html, &["http://127.0.0.1:9".into()]);
         let init_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"init()"));
-        assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{init_hash}';")));
+        assert!(csp.contains(&format!(
+            "script-src 'self' 'wasm-unsafe-eval' 'sha256-{init_hash}';"
+        )));
         assert_eq!(csp.matches("'sha256-").count(), 2, "{csp}");
         assert!(csp.contains("connect-src 'self' http://127.0.0.1:9;"));
         assert!(csp.contains("frame-ancestors 'none'"));

@@ -12,7 +12,7 @@ use userdeck_client::http::{HttpRequest, Method};
 use crate::config::ServerCredentials;
 use crate::error::Error;
 use crate::exchange::send_value;
-use crate::forward::{Call, UpstreamResponse, send};
+use crate::forward::{Call, UpstreamResponse};
 use crate::server::{Shared, Upstream};
 
 /// Bodies longer than this cannot be Zurmo's "Sign in required." envelope, so stop peeking.
@@ -38,10 +38,16 @@ struct Envelope {
 }
 
 /// Forwards `call` with the proxy's Zurmo session, re-signing in once if Zurmo asks for it.
-pub async fn send(shared: &Shared, upstream: &Upstream, call: &Call) -> Result<UpstreamResponse, Error> {
+pub async fn send(
+    shared: &Shared,
+    upstream: &Upstream,
+    call: &Call,
+) -> Result<UpstreamResponse, Error> {
     let path = call.path.trim_end_matches('/');
     if path == "zurmo/api/login" || path == "zurmo/api/logout" {
-        return Err(Error::Forbidden("this connection signs in on the server; no login or logout through it".into()));
+        return Err(Error::Forbidden(
+            "this connection signs in on the server; no login or logout through it".into(),
+        ));
     }
     let session = current(shared, upstream, None).await?;
     let first = peek(send_forward(shared, call, &session).await?.into()).await;
@@ -55,7 +61,11 @@ pub async fn send(shared: &Shared, upstream: &Upstream, call: &Call) -> Result<U
     }
 }
 
-async fn send_forward(shared: &Shared, call: &Call, session: &ZurmoSession) -> Result<reqwest::Response, Error> {
+async fn send_forward(
+    shared: &Shared,
+    call: &Call,
+    session: &ZurmoSession,
+) -> Result<reqwest::Response, Error> {
     let mut id = HeaderValue::from_str(&session.session_id)
         .map_err(|_| Error::UpstreamInvalid("Zurmo returned an unusable session id".into()))?;
     let mut token = HeaderValue::from_str(&session.token)
@@ -110,7 +120,11 @@ fn is_sign_in_required(body: &[u8]) -> bool {
 }
 
 /// The cached session, or a fresh sign-in when there is none or it is the `stale` one.
-async fn current(shared: &Shared, upstream: &Upstream, stale: Option<&str>) -> Result<ZurmoSession, Error> {
+async fn current(
+    shared: &Shared,
+    upstream: &Upstream,
+    stale: Option<&str>,
+) -> Result<ZurmoSession, Error> {
     let mut current = upstream.zurmo.current.lock().await;
     if let Some(session) = current.as_ref()
         && stale != Some(session.session_id.as_str())
@@ -123,8 +137,11 @@ async fn current(shared: &Shared, upstream: &Upstream, stale: Option<&str>) -> R
 }
 
 async fn login(shared: &Shared, upstream: &Upstream) -> Result<ZurmoSession, Error> {
-    let Some(ServerCredentials::ZurmoLogin { username, password }) = &upstream.conn.credentials else {
-        return Err(Error::Internal("not a Zurmo connection with server credentials".into()));
+    let Some(ServerCredentials::ZurmoLogin { username, password }) = &upstream.conn.credentials
+    else {
+        return Err(Error::Internal(
+            "not a Zurmo connection with server credentials".into(),
+        ));
     };
     let base = upstream.conn.base_url.as_str().trim_end_matches('/');
     let request = HttpRequest::new(Method::Post, format!("{base}/zurmo/api/login"))
@@ -134,15 +151,29 @@ async fn login(shared: &Shared, upstream: &Upstream) -> Result<ZurmoSession, Err
         .header("ZURMO_AUTH_PASSWORD", password.expose());
     let answer = send_value(&shared.http, request, &shared.config.limits).await?;
     let refused = |why: String| {
-        Error::UpstreamInvalid(format!("the proxy could not sign in to Zurmo connection `{}`: {why}", upstream.conn.id))
+        Error::UpstreamInvalid(format!(
+            "the proxy could not sign in to Zurmo connection `{}`: {why}",
+            upstream.conn.id
+        ))
     };
-    let envelope: Envelope = serde_json::from_slice(&answer.body)
-        .map_err(|_| refused(format!("HTTP {} with a body that is not Zurmo JSON", answer.status)))?;
+    let envelope: Envelope = serde_json::from_slice(&answer.body).map_err(|_| {
+        refused(format!(
+            "HTTP {} with a body that is not Zurmo JSON",
+            answer.status
+        ))
+    })?;
     if envelope.status.as_deref() != Some("SUCCESS") {
-        return Err(refused(envelope.message.unwrap_or_else(|| "no reason given".into())));
+        return Err(refused(
+            envelope.message.unwrap_or_else(|| "no reason given".into()),
+        ));
     }
     let field = |name: &str| {
-        envelope.data.as_ref().and_then(|d| d.get(name)).and_then(|v| v.as_str()).map(str::to_string)
+        envelope
+            .data
+            .as_ref()
+            .and_then(|d| d.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     };
     match (field("sessionId"), field("token")) {
         (Some(session_id), Some(token)) => {
@@ -157,8 +188,12 @@ async fn login(shared: &Shared, upstream: &Upstream) -> Result<ZurmoSession, Err
 mod tests {
     #[test]
     fn recognises_the_sign_in_envelope() {
-        assert!(super::is_sign_in_required(br#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#));
-        assert!(!super::is_sign_in_required(br#"{"status":"FAILURE","data":null,"message":"Nope","errors":null}"#));
+        assert!(super::is_sign_in_required(
+            br#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#
+        ));
+        assert!(!super::is_sign_in_required(
+            br#"{"status":"FAILURE","data":null,"message":"Nope","errors":null}"#
+        ));
         assert!(!super::is_sign_in_required(b"<html>"));
     }
 }

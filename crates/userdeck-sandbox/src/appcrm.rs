@@ -31,22 +31,48 @@ use crate::{Crm, Shared, clock, obj, urlcoding};
 pub const VERSION: &str = "1.5.1";
 /// Accepted `date_format` values.
 pub const DATE_FORMATS: &[&str] = &[
-    "d-m-Y", "d/m/Y", "m-d-Y", "m.d.Y", "m/d/Y", "Y-m-d", "d.m.Y", "F j, Y", "j F, Y", "D, F j, Y",
+    "d-m-Y",
+    "d/m/Y",
+    "m-d-Y",
+    "m.d.Y",
+    "m/d/Y",
+    "Y-m-d",
+    "d.m.Y",
+    "F j, Y",
+    "j F, Y",
+    "D, F j, Y",
     "l, F j, Y",
 ];
 /// Accepted `time_format` values (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: &[&str] = &["H:i", "h:i A", "h:i a"];
 /// Installed locales.
-pub const INSTALLED_LOCALES: &[&str] = &["en", "es", "pt_BR", "de", "fr", "it", "nl", "pl", "tr", "ru"];
+pub const INSTALLED_LOCALES: &[&str] = &[
+    "en", "es", "pt_BR", "de", "fr", "it", "nl", "pl", "tr", "ru",
+];
 /// Roles that exist (ids are positions + 1).
 pub const ROLES: &[&str] = &["Admin", "Sales Manager", "Sales Representative", "Support"];
 const DEFAULT_PER_PAGE: u64 = 15;
 const USER_MODEL: &str = "Modules\\Users\\Models\\User";
 const SEARCH_FIELDS: &[&str] = &["name", "email", "id"];
 const SORTABLE: &[&str] = &[
-    "id", "name", "email", "timezone", "locale", "avatar", "mail_signature", "super_admin",
-    "access_api", "time_format", "date_format", "first_day_of_week", "default_landing_page",
-    "created_at", "updated_at", "email_verified_at", "password", "remember_token",
+    "id",
+    "name",
+    "email",
+    "timezone",
+    "locale",
+    "avatar",
+    "mail_signature",
+    "super_admin",
+    "access_api",
+    "time_format",
+    "date_format",
+    "first_day_of_week",
+    "default_landing_page",
+    "created_at",
+    "updated_at",
+    "email_verified_at",
+    "password",
+    "remember_token",
 ];
 
 /// Adds `X-App-Version`, which every App CRM response carries.
@@ -56,7 +82,13 @@ pub fn stamp_version(res: &mut Response) {
 
 fn timezones() -> &'static HashSet<&'static str> {
     static ZONES: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    ZONES.get_or_init(|| include_str!("timezones.txt").lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+    ZONES.get_or_init(|| {
+        include_str!("timezones.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
 }
 
 fn message(status: StatusCode, text: &str) -> Response {
@@ -68,7 +100,10 @@ fn server_error() -> Response {
 }
 
 fn model_not_found(id: &str) -> Response {
-    message(StatusCode::NOT_FOUND, &format!("No query results for model [{USER_MODEL}] {id}"))
+    message(
+        StatusCode::NOT_FOUND,
+        &format!("No query results for model [{USER_MODEL}] {id}"),
+    )
 }
 
 fn forbidden() -> Response {
@@ -90,8 +125,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
 /// Laravel's `expectsJson()`.
 fn wants_json(req: &ApiRequest) -> bool {
     let accept = req.header("accept").unwrap_or("");
-    let ajax = req.header("x-requested-with").is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"));
-    accept.contains("/json") || accept.contains("+json") || (ajax && (accept.is_empty() || accept.contains("*/*")))
+    let ajax = req
+        .header("x-requested-with")
+        .is_some_and(|v| v.eq_ignore_ascii_case("XMLHttpRequest"));
+    accept.contains("/json")
+        || accept.contains("+json")
+        || (ajax && (accept.is_empty() || accept.contains("*/*")))
 }
 
 fn html_error(status: StatusCode) -> Response {
@@ -124,14 +163,20 @@ enum Route {
 fn method_not_allowed(req: &ApiRequest, uri: &str, allowed: &str) -> Response {
     message(
         StatusCode::METHOD_NOT_ALLOWED,
-        &format!("The {} method is not supported for route {uri}. Supported methods: {allowed}.", req.method),
+        &format!(
+            "The {} method is not supported for route {uri}. Supported methods: {allowed}.",
+            req.method
+        ),
     )
 }
 
 fn route(req: &ApiRequest) -> Result<Route, Response> {
     let not_found = || {
         let uri = req.path.trim_start_matches('/');
-        message(StatusCode::NOT_FOUND, &format!("The route {uri} could not be found."))
+        message(
+            StatusCode::NOT_FOUND,
+            &format!("The route {uri} could not be found."),
+        )
     };
     let Some(segs) = req.segments_after("/api") else {
         return Err(not_found());
@@ -151,7 +196,11 @@ fn route(req: &ApiRequest) -> Result<Route, Response> {
         ["users", id] if get => Ok(Route::Show(id.to_string())),
         ["users", id] if put => Ok(Route::Update(id.to_string())),
         ["users", id] if m == Method::DELETE => Ok(Route::Delete(id.to_string())),
-        ["users", _] => Err(method_not_allowed(req, &uri, "GET, HEAD, PUT, PATCH, DELETE")),
+        ["users", _] => Err(method_not_allowed(
+            req,
+            &uri,
+            "GET, HEAD, PUT, PATCH, DELETE",
+        )),
         ["me"] if get => Ok(Route::Me),
         ["me"] => Err(method_not_allowed(req, &uri, "GET, HEAD")),
         ["profile"] if put => Ok(Route::Profile),
@@ -174,9 +223,18 @@ async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
         .bearer()
         .and_then(|t| shared.stores.appcrm().tokens.get(t).copied());
     let key = caller.map_or_else(|| "guest".to_string(), |id| id.to_string());
-    let decision = shared.limits.check(Crm::AppCrm, &key, shared.config.appcrm_rate_limit, Duration::from_secs(60));
+    let decision = shared.limits.check(
+        Crm::AppCrm,
+        &key,
+        shared.config.appcrm_rate_limit,
+        Duration::from_secs(60),
+    );
     let mut res = match decision {
-        Decision::Limited { limit, reset, retry_after } => {
+        Decision::Limited {
+            limit,
+            reset,
+            retry_after,
+        } => {
             let mut res = message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
             set_header(&mut res, "retry-after", &retry_after.to_string());
             set_header(&mut res, "x-ratelimit-reset", &reset.to_string());
@@ -185,11 +243,21 @@ async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
             return res;
         }
         Decision::Allowed { .. } => match route {
-            Route::Token => issue_token(shared, req).await,
+            Route::Token => {
+                let res = issue_token(shared, req);
+                if res.status().is_success() {
+                    shared.stores.persist().await;
+                }
+                res
+            }
             route => match caller {
                 None if !wants_json(req) => {
                     let mut res = empty(StatusCode::FOUND);
-                    set_header(&mut res, "location", &format!("{}/appcrm/login", req.origin));
+                    set_header(
+                        &mut res,
+                        "location",
+                        &format!("{}/appcrm/login", req.origin),
+                    );
                     res
                 }
                 None => message(StatusCode::UNAUTHORIZED, "Unauthenticated."),
@@ -197,20 +265,31 @@ async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
             },
         },
     };
-    if let Decision::Allowed { limit, remaining, .. } = decision {
+    if let Decision::Allowed {
+        limit, remaining, ..
+    } = decision
+    {
         set_header(&mut res, "x-ratelimit-limit", &limit.to_string());
         set_header(&mut res, "x-ratelimit-remaining", &remaining.to_string());
     }
     res
 }
 
-async fn authenticated(shared: &Shared, req: &ApiRequest, route: Route, caller_id: u64) -> Response {
+async fn authenticated(
+    shared: &Shared,
+    req: &ApiRequest,
+    route: Route,
+    caller_id: u64,
+) -> Response {
     let caller = match shared.stores.appcrm().users.get(&caller_id) {
         Some(u) => u.clone(),
         None => return message(StatusCode::UNAUTHORIZED, "Unauthenticated."),
     };
     if !caller.access_api {
-        return json(StatusCode::FORBIDDEN, &obj! { "error" => "Your account is not authorized to perform API requests." });
+        return json(
+            StatusCode::FORBIDDEN,
+            &obj! { "error" => "Your account is not authorized to perform API requests." },
+        );
     }
     let res = match route {
         Route::List => list(shared, req, &caller),
@@ -224,7 +303,11 @@ async fn authenticated(shared: &Shared, req: &ApiRequest, route: Route, caller_i
         Route::Password => password(shared, req, &caller),
         Route::Token => server_error(),
     };
-    if matches!(req.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE) && res.status().is_success() {
+    if matches!(
+        req.method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && res.status().is_success()
+    {
         shared.stores.persist().await;
     }
     res
@@ -238,7 +321,12 @@ fn role_json(name: &str) -> J {
 }
 
 /// The user object as `caller` sees it; `select` nulls the columns not selected.
-fn user_json(u: &AppCrmUser, caller: &AppCrmUser, recently_created: bool, select: Option<&[String]>) -> J {
+fn user_json(
+    u: &AppCrmUser,
+    caller: &AppCrmUser,
+    recently_created: bool,
+    select: Option<&[String]>,
+) -> J {
     let col = |name: &str, v: J| match select {
         Some(cols) if !cols.iter().any(|c| c == name) => J::Null,
         _ => v,
@@ -269,7 +357,6 @@ fn user_json(u: &AppCrmUser, caller: &AppCrmUser, recently_created: bool, select
         "access_api" => col("access_api", J::from(u.access_api)),
         "time_format" => col("time_format", J::from(u.time_format.as_str())),
         "date_format" => col("date_format", J::from(u.date_format.as_str())),
-        "first_day_of_week" => col("first_day_of_week", J::from(u32::from(u.first_day_of_week))),
         "default_landing_page" => col("default_landing_page", J::from(u.default_landing_page.as_str())),
         "notifications" => notifications,
         "display_name" => col("name", J::from(u.name.as_str())),
@@ -285,7 +372,10 @@ fn user_json(u: &AppCrmUser, caller: &AppCrmUser, recently_created: bool, select
         "was_recently_created" => recently_created,
     };
     if is_admin {
-        user.set("roles", J::Arr(u.roles.iter().map(|r| role_json(r)).collect()));
+        user.set(
+            "roles",
+            J::Arr(u.roles.iter().map(|r| role_json(r)).collect()),
+        );
     }
     user
 }
@@ -308,7 +398,9 @@ fn purify(html: &str) -> String {
             }
             continue;
         }
-        let Some(c) = html[i..].chars().next() else { break };
+        let Some(c) = html[i..].chars().next() else {
+            break;
+        };
         out.push(c);
         i += c.len_utf8();
     }
@@ -332,7 +424,9 @@ fn parse_int(v: Option<&str>) -> i64 {
         None => (false, v),
     };
     let digits: String = digits.chars().take_while(char::is_ascii_digit).collect();
-    let n = digits.parse::<i64>().unwrap_or(if digits.is_empty() { 0 } else { i64::MAX });
+    let n = digits
+        .parse::<i64>()
+        .unwrap_or(if digits.is_empty() { 0 } else { i64::MAX });
     if neg { -n } else { n }
 }
 
@@ -360,16 +454,27 @@ fn list_query(q: &[(String, String)]) -> Result<ListQuery, Response> {
     let select = match urlcoding::last(q, "select").filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => {
-            let cols: Vec<String> = s.split(';').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+            let cols: Vec<String> = s
+                .split(';')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
             if cols.iter().any(|c| !SORTABLE.contains(&c.as_str()))
-                || !["id", "name", "email"].iter().all(|need| cols.iter().any(|c| c == need))
+                || !["id", "name", "email"]
+                    .iter()
+                    .all(|need| cols.iter().any(|c| c == need))
             {
                 return Err(server_error());
             }
             Some(cols)
         }
     };
-    Ok(ListQuery { page, per_page, order, select })
+    Ok(ListQuery {
+        page,
+        per_page,
+        order,
+        select,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -380,9 +485,18 @@ enum Cond {
 }
 
 /// The `q` / `search_fields` / `search_match` filter; Err is the 403 for no accepted fields.
-fn filter(q: &[(String, String)]) -> Result<Box<dyn Fn(&AppCrmUser) -> bool>, Response> {
-    let fields: Vec<(String, Cond)> = match urlcoding::last(q, "search_fields").filter(|s| !s.trim().is_empty()) {
-        None => vec![("name".into(), Cond::Like), ("email".into(), Cond::Eq), ("id".into(), Cond::Eq)],
+/// A compiled `q` filter.
+type Filter = Box<dyn Fn(&AppCrmUser) -> bool>;
+
+fn filter(q: &[(String, String)]) -> Result<Filter, Response> {
+    let fields: Vec<(String, Cond)> = match urlcoding::last(q, "search_fields")
+        .filter(|s| !s.trim().is_empty())
+    {
+        None => vec![
+            ("name".into(), Cond::Like),
+            ("email".into(), Cond::Eq),
+            ("id".into(), Cond::Eq),
+        ],
         Some(spec) => {
             let accepted: Vec<(String, Cond)> = spec
                 .split(';')
@@ -394,7 +508,9 @@ fn filter(q: &[(String, String)]) -> Result<Box<dyn Fn(&AppCrmUser) -> bool>, Re
                         _ => Cond::Eq,
                     };
                     let field = field.trim();
-                    SEARCH_FIELDS.contains(&field).then(|| (field.to_string(), cond))
+                    SEARCH_FIELDS
+                        .contains(&field)
+                        .then(|| (field.to_string(), cond))
                 })
                 .collect();
             if accepted.is_empty() {
@@ -406,7 +522,10 @@ fn filter(q: &[(String, String)]) -> Result<Box<dyn Fn(&AppCrmUser) -> bool>, Re
             accepted
         }
     };
-    let Some(term) = urlcoding::last(q, "q").map(str::trim).filter(|t| !t.is_empty()) else {
+    let Some(term) = urlcoding::last(q, "q")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
         return Ok(Box::new(|_| true));
     };
     let all = urlcoding::last(q, "search_match").is_some_and(|m| m.eq_ignore_ascii_case("and"));
@@ -421,7 +540,12 @@ fn filter(q: &[(String, String)]) -> Result<Box<dyn Fn(&AppCrmUser) -> bool>, Re
     let conditions: Vec<(String, Cond, String)> = match targeted {
         Some(pairs) if !pairs.is_empty() => pairs
             .into_iter()
-            .filter_map(|(f, v)| fields.iter().find(|(n, _)| *n == f).map(|(_, c)| (f, *c, v)))
+            .filter_map(|(f, v)| {
+                fields
+                    .iter()
+                    .find(|(n, _)| *n == f)
+                    .map(|(_, c)| (f, *c, v))
+            })
             .collect(),
         _ => fields
             .iter()
@@ -446,7 +570,11 @@ fn filter(q: &[(String, String)]) -> Result<Box<dyn Fn(&AppCrmUser) -> bool>, Re
         if conditions.is_empty() {
             return false;
         }
-        if all { conditions.iter().all(hit) } else { conditions.iter().any(hit) }
+        if all {
+            conditions.iter().all(hit)
+        } else {
+            conditions.iter().any(hit)
+        }
     }))
 }
 
@@ -499,9 +627,18 @@ fn list(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     let count = data.len() as u64;
     let path = format!("{}/appcrm/api/users", req.origin);
     let url = |p: u64| J::from(format!("{path}?page={p}"));
-    let prev = if lq.page > 1 { url(lq.page - 1) } else { J::Null };
-    let next = if lq.page < last_page { url(lq.page + 1) } else { J::Null };
-    let mut meta_links = vec![obj! { "url" => prev.clone(), "label" => "&laquo; Previous", "active" => false }];
+    let prev = if lq.page > 1 {
+        url(lq.page - 1)
+    } else {
+        J::Null
+    };
+    let next = if lq.page < last_page {
+        url(lq.page + 1)
+    } else {
+        J::Null
+    };
+    let mut meta_links =
+        vec![obj! { "url" => prev.clone(), "label" => "&laquo; Previous", "active" => false }];
     for element in page_window(lq.page, last_page) {
         meta_links.push(match element {
             Some(p) => obj! { "url" => url(p), "label" => p.to_string(), "active" => p == lq.page },
@@ -568,8 +705,16 @@ fn search(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     };
     let store = shared.stores.appcrm();
     let mut users: Vec<&AppCrmUser> = store.users.values().filter(|u| keep(u)).collect();
-    users.sort_by(|a, b| sort_key(a, "name").cmp(&sort_key(b, "name")).then(a.id.cmp(&b.id)));
-    let items = users.into_iter().take(take).map(|u| user_json(u, caller, false, None)).collect();
+    users.sort_by(|a, b| {
+        sort_key(a, "name")
+            .cmp(&sort_key(b, "name"))
+            .then(a.id.cmp(&b.id))
+    });
+    let items = users
+        .into_iter()
+        .take(take)
+        .map(|u| user_json(u, caller, false, None))
+        .collect();
     json(StatusCode::OK, &J::Arr(items))
 }
 
@@ -592,10 +737,10 @@ fn input(req: &ApiRequest) -> Map<String, Value> {
             _ => Map::new(),
         };
     }
-    if ct.ends_with("json") || ct.is_empty() {
-        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&req.body) {
-            return map;
-        }
+    if (ct.ends_with("json") || ct.is_empty())
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&req.body)
+    {
+        return map;
     }
     Map::new()
 }
@@ -604,32 +749,44 @@ fn php_to_json(v: &PhpValue) -> Value {
     match v {
         PhpValue::Str(s) => Value::String(s.clone()),
         PhpValue::Map(entries) => {
-            let is_list = entries.iter().enumerate().all(|(i, (k, _))| *k == i.to_string());
+            let is_list = entries
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| *k == i.to_string());
             if is_list && !entries.is_empty() {
                 Value::Array(entries.iter().map(|(_, v)| php_to_json(v)).collect())
             } else {
-                Value::Object(entries.iter().map(|(k, v)| (k.clone(), php_to_json(v))).collect())
+                Value::Object(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.clone(), php_to_json(v)))
+                        .collect(),
+                )
             }
         }
     }
 }
 
 /// A field after Laravel's TrimStrings and ConvertEmptyStringsToNull middleware.
-enum Field<'a> {
+enum Field {
     Missing,
     Str(String),
-    Other(&'a Value),
+    Other,
 }
 
-fn field<'a>(input: &'a Map<String, Value>, key: &str, trim: bool) -> Field<'a> {
+fn field(input: &Map<String, Value>, key: &str, trim: bool) -> Field {
     match input.get(key) {
         None | Some(Value::Null) => Field::Missing,
         Some(Value::String(s)) => {
             let s = if trim { s.trim() } else { s.as_str() };
-            if s.is_empty() { Field::Missing } else { Field::Str(s.to_string()) }
+            if s.is_empty() {
+                Field::Missing
+            } else {
+                Field::Str(s.to_string())
+            }
         }
         Some(Value::Array(a)) if a.is_empty() => Field::Missing,
-        Some(other) => Field::Other(other),
+        Some(_) => Field::Other,
     }
 }
 
@@ -637,7 +794,10 @@ fn truthy(v: Option<&Value>) -> bool {
     match v {
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !matches!(s.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "off" | "no"),
+        Some(Value::String(s)) => !matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "false" | "off" | "no"
+        ),
         _ => false,
     }
 }
@@ -661,19 +821,29 @@ impl Errors {
     fn into_response(self, req: &ApiRequest) -> Response {
         if !wants_json(req) {
             let mut res = empty(StatusCode::FOUND);
-            let back = req.header("referer").map_or_else(|| format!("{}/appcrm", req.origin), str::to_string);
+            let back = req
+                .header("referer")
+                .map_or_else(|| format!("{}/appcrm", req.origin), str::to_string);
             set_header(&mut res, "location", &back);
             return res;
         }
         let total: usize = self.0.iter().map(|(_, m)| m.len()).sum();
-        let first = self.0.first().and_then(|(_, m)| m.first()).cloned().unwrap_or_default();
+        let first = self
+            .0
+            .first()
+            .and_then(|(_, m)| m.first())
+            .cloned()
+            .unwrap_or_default();
         let summary = match total {
             0 | 1 => first,
             2 => format!("{first} (and 1 more error)"),
             n => format!("{first} (and {} more errors)", n - 1),
         };
         let errors = J::Obj(self.0.into_iter().map(|(f, m)| (f, J::from(m))).collect());
-        json(StatusCode::UNPROCESSABLE_ENTITY, &obj! { "message" => summary, "errors" => errors })
+        json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &obj! { "message" => summary, "errors" => errors },
+        )
     }
 }
 
@@ -682,7 +852,13 @@ fn label(field: &str) -> String {
 }
 
 /// `required|string|max:N` (or nullable when not required); returns the string if it passed.
-fn string_rule(errors: &mut Errors, input: &Map<String, Value>, key: &str, required: bool, max: usize) -> Option<String> {
+fn string_rule(
+    errors: &mut Errors,
+    input: &Map<String, Value>,
+    key: &str,
+    required: bool,
+    max: usize,
+) -> Option<String> {
     match field(input, key, true) {
         Field::Missing => {
             if required {
@@ -690,13 +866,19 @@ fn string_rule(errors: &mut Errors, input: &Map<String, Value>, key: &str, requi
             }
             None
         }
-        Field::Other(_) => {
+        Field::Other => {
             errors.add(key, format!("The {} must be a string.", label(key)));
             None
         }
         Field::Str(s) => {
             if s.chars().count() > max {
-                errors.add(key, format!("The {} must not be greater than {max} characters.", label(key)));
+                errors.add(
+                    key,
+                    format!(
+                        "The {} must not be greater than {max} characters.",
+                        label(key)
+                    ),
+                );
                 None
             } else {
                 Some(s)
@@ -705,7 +887,13 @@ fn string_rule(errors: &mut Errors, input: &Map<String, Value>, key: &str, requi
     }
 }
 
-fn in_rule(errors: &mut Errors, input: &Map<String, Value>, key: &str, required: bool, allowed: &[&str]) -> Option<String> {
+fn in_rule(
+    errors: &mut Errors,
+    input: &Map<String, Value>,
+    key: &str,
+    required: bool,
+    allowed: &[&str],
+) -> Option<String> {
     match field(input, key, true) {
         Field::Missing => {
             if required {
@@ -732,7 +920,9 @@ fn valid_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
 }
 
 /// Validated profile fields shared by user create/update and `PUT /profile`.
@@ -744,26 +934,50 @@ struct Profile {
     date_format: String,
     time_format: String,
     first_day_of_week: Option<u8>,
+    password: Option<String>,
+    roles: Option<Vec<String>>,
 }
 
+/// Which form is being validated: the rules differ in password, roles and locale.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    Create,
+    Update,
+    Profile,
+}
+
+/// Validates in Concord's rule order (name, email, password, roles, locale, timezone, formats).
 fn validate_profile(
     errors: &mut Errors,
     input: &Map<String, Value>,
     store: &AppCrmStore,
     own_id: Option<u64>,
-    locale_required: bool,
-) -> Option<Profile> {
+    form: Form,
+) -> Result<Option<Profile>, Response> {
+    let locale_required = form == Form::Profile;
     let name = string_rule(errors, input, "name", true, 191);
     let mut email = string_rule(errors, input, "email", true, 191);
     if let Some(e) = &email {
         if !valid_email(e) {
             errors.add("email", "The email must be a valid email address.".into());
             email = None;
-        } else if store.users.values().any(|u| Some(u.id) != own_id && u.email.eq_ignore_ascii_case(e)) {
+        } else if store
+            .users
+            .values()
+            .any(|u| Some(u.id) != own_id && u.email.eq_ignore_ascii_case(e))
+        {
             errors.add("email", "The email has already been taken.".into());
             email = None;
         }
     }
+    let password = match form {
+        Form::Profile => None,
+        _ => validate_password(errors, input, form == Form::Create),
+    };
+    let roles = match form {
+        Form::Profile => None,
+        _ => validate_roles(errors, input)?,
+    };
     let locale = match field(input, "locale", true) {
         Field::Missing => {
             if locale_required {
@@ -801,25 +1015,39 @@ fn validate_profile(
             match n {
                 Some(d @ (0 | 1 | 6)) => Some(d as u8),
                 _ => {
-                    errors.add("first_day_of_week", "The selected first day of week is invalid.".into());
+                    errors.add(
+                        "first_day_of_week",
+                        "The selected first day of week is invalid.".into(),
+                    );
                     None
                 }
             }
         }
     };
-    Some(Profile {
-        name: name?,
-        email: email?,
-        locale,
-        timezone: timezone?,
-        date_format: date_format?,
-        time_format: time_format?,
-        first_day_of_week,
-    })
+    if !errors.0.is_empty() {
+        return Ok(None);
+    }
+    Ok((|| {
+        Some(Profile {
+            name: name?,
+            email: email?,
+            password,
+            roles,
+            locale,
+            timezone: timezone?,
+            date_format: date_format?,
+            time_format: time_format?,
+            first_day_of_week,
+        })
+    })())
 }
 
 /// `password` with `confirmed` and `min:6`; Ok(None) when absent and optional.
-fn validate_password(errors: &mut Errors, input: &Map<String, Value>, required: bool) -> Option<String> {
+fn validate_password(
+    errors: &mut Errors,
+    input: &Map<String, Value>,
+    required: bool,
+) -> Option<String> {
     match field(input, "password", false) {
         Field::Missing => {
             if required {
@@ -827,19 +1055,26 @@ fn validate_password(errors: &mut Errors, input: &Map<String, Value>, required: 
             }
             None
         }
-        Field::Other(_) => {
+        Field::Other => {
             errors.add("password", "The password must be a string.".into());
             None
         }
         Field::Str(pw) => {
-            let confirmed = matches!(field(input, "password_confirmation", false), Field::Str(c) if c == pw);
+            let confirmed =
+                matches!(field(input, "password_confirmation", false), Field::Str(c) if c == pw);
             let mut ok = true;
             if !confirmed {
-                errors.add("password", "The password confirmation does not match.".into());
+                errors.add(
+                    "password",
+                    "The password confirmation does not match.".into(),
+                );
                 ok = false;
             }
             if pw.chars().count() < 6 {
-                errors.add("password", "The password must be at least 6 characters.".into());
+                errors.add(
+                    "password",
+                    "The password must be at least 6 characters.".into(),
+                );
                 ok = false;
             }
             ok.then_some(pw)
@@ -849,7 +1084,10 @@ fn validate_password(errors: &mut Errors, input: &Map<String, Value>, required: 
 
 /// `roles`: nullable array of existing role names. Unknown names make the role library throw,
 /// which Laravel turns into a 500.
-fn validate_roles(errors: &mut Errors, input: &Map<String, Value>) -> Result<Option<Vec<String>>, Response> {
+fn validate_roles(
+    errors: &mut Errors,
+    input: &Map<String, Value>,
+) -> Result<Option<Vec<String>>, Response> {
     match input.get("roles") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => {
@@ -882,15 +1120,17 @@ fn create(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     let input = input(req);
     let mut store = shared.stores.appcrm();
     let mut errors = Errors::default();
-    let profile = validate_profile(&mut errors, &input, &store, None, false);
-    let password = validate_password(&mut errors, &input, true);
-    let roles = match validate_roles(&mut errors, &input) {
-        Ok(r) => r,
+    let profile = match validate_profile(&mut errors, &input, &store, None, Form::Create) {
+        Ok(p) => p,
         Err(res) => return res,
     };
-    let (Some(p), Some(password), true) = (profile, password, errors.0.is_empty()) else {
+    let Some((p, Some(password))) = profile.map(|p| {
+        let pw = p.password.clone();
+        (p, pw)
+    }) else {
         return errors.into_response(req);
     };
+    let roles = p.roles.clone();
     let now = clock::now();
     let id = store.next_id;
     store.next_id += 1;
@@ -904,7 +1144,10 @@ fn create(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
         password_salt: salt,
         timezone: p.timezone,
         locale: p.locale.unwrap_or_else(|| "en".into()),
-        mail_signature: input.get("mail_signature").and_then(Value::as_str).map(str::to_string),
+        mail_signature: input
+            .get("mail_signature")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         super_admin,
         access_api: super_admin || truthy(input.get("access_api")),
         time_format: p.time_format,
@@ -926,22 +1169,27 @@ fn create(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
 fn update(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> Response {
     let input = input(req);
     let mut store = shared.stores.appcrm();
-    let Some(existing) = id.parse::<u64>().ok().and_then(|n| store.users.get(&n)).cloned() else {
+    let Some(existing) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| store.users.get(&n))
+        .cloned()
+    else {
         return model_not_found(id);
     };
     if !caller.super_admin {
         return forbidden();
     }
     let mut errors = Errors::default();
-    let profile = validate_profile(&mut errors, &input, &store, Some(existing.id), false);
-    let password = validate_password(&mut errors, &input, false);
-    let roles = match validate_roles(&mut errors, &input) {
-        Ok(r) => r,
-        Err(res) => return res,
-    };
-    let (Some(p), true) = (profile, errors.0.is_empty()) else {
+    let Some(p) =
+        (match validate_profile(&mut errors, &input, &store, Some(existing.id), Form::Update) {
+            Ok(p) => p,
+            Err(res) => return res,
+        })
+    else {
         return errors.into_response(req);
     };
+    let (password, roles) = (p.password.clone(), p.roles.clone());
     let mut user = existing;
     user.name = p.name;
     user.email = p.email;
@@ -981,7 +1229,11 @@ fn update(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> R
 
 fn delete(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> Response {
     let mut store = shared.stores.appcrm();
-    let Some(target) = id.parse::<u64>().ok().filter(|n| store.users.contains_key(n)) else {
+    let Some(target) = id
+        .parse::<u64>()
+        .ok()
+        .filter(|n| store.users.contains_key(n))
+    else {
         return model_not_found(id);
     };
     if !caller.super_admin {
@@ -991,10 +1243,14 @@ fn delete(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> R
         return message(StatusCode::CONFLICT, "You cannot delete your own account.");
     }
     let q = req.query_pairs();
-    if let Some(to) = urlcoding::last(&q, "transfer_data_to").filter(|v| !v.is_empty()) {
-        if to.parse::<u64>().ok().filter(|n| *n != target && store.users.contains_key(n)).is_none() {
-            return model_not_found(to);
-        }
+    if let Some(to) = urlcoding::last(&q, "transfer_data_to").filter(|v| !v.is_empty())
+        && to
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n != target && store.users.contains_key(n))
+            .is_none()
+    {
+        return model_not_found(to);
     }
     store.users.remove(&target);
     store.tokens.retain(|_, owner| *owner != target);
@@ -1007,8 +1263,12 @@ fn profile(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     let input = input(req);
     let mut store = shared.stores.appcrm();
     let mut errors = Errors::default();
-    let profile = validate_profile(&mut errors, &input, &store, Some(caller.id), true);
-    let (Some(p), true) = (profile, errors.0.is_empty()) else {
+    let Some(p) =
+        (match validate_profile(&mut errors, &input, &store, Some(caller.id), Form::Profile) {
+            Ok(p) => p,
+            Err(res) => return res,
+        })
+    else {
         return errors.into_response(req);
     };
     let Some(user) = store.users.get_mut(&caller.id) else {
@@ -1026,7 +1286,10 @@ fn profile(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
         user.first_day_of_week = d;
     }
     // The real server passes unvalidated keys through; a stray `password` really changes it.
-    if let Some(Value::String(pw)) = input.get("password").filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+    if let Some(Value::String(pw)) = input
+        .get("password")
+        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    {
         user.password_salt = new_salt();
         user.password_hash = hash_password(&user.password_salt, pw);
     }
@@ -1042,10 +1305,13 @@ fn password(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response 
     let mut errors = Errors::default();
     match field(&input, "old_password", false) {
         Field::Missing => errors.add("old_password", "The old password field is required.".into()),
-        Field::Other(_) => errors.add("old_password", "The old password must be a string.".into()),
+        Field::Other => errors.add("old_password", "The old password must be a string.".into()),
         Field::Str(old) => {
             if old.chars().count() < 6 {
-                errors.add("old_password", "The old password must be at least 6 characters.".into());
+                errors.add(
+                    "old_password",
+                    "The old password must be at least 6 characters.".into(),
+                );
             }
             if hash_password(&caller.password_salt, &old) != caller.password_hash {
                 errors.add("old_password", "The password is incorrect.".into());
@@ -1053,10 +1319,14 @@ fn password(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response 
         }
     }
     let new = validate_password(&mut errors, &input, true);
-    if let (Some(new), Field::Str(old)) = (&new, field(&input, "old_password", false)) {
-        if *new == old && !errors.has("password") {
-            errors.add("password", "The password and old password must be different.".into());
-        }
+    if let (Some(new), Field::Str(old)) = (&new, field(&input, "old_password", false))
+        && *new == old
+        && !errors.has("password")
+    {
+        errors.add(
+            "password",
+            "The password and old password must be different.".into(),
+        );
     }
     let (Some(new), true) = (new, errors.0.is_empty()) else {
         return errors.into_response(req);
@@ -1072,7 +1342,7 @@ fn password(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response 
     empty(StatusCode::NO_CONTENT)
 }
 
-async fn issue_token(shared: &Shared, req: &ApiRequest) -> Response {
+fn issue_token(shared: &Shared, req: &ApiRequest) -> Response {
     let input = input(req);
     let mut errors = Errors::default();
     let email = string_rule(&mut errors, &input, "email", true, 191);
@@ -1085,35 +1355,46 @@ async fn issue_token(shared: &Shared, req: &ApiRequest) -> Response {
             errors.add("password", "The password field is required.".into());
             None
         }
-        Field::Other(_) => {
+        Field::Other => {
             errors.add("password", "The password must be a string.".into());
             None
         }
     };
     let device = string_rule(&mut errors, &input, "device_name", true, 191);
-    let (Some(email), Some(password), Some(_device), true) = (email, password, device, errors.0.is_empty()) else {
+    let (Some(email), Some(password), Some(_device), true) =
+        (email, password, device, errors.0.is_empty())
+    else {
         return errors.into_response(req);
     };
     let mut store = shared.stores.appcrm();
     let Some(user) = store
         .users
         .values()
-        .find(|u| u.email.eq_ignore_ascii_case(&email) && hash_password(&u.password_salt, &password) == u.password_hash)
+        .find(|u| {
+            u.email.eq_ignore_ascii_case(&email)
+                && hash_password(&u.password_salt, &password) == u.password_hash
+        })
         .cloned()
     else {
         drop(store);
         let mut errors = Errors::default();
-        errors.add("email", "These credentials do not match our records.".into());
+        errors.add(
+            "email",
+            "These credentials do not match our records.".into(),
+        );
         return errors.into_response(req);
     };
     let token_id = store.next_token_id;
     store.next_token_id += 1;
-    let secret: String = crate::oauth::random_token().chars().filter(char::is_ascii_alphanumeric).take(40).collect();
+    let secret: String = crate::oauth::random_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(40)
+        .collect();
     let token = format!("{token_id}|{secret}");
     store.tokens.insert(token.clone(), user.id);
     drop(store);
     shared.stores.touch();
-    shared.stores.persist().await;
     json(
         StatusCode::OK,
         &obj! { "accessToken" => token, "userId" => user.id, "email" => user.email, "name" => user.name },
@@ -1126,12 +1407,32 @@ mod tests {
 
     #[test]
     fn window_matches_laravel() {
-        assert_eq!(page_window(1, 5), vec![Some(1), Some(2), Some(3), Some(4), Some(5)]);
+        assert_eq!(
+            page_window(1, 5),
+            vec![Some(1), Some(2), Some(3), Some(4), Some(5)]
+        );
         let w = page_window(1, 20);
         assert_eq!(w.len(), 13);
         assert_eq!(w[10], None);
         let w = page_window(10, 20);
-        assert_eq!(w, vec![Some(1), Some(2), None, Some(7), Some(8), Some(9), Some(10), Some(11), Some(12), Some(13), None, Some(19), Some(20)]);
+        assert_eq!(
+            w,
+            vec![
+                Some(1),
+                Some(2),
+                None,
+                Some(7),
+                Some(8),
+                Some(9),
+                Some(10),
+                Some(11),
+                Some(12),
+                Some(13),
+                None,
+                Some(19),
+                Some(20)
+            ]
+        );
         let w = page_window(20, 20);
         assert_eq!(w[..3], [Some(1), Some(2), None]);
         assert_eq!(w[3], Some(11));
@@ -1147,6 +1448,9 @@ mod tests {
 
     #[test]
     fn purifies_scripts() {
-        assert_eq!(purify("<p>Hi</p><script>alert(1)</script><b>x</b>"), "<p>Hi</p><b>x</b>");
+        assert_eq!(
+            purify("<p>Hi</p><script>alert(1)</script><b>x</b>"),
+            "<p>Hi</p><b>x</b>"
+        );
     }
 }

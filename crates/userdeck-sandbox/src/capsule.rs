@@ -52,7 +52,10 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
 }
 
 fn unauthorized() -> Response {
-    let mut res = message(StatusCode::UNAUTHORIZED, "authentication failed: invalid or expired access token");
+    let mut res = message(
+        StatusCode::UNAUTHORIZED,
+        "authentication failed: invalid or expired access token",
+    );
     set_header(
         &mut res,
         "www-authenticate",
@@ -69,7 +72,19 @@ fn api(shared: &Shared, req: &ApiRequest, segments: &[String]) -> Response {
         1
     } else {
         match shared.oauth.user_for(token) {
-            Some(id) => id,
+            Some((id, scope)) if scope.split(' ').any(|s| s == "read") => id,
+            Some(_) => {
+                let mut res = message(
+                    StatusCode::FORBIDDEN,
+                    "insufficient scope: read is required",
+                );
+                set_header(
+                    &mut res,
+                    "www-authenticate",
+                    "Bearer realm=\"Capsule\", error=\"insufficient_scope\", scope=\"read\"",
+                );
+                return res;
+            }
             None => return unauthorized(),
         }
     };
@@ -80,11 +95,18 @@ fn api(shared: &Shared, req: &ApiRequest, segments: &[String]) -> Response {
         Duration::from_secs(3600),
     );
     let mut res = match decision {
-        Decision::Limited { .. } => json(StatusCode::TOO_MANY_REQUESTS, &obj! { "error" => "rate limit reached" }),
+        Decision::Limited { .. } => json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &obj! { "error" => "rate limit reached" },
+        ),
         Decision::Allowed { .. } => route(shared, req, segments, user_id),
     };
     let (limit, remaining, reset) = match decision {
-        Decision::Allowed { limit, remaining, reset } => (limit, remaining, reset),
+        Decision::Allowed {
+            limit,
+            remaining,
+            reset,
+        } => (limit, remaining, reset),
         Decision::Limited { limit, reset, .. } => (limit, 0, reset),
     };
     set_header(&mut res, "x-ratelimit-limit", &limit.to_string());
@@ -111,12 +133,22 @@ fn route(shared: &Shared, req: &ApiRequest, segments: &[String], me: u64) -> Res
     let with_party = embed.iter().any(|e| e == "party");
     let store = shared.stores.capsule();
     match segs.as_slice() {
-        ["users"] => list(req, &q, &store.users, with_party, embed.iter().any(|e| e == "meta")),
+        ["users"] => list(
+            req,
+            &q,
+            &store.users,
+            with_party,
+            embed.iter().any(|e| e == "meta"),
+        ),
         ["users", "current"] => match store.users.iter().find(|u| u.id == me) {
             Some(u) => json(StatusCode::OK, &obj! { "user" => user_json(u, with_party) }),
             None => unauthorized(),
         },
-        ["users", id] => match id.parse::<u64>().ok().and_then(|id| store.users.iter().find(|u| u.id == id)) {
+        ["users", id] => match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| store.users.iter().find(|u| u.id == id))
+        {
             Some(u) => json(StatusCode::OK, &obj! { "user" => user_json(u, with_party) }),
             None => not_found(),
         },
@@ -127,13 +159,26 @@ fn route(shared: &Shared, req: &ApiRequest, segments: &[String], me: u64) -> Res
 fn parse_positive(q: &[(String, String)], key: &str, default: u64) -> Result<u64, ()> {
     match urlcoding::last(q, key) {
         None | Some("") => Ok(default),
-        Some(v) => v.trim().parse::<u64>().map_err(|_| ()).and_then(|n| if n == 0 { Err(()) } else { Ok(n) }),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| ())
+            .and_then(|n| if n == 0 { Err(()) } else { Ok(n) }),
     }
 }
 
-fn list(req: &ApiRequest, q: &[(String, String)], users: &[CapsuleUser], with_party: bool, with_meta: bool) -> Response {
+fn list(
+    req: &ApiRequest,
+    q: &[(String, String)],
+    users: &[CapsuleUser],
+    with_party: bool,
+    with_meta: bool,
+) -> Response {
     let Ok(page) = parse_positive(q, "page", 1) else {
-        return message(StatusCode::BAD_REQUEST, "page must be a whole number greater than 0");
+        return message(
+            StatusCode::BAD_REQUEST,
+            "page must be a whole number greater than 0",
+        );
     };
     let per_page = match parse_positive(q, "perPage", DEFAULT_PER_PAGE) {
         Ok(n) if n <= MAX_PER_PAGE => n,
@@ -173,7 +218,11 @@ fn list(req: &ApiRequest, q: &[(String, String)], users: &[CapsuleUser], with_pa
     if !links.is_empty() {
         set_header(&mut res, "link", &links.join(", "));
     }
-    set_header(&mut res, "x-pagination-has-more", if has_more { "true" } else { "false" });
+    set_header(
+        &mut res,
+        "x-pagination-has-more",
+        if has_more { "true" } else { "false" },
+    );
     res
 }
 

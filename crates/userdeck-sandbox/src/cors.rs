@@ -31,11 +31,16 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next:
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let Some(allow) = origin.as_deref().and_then(|o| allowed(&shared.config.cors, o)) else {
+    let Some(allow) = origin
+        .as_deref()
+        .and_then(|o| allowed(&shared.config.cors, o))
+    else {
         return next.run(req).await;
     };
     let is_preflight = req.method() == Method::OPTIONS
-        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut res = if is_preflight {
         let requested = req
             .headers()
@@ -44,7 +49,11 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next:
             .unwrap_or("")
             .to_string();
         let mut res = empty(StatusCode::NO_CONTENT);
-        set_header(&mut res, "access-control-allow-methods", "GET, POST, PUT, DELETE, OPTIONS");
+        set_header(
+            &mut res,
+            "access-control-allow-methods",
+            "GET, POST, PUT, DELETE, OPTIONS",
+        );
         if !requested.is_empty() {
             set_header(&mut res, "access-control-allow-headers", &requested);
         }

@@ -55,8 +55,13 @@ impl Knobs {
 
     /// Sets the failure share, clamped to 0..=1 (NaN counts as 0).
     pub fn set_fault_rate(&self, rate: f64) {
-        let rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
-        self.fault_rate_bits.store(rate.to_bits(), Ordering::Relaxed);
+        let rate = if rate.is_nan() {
+            0.0
+        } else {
+            rate.clamp(0.0, 1.0)
+        };
+        self.fault_rate_bits
+            .store(rate.to_bits(), Ordering::Relaxed);
     }
 
     /// The failure share.
@@ -149,7 +154,11 @@ fn dropped_connection() -> Response {
             "sandbox fault: dropped connection",
         ))
     });
-    respond(StatusCode::OK, "application/json", Body::from_stream(stream))
+    respond(
+        StatusCode::OK,
+        "application/json",
+        Body::from_stream(stream),
+    )
 }
 
 /// A 200 whose JSON stops half-way.
@@ -170,9 +179,17 @@ fn malformed_body(crm: Crm) -> Response {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Decision {
     /// Go ahead; `reset` is the window's end in epoch seconds.
-    Allowed { limit: u32, remaining: u32, reset: i64 },
+    Allowed {
+        limit: u32,
+        remaining: u32,
+        reset: i64,
+    },
     /// Refuse; retry after `retry_after` seconds (at `reset`).
-    Limited { limit: u32, reset: i64, retry_after: u64 },
+    Limited {
+        limit: u32,
+        reset: i64,
+        retry_after: u64,
+    },
 }
 
 struct Window {
@@ -191,21 +208,33 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Makes every call of `crm` answer 429 for `for_` (zero lifts it).
     pub fn force(&self, crm: Crm, for_: Duration) {
-        let mut forced = self.forced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut forced = self
+            .forced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         forced[crm.index()] = (!for_.is_zero()).then(|| Instant::now() + for_);
     }
 
     /// Forgets every counter and forced window.
     pub fn clear(&self) {
-        *self.forced.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = [None; 3];
-        self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        *self
+            .forced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = [None; 3];
+        self.windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 
     /// Counts one call by `caller` against `limit` calls per `window`.
     pub fn check(&self, crm: Crm, caller: &str, limit: u32, window: Duration) -> Decision {
         let now = Instant::now();
         let now_epoch = clock::now();
-        let forced = self.forced.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[crm.index()];
+        let forced = self
+            .forced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)[crm.index()];
         if let Some(until) = forced.filter(|until| *until > now) {
             let left = until.duration_since(now);
             let retry_after = left.as_secs() + u64::from(left.subsec_nanos() > 0);
@@ -216,21 +245,40 @@ impl RateLimiter {
             };
         }
         let window_secs = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-        let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entry = windows
             .entry((crm, caller.to_string()))
-            .or_insert_with(|| Window { started: now, started_epoch: now_epoch, count: 0 });
+            .or_insert_with(|| Window {
+                started: now,
+                started_epoch: now_epoch,
+                count: 0,
+            });
         if now.duration_since(entry.started) >= window {
-            *entry = Window { started: now, started_epoch: now_epoch, count: 0 };
+            *entry = Window {
+                started: now,
+                started_epoch: now_epoch,
+                count: 0,
+            };
         }
         let reset = entry.started_epoch.saturating_add(window_secs);
         if entry.count >= limit {
             let left = window.saturating_sub(now.duration_since(entry.started));
             let retry_after = (left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1);
-            return Decision::Limited { limit, reset, retry_after };
+            return Decision::Limited {
+                limit,
+                reset,
+                retry_after,
+            };
         }
         entry.count += 1;
-        Decision::Allowed { limit, remaining: limit - entry.count, reset }
+        Decision::Allowed {
+            limit,
+            remaining: limit - entry.count,
+            reset,
+        }
     }
 }
 
@@ -248,9 +296,18 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        assert!(matches!(limiter.check(Crm::AppCrm, "1", 3, minute), Decision::Limited { .. }));
-        assert!(matches!(limiter.check(Crm::AppCrm, "2", 3, minute), Decision::Allowed { .. }));
-        assert!(matches!(limiter.check(Crm::Capsule, "1", 3, minute), Decision::Allowed { .. }));
+        assert!(matches!(
+            limiter.check(Crm::AppCrm, "1", 3, minute),
+            Decision::Limited { .. }
+        ));
+        assert!(matches!(
+            limiter.check(Crm::AppCrm, "2", 3, minute),
+            Decision::Allowed { .. }
+        ));
+        assert!(matches!(
+            limiter.check(Crm::Capsule, "1", 3, minute),
+            Decision::Allowed { .. }
+        ));
     }
 
     #[test]

@@ -50,6 +50,7 @@ struct Code {
 
 struct Access {
     user_id: u64,
+    scope: String,
     expires: Instant,
 }
 
@@ -75,17 +76,19 @@ pub struct OAuthState(Mutex<Inner>);
 
 impl OAuthState {
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The user an access token belongs to, if it is live.
-    pub fn user_for(&self, token: &str) -> Option<u64> {
+    /// The user and scope an access token carries, if it is live.
+    pub fn user_for(&self, token: &str) -> Option<(u64, String)> {
         let inner = self.lock();
         inner
             .access
             .get(token)
             .filter(|a| a.expires > Instant::now())
-            .map(|a| a.user_id)
+            .map(|a| (a.user_id, a.scope.clone()))
     }
 
     /// Invalidates every access token (refresh tokens stay usable).
@@ -141,9 +144,9 @@ fn is_loopback_redirect(uri: &str) -> bool {
         }
     };
     let port_ok = port.is_empty()
-        || port
-            .strip_prefix(':')
-            .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+        || port.strip_prefix(':').is_some_and(|p| {
+            !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+        });
     matches!(host, "127.0.0.1" | "localhost" | "[::1]") && port_ok
 }
 
@@ -167,7 +170,12 @@ fn with_params(redirect_uri: &str, params: &[(&str, &str)]) -> String {
     url
 }
 
-fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
+fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Response {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(state) = state {
         params.push(("state", state));
@@ -188,7 +196,13 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     );
     set_header(&mut res, "cache-control", "no-store");
     set_header(&mut res, "x-frame-options", "DENY");
-    set_header(&mut res, "content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    set_header(
+        &mut res,
+        // No `form-action`: Chrome applies it to the redirect after the form, which would block
+        // the 302 back to the client's redirect_uri.
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    );
     res
 }
 
@@ -210,42 +224,94 @@ pub(crate) fn authorise(shared: &Shared, req: &ApiRequest) -> Response {
     let q = req.query_pairs();
     let get = |k: &str| urlcoding::last(&q, k).filter(|v| !v.is_empty());
     let Some(client_id) = get("client_id") else {
-        return page(StatusCode::BAD_REQUEST, "Invalid request", "<p>client_id is missing.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "<p>client_id is missing.</p>",
+        );
     };
     let Some(kind) = client_kind(client_id) else {
-        return page(StatusCode::BAD_REQUEST, "Unknown application", "<p>No application is registered with this client_id.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Unknown application",
+            "<p>No application is registered with this client_id.</p>",
+        );
     };
     let Some(redirect_uri) = get("redirect_uri").filter(|r| is_loopback_redirect(r)) else {
-        return page(StatusCode::BAD_REQUEST, "Invalid redirect URI", "<p>The redirect_uri is missing or not registered for this application.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect URI",
+            "<p>The redirect_uri is missing or not registered for this application.</p>",
+        );
     };
     let state = get("state");
     if get("response_type") != Some("code") {
-        return error_redirect(redirect_uri, "unsupported_response_type", "Only response_type=code is supported", state);
+        return error_redirect(
+            redirect_uri,
+            "unsupported_response_type",
+            "Only response_type=code is supported",
+            state,
+        );
     }
-    let scope = get("scope").unwrap_or("read").split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>();
+    let scope = get("scope")
+        .unwrap_or("read")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>();
     if scope.is_empty() || scope.iter().any(|s| !SCOPES.contains(s)) {
-        return error_redirect(redirect_uri, "invalid_scope", "The requested scope is invalid", state);
+        return error_redirect(
+            redirect_uri,
+            "invalid_scope",
+            "The requested scope is invalid",
+            state,
+        );
     }
-    let challenge = match (get("code_challenge"), get("code_challenge_method").unwrap_or("plain")) {
+    let challenge = match (
+        get("code_challenge"),
+        get("code_challenge_method").unwrap_or("plain"),
+    ) {
         (None, _) if kind == ClientKind::Public => {
-            return error_redirect(redirect_uri, "invalid_request", "code_challenge is required for this client", state);
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "code_challenge is required for this client",
+                state,
+            );
         }
         (None, _) => None,
-        (Some(c), m @ ("S256" | "plain")) if valid_challenge(c) => Some((m.to_string(), c.to_string())),
+        (Some(c), m @ ("S256" | "plain")) if valid_challenge(c) => {
+            Some((m.to_string(), c.to_string()))
+        }
         (Some(_), "S256" | "plain") => {
-            return error_redirect(redirect_uri, "invalid_request", "code_challenge is malformed", state);
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "code_challenge is malformed",
+                state,
+            );
         }
         (Some(_), _) => {
-            return error_redirect(redirect_uri, "invalid_request", "Unsupported code_challenge_method", state);
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "Unsupported code_challenge_method",
+                state,
+            );
         }
     };
     let id = random_token();
     let scope = scope.join(" ");
     {
         let mut inner = shared.oauth.lock();
-        inner.pending.retain(|_, p| p.created.elapsed().as_secs() < PENDING_TTL_SECS);
+        inner
+            .pending
+            .retain(|_, p| p.created.elapsed().as_secs() < PENDING_TTL_SECS);
         if inner.pending.len() >= MAX_PENDING {
-            return page(StatusCode::SERVICE_UNAVAILABLE, "Busy", "<p>Too many pending authorisations; try again later.</p>");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "<p>Too many pending authorisations; try again later.</p>",
+            );
         }
         inner.pending.insert(
             id.clone(),
@@ -289,13 +355,25 @@ fn decide(shared: &Shared, req: &ApiRequest) -> Response {
     let id = urlcoding::last(&form, "request").unwrap_or("");
     let pending = shared.oauth.lock().pending.remove(id);
     let Some(p) = pending.filter(|p| p.created.elapsed().as_secs() < PENDING_TTL_SECS) else {
-        return page(StatusCode::BAD_REQUEST, "Request expired", "<p>This authorisation request is unknown or has expired. Start again from the application.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Request expired",
+            "<p>This authorisation request is unknown or has expired. Start again from the application.</p>",
+        );
     };
     if urlcoding::last(&form, "decision") != Some("allow") {
-        return error_redirect(&p.redirect_uri, "access_denied", "The user denied access", p.state.as_deref());
+        return error_redirect(
+            &p.redirect_uri,
+            "access_denied",
+            "The user denied access",
+            p.state.as_deref(),
+        );
     }
     let code = random_token();
-    shared.oauth.lock().codes.insert(
+    let mut inner = shared.oauth.lock();
+    let now = Instant::now();
+    inner.codes.retain(|_, c| c.expires > now);
+    inner.codes.insert(
         code.clone(),
         Code {
             client_id: p.client_id,
@@ -307,6 +385,7 @@ fn decide(shared: &Shared, req: &ApiRequest) -> Response {
             issued: Vec::new(),
         },
     );
+    drop(inner);
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = p.state.as_deref() {
         params.push(("state", state));
@@ -316,7 +395,10 @@ fn decide(shared: &Shared, req: &ApiRequest) -> Response {
 
 /// An RFC 6749 §5.2 error.
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut res = json(status, &obj! { "error" => error, "error_description" => description });
+    let mut res = json(
+        status,
+        &obj! { "error" => error, "error_description" => description },
+    );
     set_header(&mut res, "cache-control", "no-store");
     set_header(&mut res, "pragma", "no-cache");
     if status == StatusCode::UNAUTHORIZED {
@@ -328,10 +410,19 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
 /// Form or JSON body parameters of the token and revoke endpoints.
 fn params(req: &ApiRequest) -> Result<Vec<(String, String)>, Response> {
     if req.content_type() == "application/json" {
-        let value: serde_json::Value = serde_json::from_slice(&req.body)
-            .map_err(|_| token_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body is not valid JSON"))?;
+        let value: serde_json::Value = serde_json::from_slice(&req.body).map_err(|_| {
+            token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request body is not valid JSON",
+            )
+        })?;
         let Some(map) = value.as_object() else {
-            return Err(token_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body must be a JSON object"));
+            return Err(token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request body must be a JSON object",
+            ));
         };
         Ok(map
             .iter()
@@ -348,7 +439,13 @@ fn params(req: &ApiRequest) -> Result<Vec<(String, String)>, Response> {
 
 /// Authenticates the client by HTTP Basic or by body parameters; returns its id.
 fn client(req: &ApiRequest, params: &[(String, String)]) -> Result<String, Response> {
-    let invalid = || token_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
+    let invalid = || {
+        token_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        )
+    };
     let basic = req
         .header("authorization")
         .and_then(|h| h.split_once(' '))
@@ -358,15 +455,27 @@ fn client(req: &ApiRequest, params: &[(String, String)]) -> Result<String, Respo
         let decoded = STANDARD.decode(b64).map_err(|_| invalid())?;
         let text = String::from_utf8(decoded).map_err(|_| invalid())?;
         let (id, secret) = text.split_once(':').ok_or_else(invalid)?;
-        (urlcoding::decode(id, true), Some(urlcoding::decode(secret, true)))
+        (
+            urlcoding::decode(id, true),
+            Some(urlcoding::decode(secret, true)),
+        )
     } else {
         let id = urlcoding::last(params, "client_id").ok_or_else(|| {
-            token_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_id is required")
+            token_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client_id is required",
+            )
         })?;
-        (id.to_string(), urlcoding::last(params, "client_secret").map(str::to_string))
+        (
+            id.to_string(),
+            urlcoding::last(params, "client_secret").map(str::to_string),
+        )
     };
     match client_kind(&id) {
-        Some(ClientKind::Confidential) if secret.as_deref() == Some(demo::OAUTH_CLIENT_SECRET) => Ok(id),
+        Some(ClientKind::Confidential) if secret.as_deref() == Some(demo::OAUTH_CLIENT_SECRET) => {
+            Ok(id)
+        }
         Some(ClientKind::Public) => Ok(id),
         _ => Err(invalid()),
     }
@@ -375,7 +484,11 @@ fn client(req: &ApiRequest, params: &[(String, String)]) -> Result<String, Respo
 /// `POST /oauth/token`: authorization_code and refresh_token grants.
 pub(crate) fn token(shared: &Shared, req: &ApiRequest) -> Response {
     if req.method != Method::POST {
-        return token_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "Use POST");
+        return token_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "Use POST",
+        );
     }
     let params = match params(req) {
         Ok(p) => p,
@@ -387,24 +500,46 @@ pub(crate) fn token(shared: &Shared, req: &ApiRequest) -> Response {
     };
     let get = |k: &str| urlcoding::last(&params, k).filter(|v| !v.is_empty());
     match get("grant_type") {
-        None => token_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
+        None => token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required",
+        ),
         Some("authorization_code") => {
             let (Some(code), Some(redirect_uri)) = (get("code"), get("redirect_uri")) else {
-                return token_error(StatusCode::BAD_REQUEST, "invalid_request", "code and redirect_uri are required");
+                return token_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code and redirect_uri are required",
+                );
             };
             exchange_code(shared, &client_id, code, redirect_uri, get("code_verifier"))
         }
         Some("refresh_token") => {
             let Some(refresh) = get("refresh_token") else {
-                return token_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
+                return token_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "refresh_token is required",
+                );
             };
             refresh_grant(shared, &client_id, refresh)
         }
-        Some(_) => token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The grant type is not supported"),
+        Some(_) => token_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "The grant type is not supported",
+        ),
     }
 }
 
-fn exchange_code(shared: &Shared, client_id: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> Response {
+fn exchange_code(
+    shared: &Shared,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Response {
     let invalid = |why: &str| token_error(StatusCode::BAD_REQUEST, "invalid_grant", why);
     let mut inner = shared.oauth.lock();
     let Some(entry) = inner.codes.get_mut(code) else {
@@ -457,8 +592,16 @@ fn exchange_code(shared: &Shared, client_id: &str, code: &str, redirect_uri: &st
 
 fn refresh_grant(shared: &Shared, client_id: &str, refresh: &str) -> Response {
     let mut inner = shared.oauth.lock();
-    let Some(old) = inner.refresh.get(refresh).filter(|r| r.client_id == client_id) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "The refresh token is invalid");
+    let Some(old) = inner
+        .refresh
+        .get(refresh)
+        .filter(|r| r.client_id == client_id)
+    else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "The refresh token is invalid",
+        );
     };
     let (user_id, scope) = (old.user_id, old.scope.clone());
     inner.refresh.remove(refresh);
@@ -466,16 +609,33 @@ fn refresh_grant(shared: &Shared, client_id: &str, refresh: &str) -> Response {
     issue(shared, &mut inner, client_id, user_id, &scope).0
 }
 
-fn issue(shared: &Shared, inner: &mut Inner, client_id: &str, user_id: u64, scope: &str) -> (Response, String, String) {
+fn issue(
+    shared: &Shared,
+    inner: &mut Inner,
+    client_id: &str,
+    user_id: u64,
+    scope: &str,
+) -> (Response, String, String) {
     let now = Instant::now();
     inner.access.retain(|_, a| a.expires > now);
     let access = random_token();
     let refresh = random_token();
     let ttl = shared.config.oauth_token_ttl;
-    inner.access.insert(access.clone(), Access { user_id, expires: now + ttl });
+    inner.access.insert(
+        access.clone(),
+        Access {
+            user_id,
+            scope: scope.to_string(),
+            expires: now + ttl,
+        },
+    );
     inner.refresh.insert(
         refresh.clone(),
-        Refresh { client_id: client_id.to_string(), user_id, scope: scope.to_string() },
+        Refresh {
+            client_id: client_id.to_string(),
+            user_id,
+            scope: scope.to_string(),
+        },
     );
     inner.family.insert(refresh.clone(), vec![access.clone()]);
     let mut res = json(
@@ -497,7 +657,11 @@ fn issue(shared: &Shared, inner: &mut Inner, client_id: &str, user_id: u64, scop
 /// `POST /oauth/revoke` (and `/oauth/token/revoke`): RFC 7009, always 200 for a known client.
 pub(crate) fn revoke(shared: &Shared, req: &ApiRequest) -> Response {
     if req.method != Method::POST {
-        return token_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "Use POST");
+        return token_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "Use POST",
+        );
     }
     let params = match params(req) {
         Ok(p) => p,
@@ -508,11 +672,19 @@ pub(crate) fn revoke(shared: &Shared, req: &ApiRequest) -> Response {
         Err(res) => return res,
     };
     let Some(token) = urlcoding::last(&params, "token").filter(|t| !t.is_empty()) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "token is required");
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is required",
+        );
     };
     let mut inner = shared.oauth.lock();
     inner.access.remove(token);
-    if inner.refresh.get(token).is_some_and(|r| r.client_id == client_id) {
+    if inner
+        .refresh
+        .get(token)
+        .is_some_and(|r| r.client_id == client_id)
+    {
         inner.refresh.remove(token);
         for access in inner.family.remove(token).unwrap_or_default() {
             inner.access.remove(&access);

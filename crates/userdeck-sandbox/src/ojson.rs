@@ -201,8 +201,6 @@ impl<T: Into<J>> From<Option<T>> for J {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn php_escaping_matches_json_encode() {
         let v = obj! { "tz" => "America/Chicago", "name" => "Zoë 田中 😀" };
@@ -210,6 +208,9 @@ mod tests {
             v.to_php_json(),
             r#"{"tz":"America\/Chicago","name":"Zo\u00eb \u7530\u4e2d \ud83d\ude00"}"#
         );
-        assert_eq!(v.to_json(), r#"{"tz":"America/Chicago","name":"Zoë 田中 😀"}"#);
+        assert_eq!(
+            v.to_json(),
+            r#"{"tz":"America/Chicago","name":"Zoë 田中 😀"}"#
+        );
     }
 }

@@ -121,11 +121,9 @@ fn split_key(key: &str) -> Option<Vec<Option<String>>> {
     while let Some(stripped) = rest.strip_prefix('[') {
         let Some(close) = stripped.find(']') else {
             // An unclosed first bracket becomes part of the name, as in PHP (`a[b` -> `a_b`).
-            if path.len() == 1 {
-                if let Some(Some(name)) = path.first_mut() {
-                    name.push('_');
-                    name.push_str(stripped);
-                }
+            if let (1, Some(Some(name))) = (path.len(), path.first_mut()) {
+                name.push('_');
+                name.push_str(stripped);
             }
             break;
         };
@@ -152,12 +150,20 @@ mod tests {
         let v = parse_str(
             "data[firstName]=Zo%C3%AB&data[primaryEmail][emailAddress]=a%40x.com&data[manager][id]=4",
         );
-        assert_eq!(v.path(&["data", "firstName"]).and_then(PhpValue::as_str), Some("Zoë"));
         assert_eq!(
-            v.path(&["data", "primaryEmail", "emailAddress"]).and_then(PhpValue::as_str),
+            v.path(&["data", "firstName"]).and_then(PhpValue::as_str),
+            Some("Zoë")
+        );
+        assert_eq!(
+            v.path(&["data", "primaryEmail", "emailAddress"])
+                .and_then(PhpValue::as_str),
             Some("a@x.com")
         );
-        assert_eq!(v.path(&["data", "manager", "id"]).and_then(PhpValue::as_str), Some("4"));
+        assert_eq!(
+            v.path(&["data", "manager", "id"])
+                .and_then(PhpValue::as_str),
+            Some("4")
+        );
     }
 
     #[test]
@@ -167,6 +173,21 @@ mod tests {
         let keys: Vec<&str> = a.entries().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["0", "1", "5", "6"]);
         assert_eq!(v.get("b").and_then(PhpValue::as_str), Some("2"));
+    }
+
+    #[test]
+    fn random_input_never_panics_and_stays_bounded() {
+        let alphabet = b"[]=&%+aZ09.\x20\xc3\xab";
+        let mut rng = crate::seed::SplitMix64::new(9);
+        for _ in 0..5_000 {
+            let len = rng.below(80) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                .collect();
+            let text = String::from_utf8_lossy(&bytes);
+            let parsed = parse_str(&text);
+            assert!(parsed.entries().len() <= MAX_VARS);
+        }
     }
 
     #[test]

@@ -61,54 +61,162 @@ impl SplitMix64 {
 
 /// (display, ASCII form for usernames and e-mail addresses)
 const FIRST: &[(&str, &str)] = &[
-    ("Zoë", "zoe"), ("Łukasz", "lukasz"), ("José", "jose"), ("Amélie", "amelie"),
-    ("Søren", "soren"), ("Björn", "bjorn"), ("Małgorzata", "malgorzata"), ("Zoltán", "zoltan"),
-    ("Siobhán", "siobhan"), ("François", "francois"), ("Jürgen", "jurgen"), ("João", "joao"),
-    ("İlkay", "ilkay"), ("Noémie", "noemie"), ("Olivia", "olivia"), ("Liam", "liam"),
-    ("Emma", "emma"), ("Noah", "noah"), ("Ava", "ava"), ("Ethan", "ethan"), ("Mia", "mia"),
-    ("Lucas", "lucas"), ("Sofia", "sofia"), ("Mateo", "mateo"), ("Priya", "priya"),
-    ("Arjun", "arjun"), ("Aisha", "aisha"), ("Omar", "omar"), ("Fatima", "fatima"),
-    ("Kwame", "kwame"), ("Amara", "amara"), ("Yuki", "yuki"), ("Hiroshi", "hiroshi"),
-    ("Mei", "mei"), ("Ji-woo", "jiwoo"), ("Olga", "olga"), ("Ingrid", "ingrid"),
-    ("Lars", "lars"), ("Giulia", "giulia"), ("Marco", "marco"), ("Camila", "camila"),
-    ("Chloé", "chloe"), ("Anaïs", "anais"), ("Nuño", "nuno"), ("Ðorđe", "dorde"),
-    ("太郎", "taro"), ("美咲", "misaki"), ("伟", "wei"), ("서연", "seoyeon"),
-    ("Анна", "anna"), ("Дмитрий", "dmitriy"), ("Νίκος", "nikos"), ("محمد", "mohammed"),
-    ("Grace", "grace"), ("Samuel", "samuel"), ("Hannah", "hannah"), ("Diego", "diego"),
+    ("Zoë", "zoe"),
+    ("Łukasz", "lukasz"),
+    ("José", "jose"),
+    ("Amélie", "amelie"),
+    ("Søren", "soren"),
+    ("Björn", "bjorn"),
+    ("Małgorzata", "malgorzata"),
+    ("Zoltán", "zoltan"),
+    ("Siobhán", "siobhan"),
+    ("François", "francois"),
+    ("Jürgen", "jurgen"),
+    ("João", "joao"),
+    ("İlkay", "ilkay"),
+    ("Noémie", "noemie"),
+    ("Olivia", "olivia"),
+    ("Liam", "liam"),
+    ("Emma", "emma"),
+    ("Noah", "noah"),
+    ("Ava", "ava"),
+    ("Ethan", "ethan"),
+    ("Mia", "mia"),
+    ("Lucas", "lucas"),
+    ("Sofia", "sofia"),
+    ("Mateo", "mateo"),
+    ("Priya", "priya"),
+    ("Arjun", "arjun"),
+    ("Aisha", "aisha"),
+    ("Omar", "omar"),
+    ("Fatima", "fatima"),
+    ("Kwame", "kwame"),
+    ("Amara", "amara"),
+    ("Yuki", "yuki"),
+    ("Hiroshi", "hiroshi"),
+    ("Mei", "mei"),
+    ("Ji-woo", "jiwoo"),
+    ("Olga", "olga"),
+    ("Ingrid", "ingrid"),
+    ("Lars", "lars"),
+    ("Giulia", "giulia"),
+    ("Marco", "marco"),
+    ("Camila", "camila"),
+    ("Chloé", "chloe"),
+    ("Anaïs", "anais"),
+    ("Nuño", "nuno"),
+    ("Ðorđe", "dorde"),
+    ("太郎", "taro"),
+    ("美咲", "misaki"),
+    ("伟", "wei"),
+    ("서연", "seoyeon"),
+    ("Анна", "anna"),
+    ("Дмитрий", "dmitriy"),
+    ("Νίκος", "nikos"),
+    ("محمد", "mohammed"),
+    ("Grace", "grace"),
+    ("Samuel", "samuel"),
+    ("Hannah", "hannah"),
+    ("Diego", "diego"),
 ];
 
 const LAST: &[(&str, &str)] = &[
-    ("Kowalski", "kowalski"), ("Müller", "muller"), ("García", "garcia"), ("Núñez", "nunez"),
-    ("O'Brien", "obrien"), ("Dubois", "dubois"), ("Nørgaard", "norgaard"),
-    ("Wiśniewski", "wisniewski"), ("Smith", "smith"), ("Johnson", "johnson"),
-    ("Nguyen", "nguyen"), ("Kim", "kim"), ("Patel", "patel"), ("Okafor", "okafor"),
-    ("Rossi", "rossi"), ("Silva", "silva"), ("Andersson", "andersson"), ("Yılmaz", "yilmaz"),
-    ("田中", "tanaka"), ("佐藤", "sato"), ("王", "wang"), ("李", "li"), ("Иванова", "ivanova"),
-    ("Παπαδόπουλος", "papadopoulos"), ("van der Berg", "vanderberg"),
-    ("de la Cruz", "delacruz"), ("Schröder", "schroder"), ("Lefèvre", "lefevre"),
-    ("Brown", "brown"), ("Taylor", "taylor"), ("Wilson", "wilson"), ("Mensah", "mensah"),
-    ("Haddad", "haddad"), ("Cohen", "cohen"), ("Fernández", "fernandez"), ("Lindqvist", "lindqvist"),
+    ("Kowalski", "kowalski"),
+    ("Müller", "muller"),
+    ("García", "garcia"),
+    ("Núñez", "nunez"),
+    ("O'Brien", "obrien"),
+    ("Dubois", "dubois"),
+    ("Nørgaard", "norgaard"),
+    ("Wiśniewski", "wisniewski"),
+    ("Smith", "smith"),
+    ("Johnson", "johnson"),
+    ("Nguyen", "nguyen"),
+    ("Kim", "kim"),
+    ("Patel", "patel"),
+    ("Okafor", "okafor"),
+    ("Rossi", "rossi"),
+    ("Silva", "silva"),
+    ("Andersson", "andersson"),
+    ("Yılmaz", "yilmaz"),
+    ("田中", "tanaka"),
+    ("佐藤", "sato"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("Иванова", "ivanova"),
+    ("Παπαδόπουλος", "papadopoulos"),
+    ("van der Berg", "vanderberg"),
+    ("de la Cruz", "delacruz"),
+    ("Schröder", "schroder"),
+    ("Lefèvre", "lefevre"),
+    ("Brown", "brown"),
+    ("Taylor", "taylor"),
+    ("Wilson", "wilson"),
+    ("Mensah", "mensah"),
+    ("Haddad", "haddad"),
+    ("Cohen", "cohen"),
+    ("Fernández", "fernandez"),
+    ("Lindqvist", "lindqvist"),
 ];
 
 const TIMEZONES: &[&str] = &[
-    "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles",
-    "America/Sao_Paulo", "Europe/Berlin", "Europe/Warsaw", "Europe/Paris", "Asia/Tokyo",
-    "Asia/Kolkata", "Asia/Shanghai", "Australia/Sydney", "Africa/Lagos", "Pacific/Auckland",
-    "America/Argentina/Buenos_Aires", "UTC", "Asia/Kathmandu", "America/St_Johns",
-    "Europe/Madrid", "Asia/Seoul",
+    "Europe/London",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/Berlin",
+    "Europe/Warsaw",
+    "Europe/Paris",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Australia/Sydney",
+    "Africa/Lagos",
+    "Pacific/Auckland",
+    "America/Argentina/Buenos_Aires",
+    "UTC",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Europe/Madrid",
+    "Asia/Seoul",
 ];
-const CAPSULE_LOCALES: &[&str] = &["en_GB", "en_US", "de_DE", "fr_FR", "es_ES", "pl_PL", "ja_JP", "pt_BR"];
+const CAPSULE_LOCALES: &[&str] = &[
+    "en_GB", "en_US", "de_DE", "fr_FR", "es_ES", "pl_PL", "ja_JP", "pt_BR",
+];
 const CURRENCIES: &[&str] = &["GBP", "USD", "EUR", "PLN", "JPY", "BRL", "AUD"];
 const CLICK_TO_CALL: &[&str] = &["SIP", "TEL", "CALLTO", "CIRCLELOOP"];
 const JOB_TITLES: &[&str] = &[
-    "Account Executive", "Sales Manager", "Support Engineer", "President", "Marketing Lead",
-    "Customer Success Manager", "Operations Analyst", "Office Manager", "CTO", "Intern",
+    "Account Executive",
+    "Sales Manager",
+    "Support Engineer",
+    "President",
+    "Marketing Lead",
+    "Customer Success Manager",
+    "Operations Analyst",
+    "Office Manager",
+    "CTO",
+    "Intern",
 ];
-const DEPARTMENTS: &[&str] = &["Sales", "Support", "Marketing", "Engineering", "Operations", "Finance"];
+const DEPARTMENTS: &[&str] = &[
+    "Sales",
+    "Support",
+    "Marketing",
+    "Engineering",
+    "Operations",
+    "Finance",
+];
 const CITIES: &[(&str, &str)] = &[
-    ("London", "United Kingdom"), ("Kraków", "Poland"), ("São Paulo", "Brazil"),
-    ("Chicago", "United States"), ("Tōkyō", "Japan"), ("München", "Germany"), ("Lagos", "Nigeria"),
-    ("Noodleville", "United States"), ("Montréal", "Canada"), ("Sevilla", "Spain"),
+    ("London", "United Kingdom"),
+    ("Kraków", "Poland"),
+    ("São Paulo", "Brazil"),
+    ("Chicago", "United States"),
+    ("Tōkyō", "Japan"),
+    ("München", "Germany"),
+    ("Lagos", "Nigeria"),
+    ("Noodleville", "United States"),
+    ("Montréal", "Canada"),
+    ("Sevilla", "Spain"),
 ];
 const TITLES: &[&str] = &["Mr.", "Mrs.", "Ms.", "Dr.", "Prof."];
 const ZURMO_LANGUAGES: &[&str] = &["en", "de", "fr", "es", "it", "ja"];
@@ -123,7 +231,12 @@ struct Person {
 fn person(rng: &mut SplitMix64) -> Person {
     let (first, first_ascii) = rng.pick(FIRST);
     let (last, last_ascii) = rng.pick(LAST);
-    Person { first, first_ascii, last, last_ascii }
+    Person {
+        first,
+        first_ascii,
+        last,
+        last_ascii,
+    }
 }
 
 /// Returns `base`, or `base` + a number, whichever is still free.
@@ -155,7 +268,12 @@ fn capsule(seed: u64, users: usize) -> CapsuleStore {
     for i in 0..users.max(1) {
         let id = i as u64 + 1;
         let p = if id == 1 {
-            Person { first: "Scott", first_ascii: "scott", last: "Spacey", last_ascii: "spacey" }
+            Person {
+                first: "Scott",
+                first_ascii: "scott",
+                last: "Spacey",
+                last_ascii: "spacey",
+            }
         } else {
             person(&mut rng)
         };
@@ -172,7 +290,11 @@ fn capsule(seed: u64, users: usize) -> CapsuleStore {
         let last_login_at = (status != "PENDING")
             .then(|| created_at + rng.below(400) as i64 * DAY + rng.below(DAY as u64) as i64);
         let username = unique(&mut names, p.first_ascii, "");
-        let email = unique(&mut emails, &format!("{}.{}", p.first_ascii, p.last_ascii), "@capsule.example");
+        let email = unique(
+            &mut emails,
+            &format!("{}.{}", p.first_ascii, p.last_ascii),
+            "@capsule.example",
+        );
         out.push(CapsuleUser {
             id,
             username,
@@ -183,11 +305,28 @@ fn capsule(seed: u64, users: usize) -> CapsuleStore {
             last_name: Some(p.last.to_string()),
             email,
             job_title: rng.chance(80).then(|| rng.pick(JOB_TITLES).to_string()),
-            locale: if id == 1 { "en_GB".into() } else { rng.pick(CAPSULE_LOCALES).into() },
-            currency: if id == 1 { "EUR".into() } else { rng.pick(CURRENCIES).into() },
-            timezone: if id == 1 { "Europe/London".into() } else { rng.pick(TIMEZONES).into() },
+            locale: if id == 1 {
+                "en_GB".into()
+            } else {
+                rng.pick(CAPSULE_LOCALES).into()
+            },
+            currency: if id == 1 {
+                "EUR".into()
+            } else {
+                rng.pick(CURRENCIES).into()
+            },
+            timezone: if id == 1 {
+                "Europe/London".into()
+            } else {
+                rng.pick(TIMEZONES).into()
+            },
             task_reminder: rng.chance(70),
-            email_preference: if rng.chance(50) { "SEND_AND_LOG" } else { "SEND_ONLY" }.into(),
+            email_preference: if rng.chance(50) {
+                "SEND_AND_LOG"
+            } else {
+                "SEND_ONLY"
+            }
+            .into(),
             click_to_call: rng.pick(CLICK_TO_CALL).into(),
             status: status.into(),
             last_login_at,
@@ -202,9 +341,27 @@ fn appcrm(seed: u64, users: usize) -> AppCrmStore {
     let mut emails = HashSet::new();
     let mut map = BTreeMap::new();
     let fixed: [(&str, &str, &str, bool, bool); 3] = [
-        ("Amélie Laurent", demo::APPCRM_ADMIN_EMAIL, demo::APPCRM_ADMIN_PASSWORD, true, true),
-        ("Jonas Weber", demo::APPCRM_USER_EMAIL, demo::APPCRM_USER_PASSWORD, false, true),
-        ("Noah Blocked", demo::APPCRM_NOAPI_EMAIL, SEEDED_PASSWORD, false, false),
+        (
+            "Amélie Laurent",
+            demo::APPCRM_ADMIN_EMAIL,
+            demo::APPCRM_ADMIN_PASSWORD,
+            true,
+            true,
+        ),
+        (
+            "Jonas Weber",
+            demo::APPCRM_USER_EMAIL,
+            demo::APPCRM_USER_PASSWORD,
+            false,
+            true,
+        ),
+        (
+            "Noah Blocked",
+            demo::APPCRM_NOAPI_EMAIL,
+            SEEDED_PASSWORD,
+            false,
+            false,
+        ),
     ];
     for i in 0..users.max(fixed.len()) {
         let id = i as u64 + 1;
@@ -216,9 +373,19 @@ fn appcrm(seed: u64, users: usize) -> AppCrmStore {
             }
             None => {
                 let p = person(&mut rng);
-                let email = unique(&mut emails, &format!("{}.{}", p.first_ascii, p.last_ascii), "@appcrm.example");
+                let email = unique(
+                    &mut emails,
+                    &format!("{}.{}", p.first_ascii, p.last_ascii),
+                    "@appcrm.example",
+                );
                 let super_admin = rng.chance(5);
-                (format!("{} {}", p.first, p.last), email, SEEDED_PASSWORD, super_admin, super_admin || !rng.chance(10))
+                (
+                    format!("{} {}", p.first, p.last),
+                    email,
+                    SEEDED_PASSWORD,
+                    super_admin,
+                    super_admin || !rng.chance(10),
+                )
             }
         };
         let salt = format!("{:016x}", rng.next_u64());
@@ -279,7 +446,12 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
         let id = i as u64 + 1;
         let (p, username, password, is_super, active) = match id {
             1 => (
-                Person { first: "Super", first_ascii: "super", last: "User", last_ascii: "user" },
+                Person {
+                    first: "Super",
+                    first_ascii: "super",
+                    last: "User",
+                    last_ascii: "user",
+                },
                 {
                     names.insert(demo::ZURMO_USERNAME.to_string());
                     demo::ZURMO_USERNAME.to_string()
@@ -289,7 +461,12 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
                 true,
             ),
             2 => (
-                Person { first: "Jim", first_ascii: "jim", last: "Halpert", last_ascii: "halpert" },
+                Person {
+                    first: "Jim",
+                    first_ascii: "jim",
+                    last: "Halpert",
+                    last_ascii: "halpert",
+                },
                 {
                     names.insert(demo::ZURMO_USER_USERNAME.to_string());
                     demo::ZURMO_USER_USERNAME.to_string()
@@ -300,7 +477,11 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
             ),
             _ => {
                 let p = person(&mut rng);
-                let base = format!("{}{}", p.first_ascii, &p.last_ascii[..1.min(p.last_ascii.len())]);
+                let base = format!(
+                    "{}{}",
+                    p.first_ascii,
+                    &p.last_ascii[..1.min(p.last_ascii.len())]
+                );
                 let username = unique(&mut names, &base, "");
                 let active = !rng.chance(10);
                 let is_super = rng.chance(4);
@@ -309,7 +490,11 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
         };
         let created = EPOCH + rng.below(365) as i64 * DAY + rng.below(DAY as u64) as i64;
         let salt = format!("{:016x}", rng.next_u64());
-        let email = unique(&mut emails, &format!("{}.{}", p.first_ascii, p.last_ascii), "@zurmo.example");
+        let email = unique(
+            &mut emails,
+            &format!("{}.{}", p.first_ascii, p.last_ascii),
+            "@zurmo.example",
+        );
         let (city, country) = rng.pick(CITIES);
         map.insert(
             id,
@@ -326,7 +511,8 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
                 locale: None,
                 time_zone: Some(rng.pick(TIMEZONES).into()),
                 is_active: active,
-                last_login: (active && rng.chance(85)).then(|| created + rng.below(300) as i64 * DAY),
+                last_login: (active && rng.chance(85))
+                    .then(|| created + rng.below(300) as i64 * DAY),
                 is_root_user: false,
                 is_super,
                 api_login: active,
@@ -355,7 +541,9 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
                     opt_out: Some(rng.chance(10)),
                 }),
                 secondary_email: None,
-                title: rng.chance(50).then(|| (next_sub(), rng.pick(TITLES).to_string())),
+                title: rng
+                    .chance(50)
+                    .then(|| (next_sub(), rng.pick(TITLES).to_string())),
             },
         );
     }
@@ -367,7 +555,12 @@ fn zurmo(seed: u64, users: usize) -> ZurmoStore {
 }
 
 fn phone(rng: &mut SplitMix64) -> String {
-    format!("{:03}-{:03}-{:04}", 200 + rng.below(700), rng.below(1000), rng.below(10_000))
+    format!(
+        "{:03}-{:03}-{:04}",
+        200 + rng.below(700),
+        rng.below(1000),
+        rng.below(10_000)
+    )
 }
 
 #[cfg(test)]

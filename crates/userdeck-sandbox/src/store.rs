@@ -250,8 +250,7 @@ impl Stores {
         }
         let snapshot = self.snapshot();
         let path = disk.path.clone();
-        let result =
-            tokio::task::spawn_blocking(move || write_atomically(&path, &snapshot)).await;
+        let result = tokio::task::spawn_blocking(move || write_atomically(&path, &snapshot)).await;
         match result {
             Ok(Ok(())) => *written = generation,
             Ok(Err(e)) => eprintln!("userdeck-sandbox: could not write data file: {e}"),
