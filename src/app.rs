@@ -1,17 +1,26 @@
-//! The root component: provides app state, loads the declared connections and routes.
+//! The root component: provides app state (connections, sessions, toasts), loads the declared
+//! connections and routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::layout::Layout;
+use crate::pages::connections::ConnectionsPage;
+use crate::pages::me::MePage;
+use crate::pages::user_detail::UserDetailPage;
+use crate::pages::user_edit::{UserCreatePage, UserEditPage};
 use crate::pages::{home::HomePage, not_found::NotFoundPage, users::UsersPage};
 use crate::state::connections::Connections;
+use crate::state::session::Sessions;
+use crate::state::toast::Toasts;
 
 #[component]
 pub fn App() -> impl IntoView {
     let connections = Connections::new();
     provide_context(connections);
+    provide_context(Sessions::new());
+    provide_context(Toasts::new());
     let origin = window().location().origin().unwrap_or_default();
     leptos::task::spawn_local(async move { connections.load(&origin).await });
 
@@ -20,7 +29,12 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/connections") view=ConnectionsPage/>
                     <Route path=path!("/c/:conn/users") view=UsersPage/>
+                    <Route path=path!("/c/:conn/users/new") view=UserCreatePage/>
+                    <Route path=path!("/c/:conn/users/:id") view=UserDetailPage/>
+                    <Route path=path!("/c/:conn/users/:id/edit") view=UserEditPage/>
+                    <Route path=path!("/c/:conn/me") view=MePage/>
                 </Routes>
             </Layout>
         </Router>

@@ -19,6 +19,10 @@ fn connection(id: &str, name: &str, provider: &str) -> ConnectionInfo {
         base_url: format!("/proxy/{id}"),
         auth: "server".into(),
         signed_in: true,
+        oauth: None,
+        saved: false,
+        login: None,
+        sign_in: Default::default(),
     }
 }
 
@@ -77,8 +81,12 @@ async fn typing_in_the_filter_narrows_the_connection_list() {
 /// "no proxy", not as an error.
 #[wasm_bindgen_test]
 async fn a_server_without_a_connection_list_means_no_proxy() {
-    let sandbox = option_env!("USERDECK_SANDBOX_URL")
-        .expect("USERDECK_SANDBOX_URL is not set: run the browser tests with `cargo xtask test`");
+    let sandbox = match option_env!("USERDECK_SANDBOX_URL") {
+        Some(url) => url,
+        None => {
+            panic!("USERDECK_SANDBOX_URL is not set: run the browser tests with `cargo xtask test`")
+        }
+    };
     assert_eq!(fetch_declared(sandbox).await, Ok(None));
 }
 

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::connections::ConnectionInfo;
+use crate::state::connections::{ConnectionInfo, Connections};
 
 /// Case-insensitive match on the name, the id and the provider's label.
 pub fn matches(connection: &ConnectionInfo, filter: &str) -> bool {
@@ -21,6 +21,8 @@ pub fn matches(connection: &ConnectionInfo, filter: &str) -> bool {
 #[component]
 pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) -> impl IntoView {
     let filter = RwSignal::new(String::new());
+    // A connection signed in from this tab counts as ready too.
+    let held = use_context::<Connections>();
     let shown = move || {
         let needle = filter.get();
         connections.with(|all| {
@@ -48,9 +50,17 @@ pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) ->
                             <span class="name">{c.name.clone()}</span>
                             <span class="provider">{c.provider_label()}</span>
                         </a>
-                        <span class="chip" class:ok=c.signed_in>
-                            {if c.signed_in { "ready" } else { "sign-in needed" }}
-                        </span>
+                        {
+                            let id = c.id.clone();
+                            let ready_now = c.signed_in || c.is_ready();
+                            let ready = move || ready_now || held.is_some_and(|h| h.has_secret(&id));
+                            let label = ready.clone();
+                            view! {
+                                <span class="chip" class:ok=ready>
+                                    {move || if label() { "ready" } else { "sign-in needed" }}
+                                </span>
+                            }
+                        }
                     </li>
                 </For>
             </ul>

@@ -1,23 +1,43 @@
-//! The frame around every page: a header with the brand and the connection switcher, and the main
-//! area the router fills.
+//! The frame around every page: a header with the brand, the connection switcher, the current
+//! connection's status chip and links, the main area the router fills, and the toasts.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_location, use_navigate};
 
+use crate::components::status_chip::StatusChip;
 use crate::state::connections::Connections;
+use crate::state::toast::ToastArea;
+
+/// The connection id in a path like `/c/{id}/…`.
+pub fn connection_in_path(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/c/")?;
+    let id = rest.split('/').next()?;
+    (!id.is_empty()).then(|| id.to_string())
+}
 
 /// Header plus main area; `children` is the routed page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let location = use_location();
+    let current = Memo::new(move |_| connection_in_path(&location.pathname.get()));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
             <a class="brand" href="/">"Userdeck"</a>
             <ConnectionSwitcher/>
+            {move || current.get().map(|id| view! {
+                <nav class="conn-nav" aria-label="Connection">
+                    <a href=format!("/c/{id}/users")>"Users"</a>
+                    <a href=format!("/c/{id}/me")>"Me"</a>
+                </nav>
+                <StatusChip id=id.clone()/>
+            })}
+            <a class="manage" href="/connections">"Connections"</a>
         </header>
         <main id="main" class="app-main" tabindex="-1">
             {children()}
         </main>
+        <ToastArea/>
     }
 }
 
@@ -25,9 +45,9 @@ pub fn Layout(children: Children) -> impl IntoView {
 #[component]
 pub fn ConnectionSwitcher() -> impl IntoView {
     let connections = expect_context::<Connections>();
-    let params = use_params_map();
+    let location = use_location();
     let navigate = use_navigate();
-    let current = move || params.with(|p| p.get("conn").unwrap_or_default());
+    let current = move || connection_in_path(&location.pathname.get()).unwrap_or_default();
     let on_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         if id.is_empty() {
@@ -43,7 +63,7 @@ pub fn ConnectionSwitcher() -> impl IntoView {
                 <option value="">"Choose a connection…"</option>
                 <For
                     each=move || connections.list.get()
-                    key=|c| c.id.clone()
+                    key=|c| (c.id.clone(), c.name.clone())
                     let:c
                 >
                     <option value=c.id.clone()>{c.name.clone()}</option>

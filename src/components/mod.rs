@@ -1,4 +1,16 @@
 //! Reusable pieces of the interface.
 
+pub mod advanced_search;
+pub mod column_picker;
+pub mod connection_form;
 pub mod connection_list;
+pub mod csv_export;
+pub mod dialog;
+pub mod formats;
 pub mod layout;
+pub mod pager;
+pub mod search_bar;
+pub mod sign_in;
+pub mod status_chip;
+pub mod user_form;
+pub mod users_table;

@@ -1,33 +1,395 @@
-//! The users of one connection.
+//! The users of one connection: search, advanced conditions, sortable and pickable columns,
+//! paging, selection with bulk delete, and CSV export. The query lives in the URL
+//! (`/c/{conn}/users?q=…&sort=…&dir=…&page=…&size=…`), so reload, back/forward and shared links
+//! show the same list.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use userdeck_client::{ApiError, FieldKind, Page, Provider, Schema, User, UserQuery};
+use wasm_bindgen::JsCast;
 
-use crate::state::connections::{Connections, LoadState};
+use crate::components::advanced_search::AdvancedSearch;
+use crate::components::column_picker::{ColumnPicker, load_columns, pickable, save_columns};
+use crate::components::csv_export::CsvExport;
+use crate::components::dialog::ConfirmDialog;
+use crate::components::pager::{PageInfo, Pager};
+use crate::components::search_bar::SearchBar;
+use crate::components::sign_in::ConnectionGate;
+use crate::components::users_table::{Column, UsersTable};
+use crate::state::connections::ConnectionInfo;
+use crate::state::list_query::{ListParams, can_sort, field_of};
+use crate::state::session::{ApiClient, Sessions, describe};
+use crate::state::toast::{ToastKind, notify};
 
+/// The routed page: reads the connection and the list query from the URL.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let connections = expect_context::<Connections>();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("conn").unwrap_or_default());
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let id = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
+    let list_params = Memo::new(move |_| {
+        query.with(|q| ListParams::from_pairs(q.into_iter().map(|(k, v)| (k.as_ref(), v))))
+    });
+    let nav = navigate.clone();
+    let on_params = Callback::new(move |p: ListParams| {
+        let qs = p.to_query_string();
+        let path = if qs.is_empty() {
+            format!("/c/{}/users", id.get_untracked())
+        } else {
+            format!("/c/{}/users?{qs}", id.get_untracked())
+        };
+        // Typing a search replaces the history entry, so Back skips the keystrokes.
+        let only_text = ListParams {
+            q: p.q.clone(),
+            ..list_params.get_untracked()
+        } == p;
+        nav(
+            &path,
+            NavigateOptions {
+                scroll: false,
+                replace: only_text,
+                ..Default::default()
+            },
+        );
+    });
+    let on_open = Callback::new(move |user: u64| {
+        navigate(
+            &format!("/c/{}/users/{user}", id.get_untracked()),
+            Default::default(),
+        );
+    });
     view! {
         <section class="page users">
-            {move || {
-                let id = id();
-                match (connections.find(&id), connections.state.get()) {
-                    (Some(c), _) => view! {
-                        <h1>{c.name.clone()}</h1>
-                        <p class="provider">{c.provider_label()}</p>
-                    }.into_any(),
-                    (None, LoadState::Loading) => view! {
-                        <p role="status">"Loading…"</p>
-                    }.into_any(),
-                    (None, _) => view! {
-                        <h1>"Unknown connection"</h1>
-                        <p>"No connection is called “"{id}"”. "<a href="/">"Choose one"</a></p>
-                    }.into_any(),
-                }
-            }}
+            <ConnectionGate id=id let:ready>
+                <UsersView
+                    info=ready.0
+                    client=ready.1
+                    params=list_params
+                    on_params=on_params
+                    on_open=on_open
+                />
+            </ConnectionGate>
         </section>
+    }
+}
+
+/// Columns the CRM can fetch selectively (App CRM's `select`): plain values only.
+fn select_fields(
+    provider: Provider,
+    schema: &Schema,
+    chosen: &[String],
+) -> Vec<userdeck_client::UserField> {
+    if provider != Provider::AppCrm {
+        return Vec::new();
+    }
+    let plain = chosen.iter().filter_map(|k| schema.field(k)).all(|f| {
+        !matches!(
+            f.kind,
+            FieldKind::List | FieldKind::Html | FieldKind::Password
+        ) && !f.key.contains('.')
+    });
+    if !plain {
+        return Vec::new();
+    }
+    chosen.iter().map(|k| field_of(schema, k)).collect()
+}
+
+/// The list itself, given a ready client and the query; `on_params` changes the query (the page
+/// puts it in the URL), `on_open` opens one user.
+#[component]
+pub fn UsersView(
+    info: ConnectionInfo,
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    #[prop(into)] params: Signal<ListParams>,
+    on_params: Callback<ListParams>,
+    on_open: Callback<u64>,
+) -> impl IntoView {
+    let provider = client.with_value(|c| c.connection().provider);
+    let schema = Schema::of(provider);
+    let caps = provider.capabilities();
+    let conn_id = info.id.clone();
+    let sessions = use_context::<Sessions>();
+
+    let chosen = RwSignal::new(load_columns(&conn_id, &schema));
+    {
+        let conn_id = conn_id.clone();
+        Effect::new(move |_| chosen.with(|c| save_columns(&conn_id, c)));
+    }
+    let schema_s = StoredValue::new(schema.clone());
+    let columns = Memo::new(move |_| {
+        let keys = chosen.get();
+        schema_s.with_value(|s| {
+            keys.iter()
+                .filter_map(|k| s.field(k))
+                .map(|spec| Column {
+                    spec: spec.clone(),
+                    sortable: can_sort(provider, spec),
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let query = Memo::new(move |_| {
+        let p = params.get();
+        let fields = chosen.with(|c| schema_s.with_value(|s| select_fields(provider, s, c)));
+        schema_s.with_value(|s| p.to_query(s, fields))
+    });
+
+    let rows = RwSignal::new(Vec::<User>::new());
+    let page_info = RwSignal::new(PageInfo::default());
+    let loading = RwSignal::new(true);
+    let error = RwSignal::new(None::<ApiError>);
+    let reload = RwSignal::new(0u32);
+    let selected = RwSignal::new(BTreeSet::<u64>::new());
+
+    let id_for_fetch = conn_id.clone();
+    Effect::new(move |_| {
+        let q: UserQuery = query.get();
+        reload.track();
+        loading.set(true);
+        let client = client.get_value();
+        let id = id_for_fetch.clone();
+        leptos::task::spawn_local(async move {
+            let outcome = client.list_latest(&q).await;
+            if let Some(s) = sessions {
+                s.report(&id, &client, &outcome);
+            }
+            match outcome {
+                Err(ApiError::Cancelled) => {}
+                Ok(Page {
+                    items,
+                    total,
+                    page,
+                    page_size,
+                    has_next,
+                }) => {
+                    page_info.set(PageInfo {
+                        page,
+                        size: page_size,
+                        total,
+                        has_next,
+                        shown: items.len(),
+                    });
+                    rows.set(items);
+                    error.set(None);
+                    loading.set(false);
+                }
+                Err(e) => {
+                    error.set(Some(e));
+                    rows.set(Vec::new());
+                    loading.set(false);
+                }
+            }
+        });
+    });
+
+    // `/` focuses the search box from anywhere but a text field.
+    let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if !typing
+            && let Some(input) = document()
+                .get_element_by_id("user-search")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            ev.prevent_default();
+            let _ = input.focus();
+        }
+    });
+    on_cleanup(move || shortcut.remove());
+
+    let on_search = Callback::new(move |text: String| {
+        on_params.run(ListParams {
+            q: text,
+            page: 1,
+            ..params.get_untracked()
+        });
+    });
+    let on_sort =
+        Callback::new(move |key: String| on_params.run(params.get_untracked().toggled_sort(&key)));
+    let on_page = Callback::new(move |page: u32| {
+        on_params.run(ListParams {
+            page,
+            ..params.get_untracked()
+        })
+    });
+    let on_size = Callback::new(move |size: u32| {
+        on_params.run(ListParams {
+            size,
+            page: 1,
+            ..params.get_untracked()
+        })
+    });
+    let sort = Signal::derive(move || params.with(|p| p.sort.clone().map(|k| (k, p.dir))));
+    let show_advanced = RwSignal::new(!params.with_untracked(|p| p.conditions.is_empty()));
+    let on_apply = Callback::new(move |(conditions, match_any)| {
+        on_params.run(ListParams {
+            conditions,
+            match_any,
+            page: 1,
+            ..params.get_untracked()
+        });
+    });
+    let text_blocked = Signal::derive(move || {
+        !caps.text_with_conditions && params.with(|p| !p.conditions.is_empty())
+    });
+
+    // Bulk delete: confirm by typing the connection's name.
+    let confirming = RwSignal::new(false);
+    let deleting = RwSignal::new(None::<(usize, usize)>);
+    let name_phrase = info.name.clone();
+    let id_for_delete = conn_id.clone();
+    let do_delete = Callback::new(move |()| {
+        confirming.set(false);
+        let ids: Vec<u64> = selected.get_untracked().into_iter().collect();
+        let client = client.get_value();
+        let id = id_for_delete.clone();
+        leptos::task::spawn_local(async move {
+            let total = ids.len();
+            let mut failures = Vec::new();
+            for (done, user) in ids.iter().enumerate() {
+                deleting.set(Some((done, total)));
+                let outcome = client.delete(*user).await;
+                if let Some(s) = sessions {
+                    s.report(&id, &client, &outcome);
+                }
+                match outcome {
+                    Ok(()) => selected.update(|s| {
+                        s.remove(user);
+                    }),
+                    Err(e) => failures.push(format!("#{user}: {}", describe(&e))),
+                }
+            }
+            deleting.set(None);
+            let ok = total - failures.len();
+            if ok > 0 {
+                notify(
+                    ToastKind::Success,
+                    format!("Deleted {ok} of {total} users."),
+                );
+            }
+            if !failures.is_empty() {
+                notify(
+                    ToastKind::Error,
+                    format!("Could not delete: {}", failures.join("; ")),
+                );
+            }
+            reload.update(|n| *n += 1);
+        });
+    });
+
+    let export_columns = Signal::derive(move || {
+        columns.with(|c| c.iter().map(|c| c.spec.clone()).collect::<Vec<_>>())
+    });
+    let export_query = Signal::derive(move || query.get());
+    let filename = format!("{}-users.csv", conn_id);
+    let users_base = format!("/c/{}/users", conn_id);
+    let new_href = format!("{users_base}/new");
+    let initial_conditions = params.with_untracked(|p| (p.conditions.clone(), p.match_any));
+
+    view! {
+        <header class="page-head">
+            <div>
+                <h1>{info.name.clone()}</h1>
+                <p class="provider">{info.provider_label()}" · users"</p>
+            </div>
+            {caps.create.then(|| view! {
+                <a class="button primary" href=new_href data-testid="new-user">"New user"</a>
+            })}
+        </header>
+        <div class="toolbar" role="toolbar" aria-label="Users list tools">
+            <SearchBar value=Signal::derive(move || params.with(|p| p.q.clone())) on_search=on_search disabled=text_blocked/>
+            <button
+                type="button"
+                aria-expanded=move || show_advanced.get().to_string()
+                aria-controls="advanced-panel"
+                data-testid="toggle-advanced"
+                on:click=move |_| show_advanced.update(|v| *v = !*v)
+            >"Advanced"</button>
+            <ColumnPicker fields=pickable(&schema) chosen=chosen/>
+            <CsvExport client=client query=export_query columns=export_columns filename=filename/>
+            {caps.delete.then(|| view! {
+                <button
+                    type="button"
+                    class="danger"
+                    data-testid="bulk-delete"
+                    prop:disabled=move || selected.with(BTreeSet::is_empty) || deleting.get().is_some()
+                    on:click=move |_| confirming.set(true)
+                >{move || format!("Delete selected ({})", selected.with(BTreeSet::len))}</button>
+            })}
+        </div>
+        <Show when=move || text_blocked.get()>
+            <p class="hint">{format!("{} cannot combine free text with field conditions; clear the conditions to search by text.", provider.label())}</p>
+        </Show>
+        <Show when=move || show_advanced.get()>
+            <div id="advanced-panel">
+                <AdvancedSearch provider=provider initial=initial_conditions.0.clone() initial_any=initial_conditions.1 on_apply=on_apply/>
+            </div>
+        </Show>
+        {move || deleting.get().map(|(done, total)| view! {
+            <p role="status" class="hint">
+                <progress max=total.to_string() value=done.to_string()></progress>
+                {format!(" Deleting {done} of {total}…")}
+            </p>
+        })}
+        {move || error.get().map(|e| {
+            let needs_sign_in = e.needs_sign_in();
+            view! {
+                <div class="error-state" role="alert" data-testid="list-error">
+                    <p>{describe(&e)}</p>
+                    <button type="button" on:click=move |_| reload.update(|n| *n += 1)>"Try again"</button>
+                    {needs_sign_in.then(|| view! { <a href="/connections">" Manage connections"</a> })}
+                </div>
+            }
+        })}
+        <UsersTable
+            columns=columns
+            rows=rows
+            sort=sort
+            on_sort=on_sort
+            on_open=on_open
+            selected=selected
+            loading=loading
+            detail_base=users_base.clone()
+            selectable=caps.delete
+        />
+        <Show when=move || !loading.get() && error.with(Option::is_none) && rows.with(Vec::is_empty)>
+            <div class="empty-state" data-testid="empty">
+                {move || if params.with(|p| !p.q.trim().is_empty() || !p.conditions.is_empty()) {
+                    view! {
+                        <p>"No users match this search."</p>
+                        <button type="button" on:click=move |_| on_params.run(ListParams { size: params.get_untracked().size, ..ListParams::default() })>"Clear the search"</button>
+                    }.into_any()
+                } else if params.with(|p| p.page > 1) {
+                    view! {
+                        <p>"This page is past the end of the list."</p>
+                        <button type="button" on:click=move |_| on_page.run(1)>"Go to the first page"</button>
+                    }.into_any()
+                } else {
+                    view! { <p>"This connection has no users yet."</p> }.into_any()
+                }}
+            </div>
+        </Show>
+        <Pager info=page_info on_page=on_page on_size=on_size/>
+        <Show when=move || confirming.get()>
+            <ConfirmDialog
+                title="Delete users"
+                confirm_label="Delete"
+                phrase=name_phrase.clone()
+                on_confirm=do_delete
+                on_cancel=Callback::new(move |()| confirming.set(false))
+            >
+                <p>{move || format!("Delete {} selected users? This cannot be undone.", selected.with(BTreeSet::len))}</p>
+            </ConfirmDialog>
+        </Show>
     }
 }

@@ -1,14 +1,49 @@
-//! The connections the app knows about.
+//! The connections the app knows about: those a proxy declares and those the user adds.
 //!
 //! A proxy (or the demo) declares its connections at `GET /api/connections`; on a plain static host
-//! that endpoint does not exist, which is not an error: the app then starts with no declared
-//! connections and the user adds their own.
+//! that endpoint does not exist, which is not an error: the app then starts with the user's own
+//! connections only. User-added connections are kept in `localStorage` **without** their secrets;
+//! a token or password lives in memory, or in `sessionStorage` when the user ticks "remember on
+//! this device", so a stolen profile folder or a shared machine never yields a CRM credential.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use userdeck_client::Provider;
 
-/// One CRM connection as the proxy declares it. Never carries a secret.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+use crate::state::storage::{self, Store};
+
+/// `localStorage` key of the user's own connections (no secrets).
+pub const SAVED_KEY: &str = "userdeck.connections";
+/// `sessionStorage` key prefix of secrets the user chose to remember.
+pub const SECRET_PREFIX: &str = "userdeck.secret.";
+
+/// The proxy's OAuth endpoints for a connection that signs in with OAuth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthLinks {
+    pub start: String,
+    #[serde(default)]
+    pub logout: Option<String>,
+}
+
+/// How the app signs a connection in, which decides the credential form it shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignIn {
+    /// Nothing to do: a proxy in front holds the credentials.
+    #[default]
+    None,
+    /// A pasted API token (Capsule personal token, App CRM Sanctum token).
+    Token,
+    /// App CRM email + password (exchanged for a token) or Zurmo username + password (session).
+    Password,
+    /// Capsule OAuth through the proxy's `oauth.start`.
+    OAuth,
+}
+
+/// One CRM connection. Never carries a secret, so it can be stored and logged freely.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionInfo {
     pub id: String,
     pub name: String,
@@ -16,22 +51,73 @@ pub struct ConnectionInfo {
     pub provider: String,
     /// Where the app sends API calls for this connection (a `/proxy/{id}` path or a CRM URL).
     pub base_url: String,
-    /// How the connection authenticates: `oauth`, `server` (the proxy holds the credentials) or
-    /// `browser` (the user signs in from the app).
+    /// How a declared connection authenticates: `oauth`, `server` (the proxy holds the
+    /// credentials) or `browser` (the user signs in from the app).
     #[serde(default)]
     pub auth: String,
     #[serde(default)]
     pub signed_in: bool,
+    #[serde(default)]
+    pub oauth: Option<OAuthLinks>,
+    /// Added by the user in this browser (editable), as opposed to declared by the proxy.
+    #[serde(default)]
+    pub saved: bool,
+    /// The email (App CRM) or username (Zurmo) for password sign-in; not a secret.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// How a user-added connection signs in; declared ones derive it from `auth`.
+    #[serde(default)]
+    pub sign_in: SignIn,
 }
 
 impl ConnectionInfo {
+    /// A user-added connection with no credentials yet.
+    pub fn new_saved(id: &str, name: &str, provider: Provider, base_url: &str) -> Self {
+        ConnectionInfo {
+            id: id.into(),
+            name: name.into(),
+            provider: provider.as_str().into(),
+            base_url: base_url.into(),
+            auth: "browser".into(),
+            signed_in: false,
+            oauth: None,
+            saved: true,
+            login: None,
+            sign_in: SignIn::Token,
+        }
+    }
+
     /// The label users know the provider by.
     pub fn provider_label(&self) -> &'static str {
-        match self.provider.as_str() {
-            "capsule" => "Capsule CRM",
-            "appcrm" => "App CRM",
-            "zurmo" => "Zurmo",
-            _ => "Unknown CRM",
+        self.provider_kind().map_or("Unknown CRM", Provider::label)
+    }
+
+    /// The provider as the client knows it; `None` for a provider this app does not support.
+    pub fn provider_kind(&self) -> Option<Provider> {
+        Provider::parse(&self.provider)
+    }
+
+    /// How this connection signs in, whoever declared it.
+    pub fn sign_in_method(&self) -> SignIn {
+        if self.saved {
+            return self.sign_in;
+        }
+        match self.auth.as_str() {
+            "oauth" => SignIn::OAuth,
+            "browser" => match self.provider_kind() {
+                Some(Provider::Zurmo) => SignIn::Password,
+                _ => SignIn::Token,
+            },
+            _ => SignIn::None,
+        }
+    }
+
+    /// True when the connection can be used without asking the user anything.
+    pub fn is_ready(&self) -> bool {
+        match self.sign_in_method() {
+            SignIn::None => true,
+            SignIn::OAuth => self.signed_in,
+            SignIn::Token | SignIn::Password => false,
         }
     }
 }
@@ -51,27 +137,53 @@ pub enum LoadState {
     Failed(String),
 }
 
-/// The connection list and its load state, provided as context at the app root.
+/// The connection list, its load state and the secrets held for this tab, provided as context.
 #[derive(Clone, Copy)]
 pub struct Connections {
     pub list: RwSignal<Vec<ConnectionInfo>>,
     pub state: RwSignal<LoadState>,
+    /// Secrets by connection id, in memory only (mirrored to `sessionStorage` when remembered).
+    secrets: RwSignal<HashMap<String, String>>,
 }
 
 impl Connections {
+    /// Starts with the user's saved connections (and any secrets remembered in this tab).
     pub fn new() -> Self {
+        let saved: Vec<ConnectionInfo> =
+            storage::get_json(Store::Local, SAVED_KEY).unwrap_or_default();
+        let secrets = saved
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c.id.clone(),
+                    storage::get(Store::Session, &secret_key(&c.id))?,
+                ))
+            })
+            .collect();
+        let saved = saved
+            .into_iter()
+            .map(|c| ConnectionInfo { saved: true, ..c })
+            .collect();
         Self {
-            list: RwSignal::new(Vec::new()),
+            list: RwSignal::new(saved),
             state: RwSignal::new(LoadState::Loading),
+            secrets: RwSignal::new(secrets),
         }
     }
 
-    /// Fetches `{origin}/api/connections` and stores what it declares.
+    /// Fetches `{origin}/api/connections` and puts what it declares before the user's own.
     pub async fn load(self, origin: &str) {
         let outcome = fetch_declared(origin).await;
         match outcome {
-            Ok(Some(list)) => {
-                self.list.set(list);
+            Ok(Some(declared)) => {
+                self.list.update(|list| {
+                    let own: Vec<ConnectionInfo> = list
+                        .drain(..)
+                        .filter(|c| c.saved && !declared.iter().any(|d| d.id == c.id))
+                        .collect();
+                    *list = declared;
+                    list.extend(own);
+                });
                 self.state.set(LoadState::Loaded);
             }
             Ok(None) => self.state.set(LoadState::NoProxy),
@@ -80,7 +192,95 @@ impl Connections {
     }
 
     pub fn find(&self, id: &str) -> Option<ConnectionInfo> {
-        self.list.with(|list| list.iter().find(|c| c.id == id).cloned())
+        self.list
+            .with(|list| list.iter().find(|c| c.id == id).cloned())
+    }
+
+    /// Adds or replaces a user-added connection and persists the list (without secrets). A new
+    /// `secret` replaces the old one; `remember` keeps it in `sessionStorage` for this tab.
+    pub fn save(&self, info: ConnectionInfo, secret: Option<String>, remember: bool) {
+        let info = ConnectionInfo {
+            saved: true,
+            signed_in: false,
+            ..info
+        };
+        let id = info.id.clone();
+        self.list
+            .update(|list| match list.iter_mut().find(|c| c.id == id) {
+                Some(existing) => *existing = info,
+                None => list.push(info),
+            });
+        if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+            self.secrets.update(|s| {
+                s.insert(id.clone(), secret);
+            });
+        }
+        self.remember_secret(&id, remember);
+        self.persist();
+    }
+
+    /// Forgets a user-added connection and its secret everywhere.
+    pub fn remove(&self, id: &str) {
+        self.list
+            .update(|list| list.retain(|c| !(c.saved && c.id == id)));
+        self.forget_secret(id);
+        self.persist();
+    }
+
+    /// The secret held for a connection in this tab.
+    pub fn secret(&self, id: &str) -> Option<String> {
+        self.secrets.with_untracked(|s| s.get(id).cloned())
+    }
+
+    /// Whether a secret is held (reactive, for "signed in" chips and forms).
+    pub fn has_secret(&self, id: &str) -> bool {
+        self.secrets.with(|s| s.contains_key(id))
+    }
+
+    /// Sets the secret for this tab only (a sign-in form), optionally remembered.
+    pub fn set_secret(&self, id: &str, secret: String, remember: bool) {
+        self.secrets.update(|s| {
+            s.insert(id.to_string(), secret);
+        });
+        self.remember_secret(id, remember);
+    }
+
+    /// Sets the email/username a password sign-in uses (kept with a saved connection; in memory
+    /// only for a declared one).
+    pub fn set_login(&self, id: &str, login: &str) {
+        self.list.update(|list| {
+            if let Some(c) = list.iter_mut().find(|c| c.id == id) {
+                c.login = Some(login.to_string());
+            }
+        });
+        self.persist();
+    }
+
+    /// Drops the secret from memory and `sessionStorage` (sign out).
+    pub fn forget_secret(&self, id: &str) {
+        self.secrets.update(|s| {
+            s.remove(id);
+        });
+        storage::remove(Store::Session, &secret_key(id));
+    }
+
+    fn remember_secret(&self, id: &str, remember: bool) {
+        match (remember, self.secret(id)) {
+            (true, Some(secret)) => storage::set(Store::Session, &secret_key(id), &secret),
+            _ => storage::remove(Store::Session, &secret_key(id)),
+        }
+    }
+
+    /// Whether the secret of `id` is remembered in `sessionStorage`.
+    pub fn is_remembered(&self, id: &str) -> bool {
+        storage::get(Store::Session, &secret_key(id)).is_some()
+    }
+
+    fn persist(&self) {
+        let own: Vec<ConnectionInfo> = self
+            .list
+            .with_untracked(|list| list.iter().filter(|c| c.saved).cloned().collect());
+        storage::set_json(Store::Local, SAVED_KEY, &own);
     }
 }
 
@@ -88,6 +288,10 @@ impl Default for Connections {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn secret_key(id: &str) -> String {
+    format!("{SECRET_PREFIX}{id}")
 }
 
 /// `Ok(None)` when nothing declares connections (404, or an HTML page from a static host's
@@ -123,7 +327,12 @@ pub async fn fetch_declared(origin: &str) -> Result<Option<Vec<ConnectionInfo>>,
 /// Parses the body of `/api/connections`; a short excerpt of a bad body goes into the message.
 pub fn parse_declared(body: &str) -> Result<Vec<ConnectionInfo>, String> {
     serde_json::from_str::<Declared>(body)
-        .map(|d| d.connections)
+        .map(|d| {
+            d.connections
+                .into_iter()
+                .map(|c| ConnectionInfo { saved: false, ..c })
+                .collect()
+        })
         .map_err(|e| {
             let excerpt: String = body.chars().take(80).collect();
             format!("The proxy's connection list is not valid ({e}): {excerpt}")

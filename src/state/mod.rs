@@ -1,3 +1,8 @@
-//! App-wide state shared through Leptos context: the known connections and how loading them went.
+//! App-wide state shared through Leptos context: the known connections, their clients and
+//! statuses, toasts, and the users list's URL query.
 
 pub mod connections;
+pub mod list_query;
+pub mod session;
+pub mod storage;
+pub mod toast;

@@ -27,7 +27,10 @@ pub enum ApiError {
     /// The server rejected the input; `fields` maps field paths to messages (nested paths flattened
     /// with dots). Messages that belong to no field are under the key `""`.
     #[error("validation failed: {message}")]
-    Validation { message: String, fields: FieldErrors },
+    Validation {
+        message: String,
+        fields: FieldErrors,
+    },
     /// Too many requests: nothing should be sent before `until_ms` (unix milliseconds).
     #[error("rate limited until {until_ms} ms")]
     RateLimited { until_ms: u64, message: String },
@@ -48,7 +51,10 @@ pub enum ApiError {
     Unsupported { message: String },
     /// The OAuth server returned an error (`access_denied`, `invalid_grant`, …).
     #[error("OAuth error {error}: {}", description.as_deref().unwrap_or(""))]
-    OAuth { error: String, description: Option<String> },
+    OAuth {
+        error: String,
+        description: Option<String>,
+    },
     /// The OAuth callback's `state` did not match ours: possible CSRF, never continue.
     #[error("OAuth state mismatch")]
     OAuthStateMismatch,
@@ -60,13 +66,18 @@ pub enum ApiError {
 impl ApiError {
     /// True when signing in again may fix the failure.
     pub fn needs_sign_in(&self) -> bool {
-        matches!(self, ApiError::Unauthorized { .. } | ApiError::SessionExpired)
+        matches!(
+            self,
+            ApiError::Unauthorized { .. } | ApiError::SessionExpired
+        )
     }
 
     /// Messages for one field path, empty when the error is not a validation error.
     pub fn field_messages(&self, path: &str) -> &[String] {
         match self {
-            ApiError::Validation { fields, .. } => fields.get(path).map(Vec::as_slice).unwrap_or(&[]),
+            ApiError::Validation { fields, .. } => {
+                fields.get(path).map(Vec::as_slice).unwrap_or(&[])
+            }
             _ => &[],
         }
     }
@@ -82,7 +93,10 @@ impl ApiError {
 
     /// Builds a `Decode` error with a short, char-boundary-safe excerpt of the offending body.
     pub fn decode(what: impl Into<String>, body: &[u8]) -> ApiError {
-        ApiError::Decode { what: what.into(), snippet: snippet(body) }
+        ApiError::Decode {
+            what: what.into(),
+            snippet: snippet(body),
+        }
     }
 }
 

@@ -34,7 +34,12 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// A request without headers or body.
     pub fn new(method: Method, url: impl Into<String>) -> HttpRequest {
-        HttpRequest { method, url: url.into(), headers: Vec::new(), body: None }
+        HttpRequest {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
 
     /// Adds a header (builder style).
@@ -44,14 +49,18 @@ impl HttpRequest {
     }
 
     /// Adds several headers (builder style).
-    pub fn headers<'a>(mut self, headers: impl IntoIterator<Item = &'a (String, String)>) -> HttpRequest {
+    pub fn headers<'a>(
+        mut self,
+        headers: impl IntoIterator<Item = &'a (String, String)>,
+    ) -> HttpRequest {
         self.headers.extend(headers.into_iter().cloned());
         self
     }
 
     /// Sets a body with its content type.
     pub fn body(mut self, content_type: &str, body: Vec<u8>) -> HttpRequest {
-        self.headers.push(("Content-Type".into(), content_type.into()));
+        self.headers
+            .push(("Content-Type".into(), content_type.into()));
         self.body = Some(body);
         self
     }
@@ -73,11 +82,19 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// A response with a status and body, for tests and fixtures.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
-        HttpResponse { status, headers: Vec::new(), body: body.into() }
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// Adds a header (builder style).
-    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> HttpResponse {
+    pub fn with_header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> HttpResponse {
         self.headers.push((name.into(), value.into()));
         self
     }
@@ -99,5 +116,8 @@ impl HttpResponse {
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

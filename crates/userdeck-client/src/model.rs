@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::raw::RawJson;
+
 /// Which CRM a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,7 +41,9 @@ impl Provider {
 
     /// Parses [`Provider::as_str`] back.
     pub fn parse(s: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s))
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
     }
 
     /// What connections to this CRM can do.
@@ -78,14 +82,15 @@ pub struct User {
     pub updated_at: Option<String>,
     pub last_login_at: Option<String>,
     pub avatar_url: Option<String>,
-    pub raw: Value,
+    /// The user's JSON as the CRM sent it; reads as a `serde_json::Value` (parsed on first use).
+    pub raw: RawJson,
 }
 
 impl User {
     /// A value from the raw JSON by dotted path (`primaryEmail.emailAddress`), rendered as text
     /// for a table cell; `None` when absent or null.
     pub fn raw_text(&self, path: &str) -> Option<String> {
-        let mut cur = &self.raw;
+        let mut cur: &Value = &self.raw;
         for part in path.split('.') {
             cur = match cur {
                 Value::Object(m) => m.get(part)?,
@@ -316,13 +321,44 @@ pub(crate) fn display_name(
     if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
         return n.to_string();
     }
-    let full: Vec<&str> = [first, last].into_iter().flatten().map(str::trim).filter(|s| !s.is_empty()).collect();
+    // Built in one string: this runs for every user of every page.
+    let mut full = String::new();
+    for part in [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if !full.is_empty() {
+            full.push(' ');
+        }
+        full.push_str(part);
+    }
     if !full.is_empty() {
-        return full.join(" ");
+        return full;
     }
     username
         .or(email)
         .map(str::to_string)
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("#{id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_name_falls_back_in_order() {
+        let n = display_name;
+        assert_eq!(n(Some(" Ann "), Some("X"), None, None, None, 1), "Ann");
+        assert_eq!(n(Some("  "), Some(" A "), Some("B"), None, None, 1), "A B");
+        assert_eq!(n(None, Some(""), Some("Ünal"), None, None, 1), "Ünal");
+        assert_eq!(n(None, Some("Zoë"), Some(" "), None, None, 1), "Zoë");
+        assert_eq!(n(None, None, None, Some("u1"), Some("e@x"), 1), "u1");
+        assert_eq!(n(None, Some(" "), None, None, Some("e@x"), 1), "e@x");
+        // An empty username is not skipped for the email: the id is shown instead.
+        assert_eq!(n(None, None, None, Some(""), Some("e@x"), 3), "#3");
+        assert_eq!(n(None, None, None, None, None, 7), "#7");
+    }
 }

@@ -30,7 +30,13 @@ pub struct OAuthClient {
 impl OAuthClient {
     /// A client for Capsule's endpoints under `base` (e.g. `https://api.capsulecrm.com` or a
     /// sandbox's `/capsule` prefix).
-    pub fn capsule(base: &str, client_id: &str, client_secret: Option<&str>, redirect_uri: &str, scope: &str) -> OAuthClient {
+    pub fn capsule(
+        base: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+        redirect_uri: &str,
+        scope: &str,
+    ) -> OAuthClient {
         let base = base.trim_end_matches('/');
         OAuthClient {
             client_id: client_id.into(),
@@ -56,7 +62,10 @@ impl Pkce {
     pub fn from_random(bytes: [u8; 32]) -> Pkce {
         let verifier = URL_SAFE_NO_PAD.encode(bytes);
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Pkce { verifier, challenge }
+        Pkce {
+            verifier,
+            challenge,
+        }
     }
 }
 
@@ -92,9 +101,15 @@ pub fn authorise_url(client: &OAuthClient, state: &str, pkce: &Pkce) -> String {
         ("code_challenge", pkce.challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let query: Vec<String> =
-        params.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
-    let sep = if client.authorise_url.contains('?') { '&' } else { '?' };
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect();
+    let sep = if client.authorise_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     format!("{}{sep}{}", client.authorise_url, query.join("&"))
 }
 
@@ -103,16 +118,27 @@ pub fn authorise_url(client: &OAuthClient, state: &str, pkce: &Pkce) -> String {
 /// everything else because the callback cannot be trusted at all.
 pub fn parse_callback(query: &str, expected_state: &str) -> Result<String, ApiError> {
     let pairs = parse_pairs(query);
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     if get("state").as_deref() != Some(expected_state) {
         return Err(ApiError::OAuthStateMismatch);
     }
     if let Some(error) = get("error") {
-        return Err(ApiError::OAuth { error, description: get("error_description") });
+        return Err(ApiError::OAuth {
+            error,
+            description: get("error_description"),
+        });
     }
     match get("code") {
         Some(code) if !code.is_empty() => Ok(code),
-        _ => Err(ApiError::decode("OAuth callback (no code)", query.as_bytes())),
+        _ => Err(ApiError::decode(
+            "OAuth callback (no code)",
+            query.as_bytes(),
+        )),
     }
 }
 
@@ -160,7 +186,10 @@ pub fn revoke_request(client: &OAuthClient, token: &str) -> HttpRequest {
 fn token_post(url: &str, pairs: &[(&str, &str)]) -> HttpRequest {
     HttpRequest::new(Method::Post, url)
         .header("Accept", "application/json")
-        .body("application/x-www-form-urlencoded", form_encode(pairs).into_bytes())
+        .body(
+            "application/x-www-form-urlencoded",
+            form_encode(pairs).into_bytes(),
+        )
 }
 
 #[derive(Deserialize)]
@@ -176,22 +205,34 @@ pub fn parse_token_response(resp: &HttpResponse) -> Result<TokenSet, ApiError> {
         let tokens: TokenSet = serde_json::from_slice(&resp.body)
             .map_err(|_| ApiError::decode("OAuth token response", &resp.body))?;
         if tokens.access_token.is_empty() {
-            return Err(ApiError::decode("OAuth token response (empty access_token)", &resp.body));
+            return Err(ApiError::decode(
+                "OAuth token response (empty access_token)",
+                &resp.body,
+            ));
         }
         return Ok(tokens);
     }
     match serde_json::from_slice::<TokenError>(&resp.body) {
-        Ok(TokenError { error: Some(error), error_description, .. }) => {
-            Err(ApiError::OAuth { error, description: error_description })
-        }
-        Ok(TokenError { message: Some(message), .. }) if resp.status == 401 => {
-            Err(ApiError::Unauthorized { message })
-        }
+        Ok(TokenError {
+            error: Some(error),
+            error_description,
+            ..
+        }) => Err(ApiError::OAuth {
+            error,
+            description: error_description,
+        }),
+        Ok(TokenError {
+            message: Some(message),
+            ..
+        }) if resp.status == 401 => Err(ApiError::Unauthorized { message }),
         _ if resp.status >= 500 => Err(ApiError::Upstream {
             status: resp.status,
             message: crate::error::snippet(&resp.body),
         }),
-        _ => Err(ApiError::decode(format!("OAuth error response (HTTP {})", resp.status), &resp.body)),
+        _ => Err(ApiError::decode(
+            format!("OAuth error response (HTTP {})", resp.status),
+            &resp.body,
+        )),
     }
 }
 
@@ -200,25 +241,36 @@ mod tests {
     use super::*;
 
     fn client() -> OAuthClient {
-        OAuthClient::capsule("https://api.capsulecrm.com", "cid", Some("sec"), "http://127.0.0.1:9/cb", "read write")
+        OAuthClient::capsule(
+            "https://api.capsulecrm.com",
+            "cid",
+            Some("sec"),
+            "http://127.0.0.1:9/cb",
+            "read write",
+        )
     }
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {
         let bytes = [
-            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214,
-            191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
+            37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
         ];
         let pkce = Pkce::from_random(bytes);
         assert_eq!(pkce.verifier, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(pkce.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            pkce.challenge,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
     fn authorise_url_has_state_and_challenge() {
         let pkce = Pkce::from_random([7; 32]);
         let url = authorise_url(&client(), "st/1", &pkce);
-        assert!(url.starts_with("https://api.capsulecrm.com/oauth/authorise?response_type=code&client_id=cid"));
+        assert!(url.starts_with(
+            "https://api.capsulecrm.com/oauth/authorise?response_type=code&client_id=cid"
+        ));
         assert!(url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"));
         assert!(url.contains("scope=read%20write"));
         assert!(url.contains("state=st%2F1"));
@@ -229,13 +281,28 @@ mod tests {
     #[test]
     fn callback_outcomes_are_distinct() {
         assert_eq!(parse_callback("?code=abc&state=s1", "s1"), Ok("abc".into()));
-        assert_eq!(parse_callback("code=abc&state=evil", "s1"), Err(ApiError::OAuthStateMismatch));
-        assert_eq!(parse_callback("code=abc", "s1"), Err(ApiError::OAuthStateMismatch));
         assert_eq!(
-            parse_callback("error=access_denied&error_description=User+said+no&state=s1", "s1"),
-            Err(ApiError::OAuth { error: "access_denied".into(), description: Some("User said no".into()) })
+            parse_callback("code=abc&state=evil", "s1"),
+            Err(ApiError::OAuthStateMismatch)
         );
-        assert!(matches!(parse_callback("state=s1", "s1"), Err(ApiError::Decode { .. })));
+        assert_eq!(
+            parse_callback("code=abc", "s1"),
+            Err(ApiError::OAuthStateMismatch)
+        );
+        assert_eq!(
+            parse_callback(
+                "error=access_denied&error_description=User+said+no&state=s1",
+                "s1"
+            ),
+            Err(ApiError::OAuth {
+                error: "access_denied".into(),
+                description: Some("User said no".into())
+            })
+        );
+        assert!(matches!(
+            parse_callback("state=s1", "s1"),
+            Err(ApiError::Decode { .. })
+        ));
     }
 
     #[test]
@@ -243,16 +310,31 @@ mod tests {
         let req = exchange_code_request(&client(), "the code", "ver");
         assert_eq!(req.method, Method::Post);
         assert_eq!(req.url, "https://api.capsulecrm.com/oauth/token");
-        assert_eq!(req.header_value("content-type"), Some("application/x-www-form-urlencoded"));
+        assert_eq!(
+            req.header_value("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
         let body = parse_pairs(std::str::from_utf8(req.body.as_deref().unwrap()).unwrap());
         assert!(body.contains(&("grant_type".into(), "authorization_code".into())));
         assert!(body.contains(&("code".into(), "the code".into())));
         assert!(body.contains(&("code_verifier".into(), "ver".into())));
         assert!(body.contains(&("client_secret".into(), "sec".into())));
-        let public = OAuthClient { client_secret: None, ..client() };
+        let public = OAuthClient {
+            client_secret: None,
+            ..client()
+        };
         let body = String::from_utf8(refresh_request(&public, "rt").body.unwrap()).unwrap();
-        assert_eq!(body, "grant_type=refresh_token&refresh_token=rt&client_id=cid");
-        let revoke = revoke_request(&OAuthClient { revoke_url: None, ..client() }, "tok");
+        assert_eq!(
+            body,
+            "grant_type=refresh_token&refresh_token=rt&client_id=cid"
+        );
+        let revoke = revoke_request(
+            &OAuthClient {
+                revoke_url: None,
+                ..client()
+            },
+            "tok",
+        );
         assert_eq!(revoke.url, "https://api.capsulecrm.com/oauth/token/revoke");
     }
 
@@ -264,9 +346,24 @@ mod tests {
         assert_eq!(t.expires_in, Some(604799));
         assert_eq!(t.refresh_token.as_deref(), Some("r1"));
         assert_eq!(t.subdomain.as_deref(), Some("demo"));
-        let err = parse_token_response(&HttpResponse::new(400, r#"{"error":"invalid_grant","error_description":"bad"}"#));
-        assert_eq!(err, Err(ApiError::OAuth { error: "invalid_grant".into(), description: Some("bad".into()) }));
-        assert!(matches!(parse_token_response(&HttpResponse::new(200, "<html>")), Err(ApiError::Decode { .. })));
-        assert!(matches!(parse_token_response(&HttpResponse::new(502, "")), Err(ApiError::Upstream { status: 502, .. })));
+        let err = parse_token_response(&HttpResponse::new(
+            400,
+            r#"{"error":"invalid_grant","error_description":"bad"}"#,
+        ));
+        assert_eq!(
+            err,
+            Err(ApiError::OAuth {
+                error: "invalid_grant".into(),
+                description: Some("bad".into())
+            })
+        );
+        assert!(matches!(
+            parse_token_response(&HttpResponse::new(200, "<html>")),
+            Err(ApiError::Decode { .. })
+        ));
+        assert!(matches!(
+            parse_token_response(&HttpResponse::new(502, "")),
+            Err(ApiError::Upstream { status: 502, .. })
+        ));
     }
 }

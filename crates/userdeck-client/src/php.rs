@@ -7,12 +7,20 @@ use serde_json::Value;
 /// Percent-encodes like PHP's `urlencode`: letters, digits and `-_.` stay, space becomes `+`,
 /// every other byte becomes `%XX` (so `[`/`]` become `%5B`/`%5D`, as `http_build_query` emits).
 pub fn urlencode(input: &str) -> String {
-    encode(input, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'), true)
+    encode(
+        input,
+        |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'),
+        true,
+    )
 }
 
 /// Percent-encodes a query-string component per RFC 3986 (unreserved characters kept, space `%20`).
 pub fn encode_component(input: &str) -> String {
-    encode(input, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'), false)
+    encode(
+        input,
+        |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'),
+        false,
+    )
 }
 
 fn encode(input: &str, keep: impl Fn(u8) -> bool, space_as_plus: bool) -> String {
@@ -44,7 +52,9 @@ pub fn urldecode(input: &str) -> String {
                 i += 1;
             }
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                     Some(v) => {
                         out.push(v);

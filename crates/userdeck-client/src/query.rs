@@ -66,12 +66,18 @@ pub struct Condition {
 impl Condition {
     /// Shorthand constructor.
     pub fn new(field: UserField, op: Op, value: impl Into<String>) -> Condition {
-        Condition { field, op, value: value.into() }
+        Condition {
+            field,
+            op,
+            value: value.into(),
+        }
     }
 
     /// Client-side evaluation, case-insensitive.
     pub fn matches(&self, user: &User) -> bool {
-        let Some(actual) = self.field.value_of(user) else { return false };
+        let Some(actual) = self.field.value_of(user) else {
+            return false;
+        };
         let actual = actual.to_lowercase();
         let wanted = self.value.to_lowercase();
         match self.op {
@@ -139,7 +145,11 @@ impl Default for UserQuery {
 impl UserQuery {
     /// Page `page` of everything.
     pub fn page(page: u32, page_size: u32) -> UserQuery {
-        UserQuery { page, page_size, ..UserQuery::default() }
+        UserQuery {
+            page,
+            page_size,
+            ..UserQuery::default()
+        }
     }
 
     /// Builder: free-text search.
@@ -168,12 +178,17 @@ impl UserQuery {
 
     /// The free text, trimmed, when non-empty.
     pub fn search_text(&self) -> Option<&str> {
-        self.text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+        self.text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
     }
 
     /// Conditions with a non-empty value (empty form inputs mean "no condition").
     pub fn active_conditions(&self) -> impl Iterator<Item = &Condition> {
-        self.conditions.iter().filter(|c| !c.value.trim().is_empty())
+        self.conditions
+            .iter()
+            .filter(|c| !c.value.trim().is_empty())
     }
 
     /// True when the query filters or sorts (anything beyond plain paging).
@@ -185,10 +200,14 @@ impl UserQuery {
     pub fn matches(&self, user: &User) -> bool {
         if let Some(text) = self.search_text() {
             let t = text.to_lowercase();
-            let hit = [Some(&user.display_name), user.username.as_ref(), user.email.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|v| v.to_lowercase().contains(&t));
+            let hit = [
+                Some(&user.display_name),
+                user.username.as_ref(),
+                user.email.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|v| v.to_lowercase().contains(&t));
             if !hit {
                 return false;
             }
@@ -231,7 +250,12 @@ mod tests {
     use super::*;
 
     fn user(id: u64, name: &str, email: Option<&str>) -> User {
-        User { id, display_name: name.into(), email: email.map(Into::into), ..User::default() }
+        User {
+            id,
+            display_name: name.into(),
+            email: email.map(Into::into),
+            ..User::default()
+        }
     }
 
     #[test]
@@ -244,17 +268,37 @@ mod tests {
             .with(UserField::Id, Op::Equals, "9");
         assert!(!q.matches(&u));
         assert!(q.clone().matching(Match::Any).matches(&u));
-        assert!(UserQuery::default().with(UserField::Id, Op::In, "1, 3").matches(&u));
-        assert!(UserQuery::default().with(UserField::DisplayName, Op::StartsWith, "zo").matches(&u));
-        assert!(UserQuery::default().with(UserField::Email, Op::Equals, "  ").matches(&u));
+        assert!(
+            UserQuery::default()
+                .with(UserField::Id, Op::In, "1, 3")
+                .matches(&u)
+        );
+        assert!(
+            UserQuery::default()
+                .with(UserField::DisplayName, Op::StartsWith, "zo")
+                .matches(&u)
+        );
+        assert!(
+            UserQuery::default()
+                .with(UserField::Email, Op::Equals, "  ")
+                .matches(&u)
+        );
     }
 
     #[test]
     fn client_side_sort_numeric_and_missing_last() {
-        let mut users = vec![user(10, "b", None), user(9, "A", Some("x")), user(100, "c", Some("a"))];
-        UserQuery::default().sorted(UserField::Id, Direction::Asc).sort_users(&mut users);
+        let mut users = vec![
+            user(10, "b", None),
+            user(9, "A", Some("x")),
+            user(100, "c", Some("a")),
+        ];
+        UserQuery::default()
+            .sorted(UserField::Id, Direction::Asc)
+            .sort_users(&mut users);
         assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), [9, 10, 100]);
-        UserQuery::default().sorted(UserField::Email, Direction::Desc).sort_users(&mut users);
+        UserQuery::default()
+            .sorted(UserField::Email, Direction::Desc)
+            .sort_users(&mut users);
         assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), [9, 100, 10]);
     }
 }

@@ -31,7 +31,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter for a window of `window_ms` (used when the server does not report resets).
     pub fn new(window_ms: u64) -> RateLimiter {
-        RateLimiter { window_ms, quota: None, blocked_until_ms: 0 }
+        RateLimiter {
+            window_ms,
+            quota: None,
+            blocked_until_ms: 0,
+        }
     }
 
     /// The documented window per provider (Zurmo has no limit; its window is irrelevant).
@@ -44,8 +48,13 @@ impl RateLimiter {
 
     /// Records the rate-limit headers of a response received at `at_ms`.
     pub fn observe(&mut self, resp: &HttpResponse, at_ms: u64) {
-        let Some(remaining) = resp.header_u64("X-RateLimit-Remaining") else { return };
-        let reported = resp.header_u64("X-RateLimit-Reset").map(|s| s.saturating_mul(1000)).filter(|r| *r > at_ms);
+        let Some(remaining) = resp.header_u64("X-RateLimit-Remaining") else {
+            return;
+        };
+        let reported = resp
+            .header_u64("X-RateLimit-Reset")
+            .map(|s| s.saturating_mul(1000))
+            .filter(|r| *r > at_ms);
         self.quota = Some(Quota {
             limit: resp.header_u64("X-RateLimit-Limit"),
             remaining,
@@ -83,7 +92,11 @@ impl RateLimiter {
             return left_ms;
         }
         let low_water = q.limit.map(|l| (l / 10).max(5)).unwrap_or(10);
-        if q.remaining > low_water { 0 } else { left_ms / usable }
+        if q.remaining > low_water {
+            0
+        } else {
+            left_ms / usable
+        }
     }
 }
 

@@ -3,24 +3,49 @@
 //! PUTs; tokens from `POST /api/token`. Query translation: `q`, `search_fields`, `search_match`,
 //! `order`, `select`, `per_page`.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::{Target, flag, flatten_errors, generic_status_error, iso_time, parse_json, require_id, text};
+use super::lenient::{self, Obj, RawList};
+use super::{
+    Target, bad_id, decode_users, flatten_errors, generic_status_error, iso_time, parse_json, text,
+    typed_user,
+};
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::{PasswordChange, Page, User, UserDraft, display_name};
+use crate::model::{Page, PasswordChange, User, UserDraft, display_name};
 use crate::php::encode_component;
 use crate::query::{Direction, Match, Op, UserField, UserQuery};
+use crate::raw::RawJson;
 
 /// Time formats the server really accepts (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: [&str; 3] = ["H:i", "h:i A", "h:i a"];
 /// Date formats the server accepts.
-pub const DATE_FORMATS: [&str; 10] =
-    ["d-m-Y", "d/m/Y", "m-d-Y", "m.d.Y", "m/d/Y", "Y-m-d", "d.m.Y", "F j, Y", "j F, Y", "D, F j, Y"];
+pub const DATE_FORMATS: [&str; 10] = [
+    "d-m-Y",
+    "d/m/Y",
+    "m-d-Y",
+    "m.d.Y",
+    "m/d/Y",
+    "Y-m-d",
+    "d.m.Y",
+    "F j, Y",
+    "j F, Y",
+    "D, F j, Y",
+];
 /// Columns the server can search on (anything else is a 403).
 pub const SEARCH_FIELDS: [&str; 3] = ["name", "email", "id"];
 /// Columns known to exist for `order` (an unknown column is a 500).
-pub const SORT_FIELDS: [&str; 7] = ["id", "name", "email", "created_at", "updated_at", "timezone", "locale"];
+pub const SORT_FIELDS: [&str; 7] = [
+    "id",
+    "name",
+    "email",
+    "created_at",
+    "updated_at",
+    "timezone",
+    "locale",
+];
 /// Page size used when none is asked for.
 pub const DEFAULT_PER_PAGE: u32 = 15;
 
@@ -31,7 +56,15 @@ const JSON: &str = "application/json";
 pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> {
     let mut params: Vec<(&str, String)> = vec![
         ("page", q.page.max(1).to_string()),
-        ("per_page", if q.page_size == 0 { DEFAULT_PER_PAGE } else { q.page_size }.to_string()),
+        (
+            "per_page",
+            if q.page_size == 0 {
+                DEFAULT_PER_PAGE
+            } else {
+                q.page_size
+            }
+            .to_string(),
+        ),
     ];
     let conditions: Vec<_> = q.active_conditions().collect();
     match (q.search_text(), conditions.is_empty()) {
@@ -51,12 +84,16 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
                     Op::Contains => "like",
                     Op::In => "in",
                     Op::StartsWith => {
-                        return Err(ApiError::Unsupported { message: "App CRM has no starts-with search".into() });
+                        return Err(ApiError::Unsupported {
+                            message: "App CRM has no starts-with search".into(),
+                        });
                     }
                 };
                 let value = c.value.trim();
                 if value.contains(';') {
-                    return Err(ApiError::Unsupported { message: "App CRM search values cannot contain ';'".into() });
+                    return Err(ApiError::Unsupported {
+                        message: "App CRM search values cannot contain ';'".into(),
+                    });
                 }
                 values.push(format!("{column}:{value}"));
                 fields.push(format!("{column}:{op}"));
@@ -89,7 +126,10 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
         }
         params.push(("select", cols.join(";")));
     }
-    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect();
     Ok(t.request(Method::Get, &format!("/api/users?{}", query.join("&"))))
 }
 
@@ -98,11 +138,17 @@ fn search_column(f: &UserField) -> Result<&'static str, ApiError> {
         UserField::Id => Ok("id"),
         UserField::DisplayName => Ok("name"),
         UserField::Email => Ok("email"),
-        UserField::Native(n) => SEARCH_FIELDS
-            .into_iter()
-            .find(|c| c == n)
-            .ok_or_else(|| ApiError::Unsupported { message: format!("App CRM cannot search on {n}") }),
-        other => Err(ApiError::Unsupported { message: format!("App CRM cannot search on {other:?}") }),
+        UserField::Native(n) => {
+            SEARCH_FIELDS
+                .into_iter()
+                .find(|c| c == n)
+                .ok_or_else(|| ApiError::Unsupported {
+                    message: format!("App CRM cannot search on {n}"),
+                })
+        }
+        other => Err(ApiError::Unsupported {
+            message: format!("App CRM cannot search on {other:?}"),
+        }),
     }
 }
 
@@ -119,7 +165,9 @@ fn sort_column(f: &UserField) -> Result<&'static str, ApiError> {
     SORT_FIELDS
         .into_iter()
         .find(|c| *c == name)
-        .ok_or_else(|| ApiError::Unsupported { message: format!("App CRM cannot sort on {f:?}") })
+        .ok_or_else(|| ApiError::Unsupported {
+            message: format!("App CRM cannot sort on {f:?}"),
+        })
 }
 
 fn select_column(f: &UserField) -> Result<String, ApiError> {
@@ -129,8 +177,14 @@ fn select_column(f: &UserField) -> Result<String, ApiError> {
         UserField::Email => "email".into(),
         UserField::CreatedAt => "created_at".into(),
         UserField::UpdatedAt => "updated_at".into(),
-        UserField::Native(n) if n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
-        other => return Err(ApiError::Unsupported { message: format!("App CRM cannot select {other:?}") }),
+        UserField::Native(n) if n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            n.clone()
+        }
+        other => {
+            return Err(ApiError::Unsupported {
+                message: format!("App CRM cannot select {other:?}"),
+            });
+        }
     })
 }
 
@@ -156,15 +210,25 @@ pub fn me_request(t: &Target) -> HttpRequest {
 /// `DELETE /api/users/{id}`, optionally moving the user's records to another user.
 pub fn delete_request(t: &Target, id: u64, transfer_to: Option<u64>) -> HttpRequest {
     match transfer_to {
-        Some(to) => t.request(Method::Delete, &format!("/api/users/{id}?transfer_data_to={to}")),
+        Some(to) => t.request(
+            Method::Delete,
+            &format!("/api/users/{id}?transfer_data_to={to}"),
+        ),
         None => t.request(Method::Delete, &format!("/api/users/{id}")),
     }
 }
 
 /// `POST /api/token` exchanging email + password for a Sanctum token.
-pub fn token_request(base_url: &str, email: &str, password: &str, device_name: &str) -> HttpRequest {
+pub fn token_request(
+    base_url: &str,
+    email: &str,
+    password: &str,
+    device_name: &str,
+) -> HttpRequest {
     let body = json!({"email": email, "password": password, "device_name": device_name});
-    Target::new(base_url, Vec::new()).request(Method::Post, "/api/token").body(JSON, body.to_string().into_bytes())
+    Target::new(base_url, Vec::new())
+        .request(Method::Post, "/api/token")
+        .body(JSON, body.to_string().into_bytes())
 }
 
 /// `POST /api/users` with every required field (defaults for formats and time zone).
@@ -174,19 +238,33 @@ pub fn create_request(t: &Target, draft: &UserDraft) -> HttpRequest {
     body.insert("date_format".into(), json!("Y-m-d"));
     body.insert("time_format".into(), json!("H:i"));
     apply_draft(&mut body, draft, false);
-    t.request(Method::Post, "/api/users").body(JSON, Value::Object(body).to_string().into_bytes())
+    t.request(Method::Post, "/api/users")
+        .body(JSON, Value::Object(body).to_string().into_bytes())
 }
 
 /// `PUT /api/users/{id}`: a full replace, so the current user's values are sent again with the
 /// draft's changes on top.
 pub fn update_request(t: &Target, current: &User, draft: &UserDraft) -> HttpRequest {
-    let mut body = replace_base(current, &["super_admin", "access_api", "mail_signature", "first_day_of_week"]);
+    let mut body = replace_base(
+        current,
+        &[
+            "super_admin",
+            "access_api",
+            "mail_signature",
+            "first_day_of_week",
+        ],
+    );
     if let Some(Value::Array(roles)) = current.raw.get("roles") {
-        let names: Vec<Value> = roles.iter().filter_map(|r| text(r, "name")).map(Value::String).collect();
+        let names: Vec<Value> = roles
+            .iter()
+            .filter_map(|r| text(r, "name"))
+            .map(Value::String)
+            .collect();
         body.insert("roles".into(), Value::Array(names));
     }
     apply_draft(&mut body, draft, false);
-    t.request(Method::Put, &format!("/api/users/{}", current.id)).body(JSON, Value::Object(body).to_string().into_bytes())
+    t.request(Method::Put, &format!("/api/users/{}", current.id))
+        .body(JSON, Value::Object(body).to_string().into_bytes())
 }
 
 /// `PUT /api/profile`: the signed-in user's own settings. Only the profile keys are ever sent —
@@ -194,21 +272,34 @@ pub fn update_request(t: &Target, current: &User, draft: &UserDraft) -> HttpRequ
 pub fn profile_request(t: &Target, current: &User, draft: &UserDraft) -> HttpRequest {
     let mut body = replace_base(current, &["first_day_of_week"]);
     apply_draft(&mut body, draft, true);
-    t.request(Method::Put, "/api/profile").body(JSON, Value::Object(body).to_string().into_bytes())
+    t.request(Method::Put, "/api/profile")
+        .body(JSON, Value::Object(body).to_string().into_bytes())
 }
 
 /// `PUT /api/profile/password`.
 pub fn password_request(t: &Target, change: &PasswordChange) -> HttpRequest {
     let body = json!({"old_password": change.old_password, "password": change.new_password,
         "password_confirmation": change.confirmation});
-    t.request(Method::Put, "/api/profile/password").body(JSON, body.to_string().into_bytes())
+    t.request(Method::Put, "/api/profile/password")
+        .body(JSON, body.to_string().into_bytes())
 }
 
-const PROFILE_KEYS: [&str; 7] = ["name", "email", "time_format", "date_format", "locale", "timezone", "first_day_of_week"];
+const PROFILE_KEYS: [&str; 7] = [
+    "name",
+    "email",
+    "time_format",
+    "date_format",
+    "locale",
+    "timezone",
+    "first_day_of_week",
+];
 
 fn replace_base(current: &User, extra_keys: &[&str]) -> Map<String, Value> {
     let mut body = Map::new();
-    for key in ["name", "email", "timezone", "date_format"].iter().chain(extra_keys) {
+    for key in ["name", "email", "timezone", "date_format"]
+        .iter()
+        .chain(extra_keys)
+    {
         if let Some(v) = current.raw.get(*key).filter(|v| !v.is_null()) {
             body.insert((*key).into(), v.clone());
         }
@@ -218,7 +309,10 @@ fn replace_base(current: &User, extra_keys: &[&str]) -> Map<String, Value> {
         body.insert("locale".into(), Value::String(l));
     }
     if let Some(tf) = text(&current.raw, "time_format") {
-        body.insert("time_format".into(), Value::String(accepted_time_format(&tf).to_string()));
+        body.insert(
+            "time_format".into(),
+            Value::String(accepted_time_format(&tf).to_string()),
+        );
     }
     body
 }
@@ -246,7 +340,11 @@ fn apply_draft(body: &mut Map<String, Value>, d: &UserDraft, profile: bool) {
     put("locale", &d.locale);
     if !profile {
         if let Some(p) = d.password.as_ref().filter(|p| !p.is_empty()) {
-            let confirmation = d.extra.get("password_confirmation").cloned().unwrap_or_else(|| Value::String(p.clone()));
+            let confirmation = d
+                .extra
+                .get("password_confirmation")
+                .cloned()
+                .unwrap_or_else(|| Value::String(p.clone()));
             body.insert("password".into(), Value::String(p.clone()));
             body.insert("password_confirmation".into(), confirmation);
         }
@@ -255,7 +353,11 @@ fn apply_draft(body: &mut Map<String, Value>, d: &UserDraft, profile: bool) {
         }
     }
     for (k, v) in &d.extra {
-        let allowed = if profile { PROFILE_KEYS.contains(&k.as_str()) } else { k != "password_confirmation" };
+        let allowed = if profile {
+            PROFILE_KEYS.contains(&k.as_str())
+        } else {
+            k != "password_confirmation"
+        };
         if allowed {
             body.insert(k.clone(), v.clone());
         }
@@ -270,20 +372,26 @@ pub fn decode_list(resp: &HttpResponse, at_ms: u64) -> Result<Page<User>, ApiErr
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
-    let body = parse_json(resp, "App CRM users list")?;
-    let Some(Value::Array(items)) = body.get("data") else {
-        return Err(ApiError::decode("App CRM users list (no \"data\" array)", &resp.body));
+    let body = lenient::object::<ListBody>(&resp.body)
+        .map_err(|_| ApiError::decode("App CRM users list", &resp.body))?
+        .unwrap_or_default();
+    let RawList::Items(items) = body.data else {
+        return Err(ApiError::decode(
+            "App CRM users list (no \"data\" array)",
+            &resp.body,
+        ));
     };
-    let items = items.iter().map(user_from_json).collect::<Result<Vec<_>, _>>()?;
-    let meta = body.get("meta").cloned().unwrap_or(Value::Null);
-    let num = |k: &str| meta.get(k).and_then(super::id_value);
-    let page = num("current_page").unwrap_or(1) as u32;
-    let last = num("last_page");
-    let next_link = body.get("links").and_then(|l| l.get("next")).is_some_and(|n| n.is_string());
+    let items = decode_users(&items, user_from_raw)?;
+    let meta = body.meta.0.unwrap_or_default();
+    let page = meta.current_page.unwrap_or(1) as u32;
+    let next_link = body.links.0.is_some_and(|l| l.next);
     Ok(Page {
-        page_size: num("per_page").map(|n| n as u32).unwrap_or(items.len() as u32),
-        total: num("total"),
-        has_next: next_link || last.is_some_and(|l| u64::from(page) < l),
+        page_size: meta
+            .per_page
+            .map(|n| n as u32)
+            .unwrap_or(items.len() as u32),
+        total: meta.total,
+        has_next: next_link || meta.last_page.is_some_and(|l| u64::from(page) < l),
         page,
         items,
     })
@@ -294,9 +402,13 @@ pub fn decode_search(resp: &HttpResponse, at_ms: u64) -> Result<Vec<User>, ApiEr
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
-    match parse_json(resp, "App CRM user search")? {
-        Value::Array(items) => items.iter().map(user_from_json).collect(),
-        _ => Err(ApiError::decode("App CRM user search (not an array)", &resp.body)),
+    match lenient::from_body::<RawList>(&resp.body) {
+        Ok(RawList::Items(items)) => decode_users(&items, user_from_raw),
+        Ok(_) => Err(ApiError::decode(
+            "App CRM user search (not an array)",
+            &resp.body,
+        )),
+        Err(_) => Err(ApiError::decode("App CRM user search", &resp.body)),
     }
 }
 
@@ -305,20 +417,28 @@ pub fn decode_user(resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
-    let body = parse_json(resp, "App CRM user")?;
-    let obj = match body.get("data") {
-        Some(d @ Value::Object(_)) if body.get("id").is_none() => d,
-        _ => &body,
+    let body = lenient::from_body::<&RawValue>(&resp.body)
+        .map_err(|_| ApiError::decode("App CRM user", &resp.body))?;
+    let probe = lenient::object_str::<Probe>(body.get())
+        .map_err(|_| ApiError::decode("App CRM user", &resp.body))?;
+    let obj = match probe {
+        Some(Probe {
+            id: false,
+            data: Some(data),
+        }) if lenient::is_object(data) => data,
+        Some(_) => body,
+        None => return Err(ApiError::decode("App CRM user (not an object)", &resp.body)),
     };
-    if !obj.is_object() {
-        return Err(ApiError::decode("App CRM user (not an object)", &resp.body));
-    }
-    user_from_json(obj)
+    user_from_raw(obj)
 }
 
 /// Decodes an empty success (delete 204, password 204).
 pub fn decode_empty(resp: &HttpResponse, at_ms: u64) -> Result<(), ApiError> {
-    if resp.is_success() { Ok(()) } else { Err(status_error(resp, at_ms)) }
+    if resp.is_success() {
+        Ok(())
+    } else {
+        Err(status_error(resp, at_ms))
+    }
 }
 
 /// Decodes `POST /api/token`: the access token, or `InvalidCredentials` for a 422.
@@ -336,38 +456,117 @@ pub fn decode_token(resp: &HttpResponse, at_ms: u64) -> Result<String, ApiError>
         return Err(status_error(resp, at_ms));
     }
     let body = parse_json(resp, "App CRM token")?;
-    text(&body, "accessToken").ok_or_else(|| ApiError::decode("App CRM token (no accessToken)", &resp.body))
+    text(&body, "accessToken")
+        .ok_or_else(|| ApiError::decode("App CRM token (no accessToken)", &resp.body))
 }
 
-/// Maps an App CRM user object to the unified model.
-pub fn user_from_json(u: &Value) -> Result<User, ApiError> {
-    let id = require_id(u, "App CRM user")?;
-    let name = text(u, "name");
-    let email = text(u, "email");
+/// `{data:[…], links:{…,next}, meta:{current_page,last_page,per_page,total,…}}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListBody<'a> {
+    #[serde(borrow)]
+    data: RawList<'a>,
+    meta: Obj<Meta>,
+    links: Obj<Links>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Meta {
+    #[serde(deserialize_with = "lenient::id")]
+    current_page: Option<u64>,
+    #[serde(deserialize_with = "lenient::id")]
+    last_page: Option<u64>,
+    #[serde(deserialize_with = "lenient::id")]
+    per_page: Option<u64>,
+    #[serde(deserialize_with = "lenient::id")]
+    total: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Links {
+    #[serde(deserialize_with = "lenient::is_string")]
+    next: bool,
+}
+
+/// What tells a bare user from one wrapped in `data`: an `id` key (any value) and a `data` object.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Probe<'a> {
+    #[serde(deserialize_with = "lenient::present")]
+    id: bool,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// The fields of an App CRM user the unified model needs; `notifications` (`[]` or an object),
+/// `roles` and the rest stay in the raw text.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AppCrmUser {
+    #[serde(deserialize_with = "lenient::id")]
+    id: Option<u64>,
+    #[serde(deserialize_with = "lenient::text")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    display_name: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    email: Option<String>,
+    #[serde(deserialize_with = "lenient::flag")]
+    super_admin: Option<bool>,
+    #[serde(deserialize_with = "lenient::text")]
+    timezone: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    locale: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    created_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    updated_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    last_active_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    avatar_url: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    uploaded_avatar_url: Option<String>,
+}
+
+/// Maps an App CRM user object to the unified model (for callers holding a `Value`).
+pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
+    let raw = RawJson::from(owned);
+    let user = user_from_raw(raw.as_raw_value())?;
+    Ok(User { raw, ..user })
+}
+
+/// Maps one user's JSON text to the unified model, keeping the text as `raw`.
+pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
+    const WHAT: &str = "App CRM user";
+    let u: AppCrmUser = typed_user(raw, WHAT)?;
+    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
     Ok(User {
         id,
         display_name: display_name(
-            name.as_deref().or(text(u, "display_name").as_deref()),
+            u.name.as_deref().or(u.display_name.as_deref()),
             None,
             None,
             None,
-            email.as_deref(),
+            u.email.as_deref(),
             id,
         ),
         username: None,
-        email,
+        email: u.email,
         first_name: None,
         last_name: None,
         active: None,
         status: None,
-        admin: flag(u, "super_admin"),
-        time_zone: text(u, "timezone"),
-        locale: text(u, "locale"),
-        created_at: iso_time(text(u, "created_at")),
-        updated_at: iso_time(text(u, "updated_at")),
-        last_login_at: iso_time(text(u, "last_active_at")),
-        avatar_url: text(u, "avatar_url").or_else(|| text(u, "uploaded_avatar_url")),
-        raw: u.clone(),
+        admin: u.super_admin,
+        time_zone: u.timezone,
+        locale: u.locale,
+        created_at: iso_time(u.created_at),
+        updated_at: iso_time(u.updated_at),
+        last_login_at: iso_time(u.last_active_at),
+        avatar_url: u.avatar_url.or(u.uploaded_avatar_url),
+        raw: RawJson::from_raw(raw),
     })
 }
 
@@ -409,9 +608,19 @@ mod tests {
 
     #[test]
     fn list_query_translation() {
-        let q = UserQuery::page(2, 25).sorted(UserField::DisplayName, Direction::Desc).text(" josé ");
+        let q = UserQuery::page(2, 25)
+            .sorted(UserField::DisplayName, Direction::Desc)
+            .text(" josé ");
         let p = params(&list_request(&t(), &q).unwrap());
-        assert_eq!(p, [("page".into(), "2".into()), ("per_page".into(), "25".into()), ("q".into(), "josé".into()), ("order".into(), "name|desc".into())]);
+        assert_eq!(
+            p,
+            [
+                ("page".into(), "2".into()),
+                ("per_page".into(), "25".into()),
+                ("q".into(), "josé".into()),
+                ("order".into(), "name|desc".into())
+            ]
+        );
         let q = UserQuery::default()
             .with(UserField::Email, Op::Equals, "a@b.com")
             .with(UserField::DisplayName, Op::Contains, "John")
@@ -423,18 +632,36 @@ mod tests {
         assert!(p.contains(&("per_page".into(), "15".into())));
         let any = list_request(&t(), &q.clone().matching(Match::Any)).unwrap();
         assert!(!params(&any).iter().any(|(k, _)| k == "search_match"));
-        let sel = UserQuery { fields: vec![UserField::CreatedAt, UserField::Email], ..UserQuery::default() };
-        assert!(params(&list_request(&t(), &sel).unwrap()).contains(&("select".into(), "id;name;email;created_at".into())));
+        let sel = UserQuery {
+            fields: vec![UserField::CreatedAt, UserField::Email],
+            ..UserQuery::default()
+        };
+        assert!(
+            params(&list_request(&t(), &sel).unwrap())
+                .contains(&("select".into(), "id;name;email;created_at".into()))
+        );
     }
 
     #[test]
     fn unsupported_queries_fail_before_sending() {
-        let both = UserQuery::default().text("x").with(UserField::Email, Op::Equals, "y");
-        assert!(matches!(list_request(&t(), &both), Err(ApiError::Unsupported { .. })));
+        let both = UserQuery::default()
+            .text("x")
+            .with(UserField::Email, Op::Equals, "y");
+        assert!(matches!(
+            list_request(&t(), &both),
+            Err(ApiError::Unsupported { .. })
+        ));
         let bad_field = UserQuery::default().with(UserField::Username, Op::Equals, "y");
-        assert!(matches!(list_request(&t(), &bad_field), Err(ApiError::Unsupported { .. })));
-        let bad_sort = UserQuery::default().sorted(UserField::Native("drop table".into()), Direction::Asc);
-        assert!(matches!(list_request(&t(), &bad_sort), Err(ApiError::Unsupported { .. })));
+        assert!(matches!(
+            list_request(&t(), &bad_field),
+            Err(ApiError::Unsupported { .. })
+        ));
+        let bad_sort =
+            UserQuery::default().sorted(UserField::Native("drop table".into()), Direction::Asc);
+        assert!(matches!(
+            list_request(&t(), &bad_sort),
+            Err(ApiError::Unsupported { .. })
+        ));
     }
 
     #[test]
@@ -444,27 +671,46 @@ mod tests {
             "meta":{{"current_page":1,"from":1,"last_page":3,"links":[{{"url":null,"label":"&laquo; Previous","active":false}}],"path":"https://x/api/users","per_page":15,"to":15,"total":31}}}}"#
         );
         let page = decode_list(&HttpResponse::new(200, list), 0).unwrap();
-        assert_eq!((page.page, page.page_size, page.total, page.has_next), (1, 15, Some(31), true));
+        assert_eq!(
+            (page.page, page.page_size, page.total, page.has_next),
+            (1, 15, Some(31), true)
+        );
         let u = &page.items[0];
         assert_eq!(u.display_name, "José Silva");
         assert_eq!(u.admin, Some(true));
-        assert_eq!(u.avatar_url.as_deref(), Some("https://acme.appcrm.com.br/avatar/2.png"));
+        assert_eq!(
+            u.avatar_url.as_deref(),
+            Some("https://acme.appcrm.com.br/avatar/2.png")
+        );
         assert_eq!(u.created_at.as_deref(), Some("2024-05-01T10:20:30Z"));
         let single = decode_user(&HttpResponse::new(200, USER), 0).unwrap();
         assert_eq!(single.id, 2);
         let found = decode_search(&HttpResponse::new(200, format!("[{USER}]")), 0).unwrap();
         assert_eq!(found.len(), 1);
-        assert!(decode_search(&HttpResponse::new(200, "[]"), 0).unwrap().is_empty());
+        assert!(
+            decode_search(&HttpResponse::new(200, "[]"), 0)
+                .unwrap()
+                .is_empty()
+        );
         let empty = r#"{"data":[],"links":{"first":null,"last":null,"prev":null,"next":null},"meta":{"current_page":1,"from":null,"last_page":1,"per_page":15,"to":null,"total":0}}"#;
         let page = decode_list(&HttpResponse::new(200, empty), 0).unwrap();
-        assert_eq!((page.items.len(), page.total, page.has_next), (0, Some(0), false));
-        assert!(matches!(decode_list(&HttpResponse::new(200, USER), 0), Err(ApiError::Decode { .. })));
+        assert_eq!(
+            (page.items.len(), page.total, page.has_next),
+            (0, Some(0), false)
+        );
+        assert!(matches!(
+            decode_list(&HttpResponse::new(200, USER), 0),
+            Err(ApiError::Decode { .. })
+        ));
     }
 
     #[test]
     fn update_is_a_full_replace_with_accepted_formats() {
         let current = decode_user(&HttpResponse::new(200, USER), 0).unwrap();
-        let draft = UserDraft { name: Some("New".into()), ..UserDraft::default() };
+        let draft = UserDraft {
+            name: Some("New".into()),
+            ..UserDraft::default()
+        };
         let req = update_request(&t(), &current, &draft);
         assert_eq!(req.method, Method::Put);
         assert!(req.url.ends_with("/api/users/2"));
@@ -477,21 +723,49 @@ mod tests {
         assert_eq!(body["locale"], "pt_BR");
         assert_eq!(body["roles"], json!(["Sales"]));
         assert!(body.get("password").is_none());
-        let profile = profile_request(&t(), &current, &UserDraft { password: Some("x".into()), admin: Some(true), ..draft });
+        let profile = profile_request(
+            &t(),
+            &current,
+            &UserDraft {
+                password: Some("x".into()),
+                admin: Some(true),
+                ..draft
+            },
+        );
         let body: Value = serde_json::from_slice(profile.body.as_deref().unwrap()).unwrap();
-        assert!(body.get("password").is_none() && body.get("roles").is_none() && body.get("super_admin").is_none());
+        assert!(
+            body.get("password").is_none()
+                && body.get("roles").is_none()
+                && body.get("super_admin").is_none()
+        );
         assert_eq!(body["time_format"], "h:i A");
     }
 
     #[test]
     fn create_and_password_bodies() {
-        let mut d = UserDraft { name: Some("A".into()), email: Some("a@x.io".into()), password: Some("secret1".into()), ..UserDraft::default() };
+        let mut d = UserDraft {
+            name: Some("A".into()),
+            email: Some("a@x.io".into()),
+            password: Some("secret1".into()),
+            ..UserDraft::default()
+        };
         d.set("time_format", json!("h:i a"));
         d.locale = None;
-        let body: Value = serde_json::from_slice(create_request(&t(), &d).body.as_deref().unwrap()).unwrap();
-        assert_eq!(body, json!({"name":"A","email":"a@x.io","password":"secret1","password_confirmation":"secret1",
-            "timezone":"UTC","date_format":"Y-m-d","time_format":"h:i a"}));
-        let pw = password_request(&t(), &PasswordChange { old_password: "o".into(), new_password: "n".into(), confirmation: "n".into() });
+        let body: Value =
+            serde_json::from_slice(create_request(&t(), &d).body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"name":"A","email":"a@x.io","password":"secret1","password_confirmation":"secret1",
+            "timezone":"UTC","date_format":"Y-m-d","time_format":"h:i a"})
+        );
+        let pw = password_request(
+            &t(),
+            &PasswordChange {
+                old_password: "o".into(),
+                new_password: "n".into(),
+                confirmation: "n".into(),
+            },
+        );
         assert!(pw.url.ends_with("/api/profile/password"));
         let tok = token_request("https://x/", "a@b", "pw", "userdeck");
         assert_eq!(tok.url, "https://x/api/token");
@@ -500,21 +774,110 @@ mod tests {
 
     #[test]
     fn errors_and_token() {
-        let r = HttpResponse::new(422, r#"{"message":"The name field is required. (and 2 more errors)","errors":{"name":["The name field is required."],"email":["The email has already been taken."]}}"#);
+        let r = HttpResponse::new(
+            422,
+            r#"{"message":"The name field is required. (and 2 more errors)","errors":{"name":["The name field is required."],"email":["The email has already been taken."]}}"#,
+        );
         let e = decode_user(&r, 0).unwrap_err();
-        assert_eq!(e.field_messages("email"), ["The email has already been taken."]);
-        let r = HttpResponse::new(422, r#"{"message":"x","errors":{"email":["These credentials do not match our records."]}}"#);
-        assert_eq!(decode_token(&r, 0), Err(ApiError::InvalidCredentials { message: "These credentials do not match our records.".into() }));
-        let ok = HttpResponse::new(200, r#"{"accessToken":"5|abcdef","userId":1,"email":"a@b","name":"A"}"#);
+        assert_eq!(
+            e.field_messages("email"),
+            ["The email has already been taken."]
+        );
+        let r = HttpResponse::new(
+            422,
+            r#"{"message":"x","errors":{"email":["These credentials do not match our records."]}}"#,
+        );
+        assert_eq!(
+            decode_token(&r, 0),
+            Err(ApiError::InvalidCredentials {
+                message: "These credentials do not match our records.".into()
+            })
+        );
+        let ok = HttpResponse::new(
+            200,
+            r#"{"accessToken":"5|abcdef","userId":1,"email":"a@b","name":"A"}"#,
+        );
         assert_eq!(decode_token(&ok, 0), Ok("5|abcdef".into()));
-        let r = HttpResponse::new(403, r#"{"error":"Your account is not authorized to perform API requests."}"#);
-        assert_eq!(decode_user(&r, 0), Err(ApiError::Forbidden { message: "Your account is not authorized to perform API requests.".into() }));
+        let r = HttpResponse::new(
+            403,
+            r#"{"error":"Your account is not authorized to perform API requests."}"#,
+        );
+        assert_eq!(
+            decode_user(&r, 0),
+            Err(ApiError::Forbidden {
+                message: "Your account is not authorized to perform API requests.".into()
+            })
+        );
         let r = HttpResponse::new(409, r#"{"message":"You cannot delete your own account."}"#);
-        assert!(matches!(decode_empty(&r, 0), Err(ApiError::Conflict { .. })));
-        let r = HttpResponse::new(429, r#"{"message":"Too Many Attempts."}"#).with_header("Retry-After", "12").with_header("X-RateLimit-Remaining", "0");
-        assert_eq!(decode_list(&r, 1_000), Err(ApiError::RateLimited { until_ms: 13_000, message: "Too Many Attempts.".into() }));
+        assert!(matches!(
+            decode_empty(&r, 0),
+            Err(ApiError::Conflict { .. })
+        ));
+        let r = HttpResponse::new(429, r#"{"message":"Too Many Attempts."}"#)
+            .with_header("Retry-After", "12")
+            .with_header("X-RateLimit-Remaining", "0");
+        assert_eq!(
+            decode_list(&r, 1_000),
+            Err(ApiError::RateLimited {
+                until_ms: 13_000,
+                message: "Too Many Attempts.".into()
+            })
+        );
         assert_eq!(decode_empty(&HttpResponse::new(204, ""), 0), Ok(()));
-        assert!(matches!(decode_user(&HttpResponse::new(500, r#"{"message":"Server Error"}"#), 0), Err(ApiError::Upstream { status: 500, .. })));
-        assert!(matches!(decode_user(&HttpResponse::new(401, r#"{"message":"Unauthenticated."}"#), 0), Err(ApiError::Unauthorized { .. })));
+        assert!(matches!(
+            decode_user(&HttpResponse::new(500, r#"{"message":"Server Error"}"#), 0),
+            Err(ApiError::Upstream { status: 500, .. })
+        ));
+        assert!(matches!(
+            decode_user(
+                &HttpResponse::new(401, r#"{"message":"Unauthenticated."}"#),
+                0
+            ),
+            Err(ApiError::Unauthorized { .. })
+        ));
+    }
+
+    #[test]
+    fn typed_decode_keeps_wire_rules_and_raw_text() {
+        let mine = USER.replace(
+            r#""notifications":[]"#,
+            r#""notifications":{"unread_count":2,"settings":[]}"#,
+        );
+        let u = decode_user(&HttpResponse::new(200, mine.clone()), 0).unwrap();
+        assert_eq!(u.raw["notifications"]["unread_count"], 2);
+        assert_eq!(u.raw.text(), mine.trim());
+        let wrapped =
+            decode_user(&HttpResponse::new(200, format!(r#"{{"data":{USER}}}"#)), 0).unwrap();
+        assert_eq!(wrapped.id, 2);
+        assert_eq!(wrapped.raw.text(), USER);
+        // An `id` key (even null) means the body is the user itself, not a wrapper.
+        assert!(matches!(
+            decode_user(
+                &HttpResponse::new(200, format!(r#"{{"id":null,"data":{USER}}}"#)),
+                0
+            ),
+            Err(ApiError::Decode { .. })
+        ));
+        let page = decode_list(
+            &HttpResponse::new(200, r#"{"data":[{"id":"4","super_admin":"0","name":""}],"links":{"next":null},"meta":{"current_page":"2","last_page":2,"per_page":"10","total":"11"}}"#),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (page.page, page.page_size, page.total, page.has_next),
+            (2, 10, Some(11), false)
+        );
+        assert_eq!(
+            (page.items[0].admin, page.items[0].display_name.as_str()),
+            (Some(false), "#4")
+        );
+        assert!(matches!(
+            decode_search(&HttpResponse::new(200, r#"{"data":[]}"#), 0),
+            Err(ApiError::Decode { .. })
+        ));
+        assert!(matches!(
+            decode_list(&HttpResponse::new(200, r#"{"data":[[4]]}"#), 0),
+            Err(ApiError::Decode { .. })
+        ));
     }
 }

@@ -3,13 +3,17 @@
 //! absolute URLs point at the upstream host, so only their query is reused; the user's email
 //! lives on the embedded party.
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use super::{Target, flag, generic_status_error, iso_time, parse_json, require_id, text};
+use super::lenient::{self, List, Obj, RawList};
+use super::{Target, bad_id, decode_users, generic_status_error, iso_time, text, typed_user};
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Page, User, display_name};
 use crate::php::parse_pairs;
+use crate::raw::RawJson;
 
 /// Capsule's own page-size limit.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -22,7 +26,13 @@ pub fn list_request(t: &Target, page: u32, per_page: u32) -> HttpRequest {
         0 => DEFAULT_PER_PAGE,
         n => n.min(MAX_PER_PAGE),
     };
-    t.request(Method::Get, &format!("/api/v2/users?page={}&perPage={per_page}&embed=party", page.max(1)))
+    t.request(
+        Method::Get,
+        &format!(
+            "/api/v2/users?page={}&perPage={per_page}&embed=party",
+            page.max(1)
+        ),
+    )
 }
 
 /// `GET /api/v2/users/{id}?embed=party`.
@@ -37,18 +47,30 @@ pub fn me_request(t: &Target) -> HttpRequest {
 
 /// Decodes a list page. `page`/`per_page` are what was asked for; `has_next` comes from the `Link`
 /// header (or `X-Pagination-Has-More`).
-pub fn decode_list(resp: &HttpResponse, page: u32, per_page: u32, at_ms: u64) -> Result<Page<User>, ApiError> {
+pub fn decode_list(
+    resp: &HttpResponse,
+    page: u32,
+    per_page: u32,
+    at_ms: u64,
+) -> Result<Page<User>, ApiError> {
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
-    let body = parse_json(resp, "Capsule users list")?;
-    let Some(Value::Array(items)) = body.get("users") else {
-        return Err(ApiError::decode("Capsule users list (no \"users\" array)", &resp.body));
+    let body = lenient::object::<ListBody>(&resp.body)
+        .map_err(|_| ApiError::decode("Capsule users list", &resp.body))?
+        .unwrap_or_default();
+    let RawList::Items(items) = body.users else {
+        return Err(ApiError::decode(
+            "Capsule users list (no \"users\" array)",
+            &resp.body,
+        ));
     };
-    let users = items.iter().map(user_from_json).collect::<Result<Vec<_>, _>>()?;
+    let users = decode_users(&items, user_from_raw)?;
     let link_next = next_link(resp);
-    let has_more = resp.header("X-Pagination-Has-More").map(|v| v.trim().eq_ignore_ascii_case("true"));
-    let total = body.get("meta").and_then(|m| m.get("totalCount")).and_then(super::id_value);
+    let has_more = resp
+        .header("X-Pagination-Has-More")
+        .map(|v| v.trim().eq_ignore_ascii_case("true"));
+    let total = body.meta.0.and_then(|m| m.total_count);
     let per_page = match per_page {
         0 => DEFAULT_PER_PAGE,
         n => n.min(MAX_PER_PAGE),
@@ -67,10 +89,15 @@ pub fn decode_user(resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
-    let body = parse_json(resp, "Capsule user")?;
-    match body.get("user") {
-        Some(u @ Value::Object(_)) => user_from_json(u),
-        _ => Err(ApiError::decode("Capsule user (no \"user\" object)", &resp.body)),
+    let body = lenient::object::<UserBody>(&resp.body)
+        .map_err(|_| ApiError::decode("Capsule user", &resp.body))?
+        .unwrap_or_default();
+    match body.user {
+        Some(u) if lenient::is_object(u) => user_from_raw(u),
+        _ => Err(ApiError::decode(
+            "Capsule user (no \"user\" object)",
+            &resp.body,
+        )),
     }
 }
 
@@ -80,7 +107,11 @@ pub fn next_link(resp: &HttpResponse) -> Option<(u32, Option<u32>)> {
     let header = resp.header("Link")?;
     for part in header.split(',') {
         let mut pieces = part.split(';');
-        let url = pieces.next()?.trim().trim_start_matches('<').trim_end_matches('>');
+        let url = pieces
+            .next()?
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
         let is_next = pieces.any(|p| {
             let p = p.trim();
             p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
@@ -88,51 +119,147 @@ pub fn next_link(resp: &HttpResponse) -> Option<(u32, Option<u32>)> {
         if is_next {
             let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
             let pairs = parse_pairs(query);
-            let get = |k: &str| pairs.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.parse::<u32>().ok());
+            let get = |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .and_then(|(_, v)| v.parse::<u32>().ok())
+            };
             return get("page").map(|p| (p, get("perPage")));
         }
     }
     None
 }
 
-/// Maps a Capsule user object to the unified model.
-pub fn user_from_json(u: &Value) -> Result<User, ApiError> {
-    let id = require_id(u, "Capsule user")?;
-    let party = u.get("party").filter(|p| p.is_object());
-    let party_text = |k: &str| party.and_then(|p| text(p, k));
-    let email = party.and_then(|p| p.get("emailAddresses")).and_then(Value::as_array).and_then(|list| {
-        list.iter().find_map(|e| text(e, "address"))
+/// `{"users":[…],"meta":{"totalCount":N}}`, each user kept as text.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListBody<'a> {
+    #[serde(borrow)]
+    users: RawList<'a>,
+    meta: Obj<Meta>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Meta {
+    #[serde(deserialize_with = "lenient::id")]
+    total_count: Option<u64>,
+}
+
+/// `{"user":{…}}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UserBody<'a> {
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+}
+
+/// The fields of a Capsule user the unified model needs; the rest stay in the raw text.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct CapsuleUser {
+    #[serde(deserialize_with = "lenient::id")]
+    id: Option<u64>,
+    #[serde(deserialize_with = "lenient::text")]
+    name: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    username: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    status: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    timezone: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    locale: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    created_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    updated_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    last_login_at: Option<String>,
+    party: Obj<Party>,
+    /// `Some` whenever the key is there: any `roles` value means "admin is known".
+    #[serde(deserialize_with = "lenient::some")]
+    roles: Option<Obj<Roles>>,
+}
+
+/// The embedded party: names, picture and email addresses.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Party {
+    #[serde(deserialize_with = "lenient::text")]
+    first_name: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    last_name: Option<String>,
+    #[serde(rename = "pictureURL", deserialize_with = "lenient::text")]
+    picture_url: Option<String>,
+    email_addresses: List<Obj<EmailAddress>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmailAddress {
+    #[serde(deserialize_with = "lenient::text")]
+    address: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Roles {
+    #[serde(deserialize_with = "lenient::flag")]
+    is_account_admin: Option<bool>,
+    #[serde(deserialize_with = "lenient::flag")]
+    is_account_owner: Option<bool>,
+}
+
+/// Maps a Capsule user object to the unified model (for callers holding a `Value`).
+pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
+    let raw = RawJson::from(owned);
+    let user = user_from_raw(raw.as_raw_value())?;
+    Ok(User { raw, ..user })
+}
+
+/// Maps one user's JSON text to the unified model, keeping the text as `raw`.
+pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
+    const WHAT: &str = "Capsule user";
+    let u: CapsuleUser = typed_user(raw, WHAT)?;
+    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
+    let party = u.party.0.unwrap_or_default();
+    let email = party
+        .email_addresses
+        .0
+        .into_iter()
+        .find_map(|e| e.0.and_then(|e| e.address));
+    let admin = u.roles.map(|r| {
+        r.0.is_some_and(|r| r.is_account_admin == Some(true) || r.is_account_owner == Some(true))
     });
-    let roles = u.get("roles");
-    let admin = roles.map(|r| flag(r, "isAccountAdmin") == Some(true) || flag(r, "isAccountOwner") == Some(true));
-    let status = text(u, "status");
-    let first_name = party_text("firstName");
-    let last_name = party_text("lastName");
-    let username = text(u, "username");
     Ok(User {
         id,
         display_name: display_name(
-            text(u, "name").as_deref(),
-            first_name.as_deref(),
-            last_name.as_deref(),
-            username.as_deref(),
+            u.name.as_deref(),
+            party.first_name.as_deref(),
+            party.last_name.as_deref(),
+            u.username.as_deref(),
             email.as_deref(),
             id,
         ),
-        active: status.as_deref().map(|s| s.eq_ignore_ascii_case("ACTIVE")),
-        status,
-        username,
+        active: u
+            .status
+            .as_deref()
+            .map(|s| s.eq_ignore_ascii_case("ACTIVE")),
+        status: u.status,
+        username: u.username,
         email,
-        first_name,
-        last_name,
+        first_name: party.first_name,
+        last_name: party.last_name,
         admin,
-        time_zone: text(u, "timezone"),
-        locale: text(u, "locale"),
-        created_at: iso_time(text(u, "createdAt")),
-        updated_at: iso_time(text(u, "updatedAt")),
-        last_login_at: iso_time(text(u, "lastLoginAt")),
-        avatar_url: party_text("pictureURL"),
-        raw: u.clone(),
+        time_zone: u.timezone,
+        locale: u.locale,
+        created_at: iso_time(u.created_at),
+        updated_at: iso_time(u.updated_at),
+        last_login_at: iso_time(u.last_login_at),
+        avatar_url: party.picture_url,
+        raw: RawJson::from_raw(raw),
     })
 }
 
@@ -173,18 +300,34 @@ mod tests {
     #[test]
     fn requests() {
         let r = list_request(&target(), 2, 500);
-        assert_eq!(r.url, "http://127.0.0.1:1/proxy/c1/api/v2/users?page=2&perPage=100&embed=party");
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:1/proxy/c1/api/v2/users?page=2&perPage=100&embed=party"
+        );
         assert_eq!(r.header_value("authorization"), Some("Bearer tok"));
         assert_eq!(r.method, Method::Get);
-        assert_eq!(get_request(&target(), 7).url, "http://127.0.0.1:1/proxy/c1/api/v2/users/7?embed=party");
-        assert_eq!(me_request(&target()).url, "http://127.0.0.1:1/proxy/c1/api/v2/users/current?embed=party");
-        assert!(list_request(&target(), 0, 0).url.ends_with("page=1&perPage=50&embed=party"));
+        assert_eq!(
+            get_request(&target(), 7).url,
+            "http://127.0.0.1:1/proxy/c1/api/v2/users/7?embed=party"
+        );
+        assert_eq!(
+            me_request(&target()).url,
+            "http://127.0.0.1:1/proxy/c1/api/v2/users/current?embed=party"
+        );
+        assert!(
+            list_request(&target(), 0, 0)
+                .url
+                .ends_with("page=1&perPage=50&embed=party")
+        );
     }
 
     #[test]
     fn reference_list_decodes() {
         let resp = HttpResponse::new(200, REFERENCE_LIST)
-            .with_header("Link", "<https://api.capsulecrm.com/api/v2/users?page=2&perPage=50>; rel=\"next\"")
+            .with_header(
+                "Link",
+                "<https://api.capsulecrm.com/api/v2/users?page=2&perPage=50>; rel=\"next\"",
+            )
             .with_header("X-RateLimit-Remaining", "3999");
         let page = decode_list(&resp, 1, 50, 0).unwrap();
         assert!(page.has_next);
@@ -199,7 +342,10 @@ mod tests {
         assert_eq!(u.time_zone.as_deref(), Some("Europe/London"));
         assert_eq!(u.locale.as_deref(), Some("en_GB"));
         assert_eq!(u.last_login_at.as_deref(), Some("2015-12-11T14:01:15Z"));
-        assert_eq!(u.avatar_url.as_deref(), Some("https://facehub.appspot.com/default/person?text=SS&size=100"));
+        assert_eq!(
+            u.avatar_url.as_deref(),
+            Some("https://facehub.appspot.com/default/person?text=SS&size=100")
+        );
         assert_eq!(u.email, None);
         assert_eq!(u.raw["taskReminder"], Value::Bool(true));
     }
@@ -212,7 +358,10 @@ mod tests {
         );
         assert_eq!(next_link(&resp), Some((3, Some(20))));
         let last = HttpResponse::new(200, r#"{"users":[]}"#)
-            .with_header("Link", "<https://api.capsulecrm.com/api/v2/users?page=2>; rel=\"prev\"")
+            .with_header(
+                "Link",
+                "<https://api.capsulecrm.com/api/v2/users?page=2>; rel=\"prev\"",
+            )
             .with_header("X-Pagination-Has-More", "false");
         let page = decode_list(&last, 3, 20, 0).unwrap();
         assert!(!page.has_next);
@@ -242,16 +391,88 @@ mod tests {
             .with_header("X-RateLimit-Remaining", "0");
         assert_eq!(
             decode_list(&r, 1, 50, 1_700_000_000_000),
-            Err(ApiError::RateLimited { until_ms: 1_700_000_100_000, message: "rate limit reached".into() })
+            Err(ApiError::RateLimited {
+                until_ms: 1_700_000_100_000,
+                message: "rate limit reached".into()
+            })
         );
         let r = HttpResponse::new(401, r#"{"message":"Invalid token"}"#);
-        assert!(matches!(decode_user(&r, 0), Err(ApiError::Unauthorized { .. })));
+        assert!(matches!(
+            decode_user(&r, 0),
+            Err(ApiError::Unauthorized { .. })
+        ));
         let r = HttpResponse::new(404, r#"{"message":"Could not find resource"}"#);
-        assert_eq!(decode_user(&r, 0), Err(ApiError::NotFound { message: "Could not find resource".into() }));
-        let r = HttpResponse::new(422, r#"{"message":"Validation Failed","errors":[{"message":"is invalid","resource":"user","field":"username"}]}"#);
-        assert_eq!(decode_user(&r, 0).unwrap_err().field_messages("username"), ["is invalid"]);
-        assert!(matches!(decode_user(&HttpResponse::new(200, r#"{"users":[]}"#), 0), Err(ApiError::Decode { .. })));
-        assert!(matches!(decode_list(&HttpResponse::new(200, "<html>"), 1, 1, 0), Err(ApiError::Decode { .. })));
-        assert!(matches!(decode_list(&HttpResponse::new(200, r#"{"users":[{"name":"x"}]}"#), 1, 1, 0), Err(ApiError::Decode { .. })));
+        assert_eq!(
+            decode_user(&r, 0),
+            Err(ApiError::NotFound {
+                message: "Could not find resource".into()
+            })
+        );
+        let r = HttpResponse::new(
+            422,
+            r#"{"message":"Validation Failed","errors":[{"message":"is invalid","resource":"user","field":"username"}]}"#,
+        );
+        assert_eq!(
+            decode_user(&r, 0).unwrap_err().field_messages("username"),
+            ["is invalid"]
+        );
+        assert!(matches!(
+            decode_user(&HttpResponse::new(200, r#"{"users":[]}"#), 0),
+            Err(ApiError::Decode { .. })
+        ));
+        assert!(matches!(
+            decode_list(&HttpResponse::new(200, "<html>"), 1, 1, 0),
+            Err(ApiError::Decode { .. })
+        ));
+        assert!(matches!(
+            decode_list(
+                &HttpResponse::new(200, r#"{"users":[{"name":"x"}]}"#),
+                1,
+                1,
+                0
+            ),
+            Err(ApiError::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn typed_decode_keeps_wire_rules_and_raw_text() {
+        let list = |body: &str| decode_list(&HttpResponse::new(200, body.to_string()), 1, 50, 0);
+        let page = list(
+            r#"{"users":[{"id":3,"roles":null,"party":{"emailAddresses":[{"address":null},7,{"address":"b@x.io"}]},"u":"a\/b"},
+                {"id":4,"party":[],"status":5}],"meta":{"totalCount":"8"}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.total, Some(8));
+        let (a, b) = (&page.items[0], &page.items[1]);
+        assert_eq!(
+            a.admin,
+            Some(false),
+            "roles present (even null) means known"
+        );
+        assert_eq!(a.email.as_deref(), Some("b@x.io"));
+        assert!(
+            a.raw.text().contains(r#""u":"a\/b""#),
+            "raw text kept verbatim"
+        );
+        assert_eq!(a.raw["u"], "a/b");
+        assert_eq!((b.admin, b.email.as_deref()), (None, None));
+        assert_eq!((b.status.as_deref(), b.active), (Some("5"), Some(false)));
+        for bad in [
+            r#"{"users":[[1]]}"#,
+            r#"{"users":null}"#,
+            r#"{"users":{}}"#,
+            r#"[{"users":[]}]"#,
+            r#"{"users":[{"id":-1}]}"#,
+            r#"{"users":[{"id":1}],"users":[]}"#,
+        ] {
+            assert!(matches!(list(bad), Err(ApiError::Decode { .. })), "{bad}");
+        }
+        let one = decode_user(&HttpResponse::new(200, r#" {"user":{"id":"9"}} "#), 0).unwrap();
+        assert_eq!((one.id, one.raw.text()), (9, r#"{"id":"9"}"#));
+        assert!(matches!(
+            decode_user(&HttpResponse::new(200, r#"{"user":[{"id":1}]}"#), 0),
+            Err(ApiError::Decode { .. })
+        ));
     }
 }

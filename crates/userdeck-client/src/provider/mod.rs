@@ -4,12 +4,16 @@
 
 pub mod appcrm;
 pub mod capsule;
+pub(crate) mod lenient;
 pub mod zurmo;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::model::User;
 
 /// Where and as whom to send: the connection's base URL and the headers that authenticate it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,12 +27,18 @@ pub struct Target {
 impl Target {
     /// A target for `base_url` (trailing slashes dropped) with the given auth headers.
     pub fn new(base_url: &str, auth_headers: Vec<(String, String)>) -> Target {
-        Target { base_url: base_url.trim_end_matches('/').to_string(), auth_headers }
+        Target {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            auth_headers,
+        }
     }
 
     /// A bearer-token target.
     pub fn bearer(base_url: &str, token: &str) -> Target {
-        Target::new(base_url, vec![("Authorization".into(), format!("Bearer {token}"))])
+        Target::new(
+            base_url,
+            vec![("Authorization".into(), format!("Bearer {token}"))],
+        )
     }
 
     pub(crate) fn request(&self, method: Method, path: &str) -> HttpRequest {
@@ -52,34 +62,35 @@ pub(crate) fn text(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-/// A boolean in any of the shapes PHP servers send: `true`, `1`, `"1"`, `"true"`; `None` for null.
-pub(crate) fn flag(v: &Value, key: &str) -> Option<bool> {
-    match v.get(key)? {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => Some(n.as_f64().is_some_and(|x| x != 0.0)),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => Some(true),
-            "0" | "false" | "no" | "off" | "" => Some(false),
-            _ => None,
-        },
-        _ => None,
+/// Decodes one user's JSON into the provider's typed struct: a non-object is a `Decode` error
+/// quoting the text (as a missing id is), so is JSON the struct cannot take (a repeated key).
+pub(crate) fn typed_user<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    what: &str,
+) -> Result<T, ApiError> {
+    match lenient::object_str::<T>(raw.get()) {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(bad_id(what, raw)),
+        Err(_) => Err(ApiError::decode(what, raw.get().as_bytes())),
     }
 }
 
-/// An id that should be an integer but may arrive as a numeric string.
-pub(crate) fn id_value(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+/// Decodes every captured user of a page with `one`, into a list sized up front (a page of
+/// `User`s is a few hundred KB; growing it by doubling would copy it again and again).
+pub(crate) fn decode_users(
+    items: &[&RawValue],
+    one: fn(&RawValue) -> Result<User, ApiError>,
+) -> Result<Vec<User>, ApiError> {
+    let mut users = Vec::with_capacity(items.len());
+    for raw in items {
+        users.push(one(raw)?);
     }
+    Ok(users)
 }
 
-/// The user's id or a `Decode` error quoting the object.
-pub(crate) fn require_id(obj: &Value, what: &str) -> Result<u64, ApiError> {
-    obj.get("id")
-        .and_then(id_value)
-        .ok_or_else(|| ApiError::decode(format!("{what} (missing or bad id)"), obj.to_string().as_bytes()))
+/// The `Decode` error for a user without a usable id, quoting its JSON.
+pub(crate) fn bad_id(what: &str, raw: &RawValue) -> ApiError {
+    ApiError::decode(format!("{what} (missing or bad id)"), raw.get().as_bytes())
 }
 
 /// Normalises `YYYY-MM-DD HH:MM:SS` (Zurmo, UTC) and `…T…000000Z` (Laravel) to `YYYY-MM-DDTHH:MM:SSZ`.
@@ -97,13 +108,28 @@ pub(crate) fn iso_time(raw: Option<String>) -> Option<String> {
         return Some(raw);
     }
     let rest = &raw[19..];
-    let plain_utc = rest.is_empty() || rest == "Z" || (rest.starts_with('.') && rest.ends_with('Z'));
-    if plain_utc { Some(format!("{}T{}Z", &raw[..10], &raw[11..19])) } else { Some(raw) }
+    let plain_utc =
+        rest.is_empty() || rest == "Z" || (rest.starts_with('.') && rest.ends_with('Z'));
+    if !plain_utc {
+        return Some(raw);
+    }
+    // In place: this runs for every timestamp of every user on a page.
+    let mut out = raw;
+    out.truncate(19);
+    out.replace_range(10..11, "T");
+    out.push('Z');
+    Some(out)
 }
 
 /// Flattens nested validation errors (`{"primaryEmail":{"emailAddress":["…"]}}`) into dotted paths.
 pub(crate) fn flatten_errors(prefix: &str, v: &Value, out: &mut FieldErrors) {
-    let path = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    let path = |k: &str| {
+        if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
     match v {
         Value::Object(map) => {
             for (k, child) in map {
@@ -120,15 +146,22 @@ pub(crate) fn flatten_errors(prefix: &str, v: &Value, out: &mut FieldErrors) {
         }
         Value::String(s) => out.entry(prefix.to_string()).or_default().push(s.clone()),
         Value::Null => {}
-        other => out.entry(prefix.to_string()).or_default().push(other.to_string()),
+        other => out
+            .entry(prefix.to_string())
+            .or_default()
+            .push(other.to_string()),
     }
 }
 
 /// The instant a 429 says to wait until: `X-RateLimit-Reset` (epoch seconds) when present and in
 /// the future, else `Retry-After` seconds from `at_ms`, else a minute.
 pub(crate) fn rate_limit_until(resp: &HttpResponse, at_ms: u64) -> u64 {
-    let reset = resp.header_u64("X-RateLimit-Reset").map(|s| s.saturating_mul(1000));
-    let retry = resp.header_u64("Retry-After").map(|s| at_ms.saturating_add(s.saturating_mul(1000)));
+    let reset = resp
+        .header_u64("X-RateLimit-Reset")
+        .map(|s| s.saturating_mul(1000));
+    let retry = resp
+        .header_u64("Retry-After")
+        .map(|s| at_ms.saturating_add(s.saturating_mul(1000)));
     match (retry, reset) {
         (Some(r), _) => r,
         (None, Some(r)) if r > at_ms => r,
@@ -153,7 +186,10 @@ pub(crate) fn generic_status_error(resp: &HttpResponse, at_ms: u64) -> ApiError 
         403 => ApiError::Forbidden { message },
         404 => ApiError::NotFound { message },
         409 => ApiError::Conflict { message },
-        429 => ApiError::RateLimited { until_ms: rate_limit_until(resp, at_ms), message },
+        429 => ApiError::RateLimited {
+            until_ms: rate_limit_until(resp, at_ms),
+            message,
+        },
         status => ApiError::Upstream { status, message },
     }
 }
@@ -162,6 +198,11 @@ pub(crate) fn generic_status_error(resp: &HttpResponse, at_ms: u64) -> ApiError 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The wire's boolean reader, applied to one key of a `Value`.
+    fn flag(v: &Value, key: &str) -> Option<bool> {
+        lenient::flag(v.get(key)?).ok()?
+    }
 
     #[test]
     fn flags_accept_php_shapes() {
@@ -178,18 +219,37 @@ mod tests {
 
     #[test]
     fn times_normalise() {
-        assert_eq!(iso_time(Some("2016-02-01 10:00:00".into())).as_deref(), Some("2016-02-01T10:00:00Z"));
-        assert_eq!(iso_time(Some("2024-05-01T10:20:30.000000Z".into())).as_deref(), Some("2024-05-01T10:20:30Z"));
-        assert_eq!(iso_time(Some("2015-12-11T14:01:15Z".into())).as_deref(), Some("2015-12-11T14:01:15Z"));
-        assert_eq!(iso_time(Some("2015-12-11T14:01:15+02:00".into())).as_deref(), Some("2015-12-11T14:01:15+02:00"));
+        assert_eq!(
+            iso_time(Some("2016-02-01 10:00:00".into())).as_deref(),
+            Some("2016-02-01T10:00:00Z")
+        );
+        assert_eq!(
+            iso_time(Some("2024-05-01T10:20:30.000000Z".into())).as_deref(),
+            Some("2024-05-01T10:20:30Z")
+        );
+        assert_eq!(
+            iso_time(Some("2015-12-11T14:01:15Z".into())).as_deref(),
+            Some("2015-12-11T14:01:15Z")
+        );
+        assert_eq!(
+            iso_time(Some("2015-12-11T14:01:15+02:00".into())).as_deref(),
+            Some("2015-12-11T14:01:15+02:00")
+        );
         assert_eq!(iso_time(Some("soon".into())).as_deref(), Some("soon"));
-        assert_eq!(iso_time(Some("2016-02-01 10:00:0é".into())).as_deref(), Some("2016-02-01 10:00:0é"));
+        assert_eq!(
+            iso_time(Some("2016-02-01 10:00:0é".into())).as_deref(),
+            Some("2016-02-01 10:00:0é")
+        );
     }
 
     #[test]
     fn nested_errors_flatten() {
         let mut out = FieldErrors::new();
-        flatten_errors("", &json!({"username":["a","b"],"primaryEmail":{"emailAddress":["c"]}}), &mut out);
+        flatten_errors(
+            "",
+            &json!({"username":["a","b"],"primaryEmail":{"emailAddress":["c"]}}),
+            &mut out,
+        );
         assert_eq!(out["username"], ["a", "b"]);
         assert_eq!(out["primaryEmail.emailAddress"], ["c"]);
     }

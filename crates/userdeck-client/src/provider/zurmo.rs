@@ -3,14 +3,20 @@
 //! the path as `http_build_query` output, or as a `dynamicSearch` POST when they need OR logic or
 //! contain characters the path form cannot carry. Booleans arrive as `"1"`/`"0"`.
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::{Target, flag, flatten_errors, generic_status_error, iso_time, parse_json, require_id, text};
+use super::lenient::{self, Obj, RawList};
+use super::{
+    Target, bad_id, decode_users, flatten_errors, generic_status_error, iso_time, text, typed_user,
+};
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Page, User, UserDraft, display_name};
-use crate::php::{http_build_query, urlencode};
+use crate::php::http_build_query;
 use crate::query::{Direction, Match, Op, UserField, UserQuery};
+use crate::raw::RawJson;
 
 /// Zurmo's default page size.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -55,15 +61,24 @@ pub fn logout_request(t: &Target) -> HttpRequest {
 pub fn decode_login(resp: &HttpResponse, at_ms: u64) -> Result<ZurmoSession, ApiError> {
     let data = match envelope(resp, "Zurmo login", at_ms) {
         Ok(data) => data,
-        Err(ApiError::Upstream { status: 200, message }) if message.contains("username or password") => {
+        Err(ApiError::Upstream {
+            status: 200,
+            message,
+        }) if message.contains("username or password") => {
             return Err(ApiError::InvalidCredentials { message });
         }
-        Err(ApiError::Upstream { status: 200, message }) => return Err(ApiError::Forbidden { message }),
+        Err(ApiError::Upstream {
+            status: 200,
+            message,
+        }) => return Err(ApiError::Forbidden { message }),
         Err(e) => return Err(e),
     };
     match (text(&data, "sessionId"), text(&data, "token")) {
         (Some(session_id), Some(token)) => Ok(ZurmoSession { session_id, token }),
-        _ => Err(ApiError::decode("Zurmo login (no sessionId/token)", &resp.body)),
+        _ => Err(ApiError::decode(
+            "Zurmo login (no sessionId/token)",
+            &resp.body,
+        )),
     }
 }
 
@@ -85,13 +100,15 @@ pub fn delete_request(t: &Target, id: u64) -> HttpRequest {
 /// `POST users/user/api/create/` with `data[…]` form fields.
 pub fn create_request(t: &Target, draft: &UserDraft) -> HttpRequest {
     let body = http_build_query(&json!({ "data": draft_data(draft) }));
-    t.request(Method::Post, "/users/user/api/create/").body(FORM, body.into_bytes())
+    t.request(Method::Post, "/users/user/api/create/")
+        .body(FORM, body.into_bytes())
 }
 
 /// `PUT users/user/api/update/{id}`: partial, only the draft's fields change.
 pub fn update_request(t: &Target, id: u64, draft: &UserDraft) -> HttpRequest {
     let body = http_build_query(&json!({ "data": draft_data(draft) }));
-    t.request(Method::Put, &format!("/users/user/api/update/{id}")).body(FORM, body.into_bytes())
+    t.request(Method::Put, &format!("/users/user/api/update/{id}"))
+        .body(FORM, body.into_bytes())
 }
 
 /// The `data` object for create/update; dotted extra keys (`primaryAddress.city`) nest.
@@ -107,7 +124,10 @@ pub fn draft_data(d: &UserDraft) -> Value {
         ("password", s(&d.password).filter(|p| p != "")),
         ("timeZone", s(&d.time_zone)),
         ("locale", s(&d.locale)),
-        ("isActive", d.active.map(|a| json!(if a { "1" } else { "0" }))),
+        (
+            "isActive",
+            d.active.map(|a| json!(if a { "1" } else { "0" })),
+        ),
     ] {
         if let Some(v) = v {
             put(path, v);
@@ -125,7 +145,9 @@ fn insert_path(map: &mut Map<String, Value>, path: &str, v: Value) {
             map.insert(path.to_string(), v);
         }
         Some((head, rest)) => {
-            let child = map.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            let child = map
+                .entry(head.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !child.is_object() {
                 *child = Value::Object(Map::new());
             }
@@ -140,9 +162,16 @@ fn insert_path(map: &mut Map<String, Value>, path: &str, v: Value) {
 /// `GET list/filter/{http_build_query}`; free text, OR matching, or values with `/ & + % = # ?`
 /// use `POST list/filter/` with a `dynamicSearch` and its structure string.
 pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> {
-    let page_size = if q.page_size == 0 { DEFAULT_PAGE_SIZE } else { q.page_size };
+    let page_size = if q.page_size == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        q.page_size
+    };
     let mut params = Map::new();
-    params.insert("pagination".into(), json!({"page": q.page.max(1), "pageSize": page_size}));
+    params.insert(
+        "pagination".into(),
+        json!({"page": q.page.max(1), "pageSize": page_size}),
+    );
     if let Some(sort) = &q.sort {
         let attr = sort_attribute(&sort.field)?;
         let value = match sort.direction {
@@ -154,7 +183,10 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
     let conditions: Vec<_> = q.active_conditions().collect();
     let mut clauses = Vec::new();
     for c in &conditions {
-        clauses.push((search_attribute(&c.field, c.op)?, c.value.trim().to_string()));
+        clauses.push((
+            search_attribute(&c.field, c.op)?,
+            c.value.trim().to_string(),
+        ));
     }
     let text = q.search_text();
     let all_safe = clauses.iter().all(|(_, v)| path_safe(v));
@@ -166,37 +198,58 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
             }
             params.insert("search".into(), Value::Object(search));
         }
-        let path = format!("/users/user/api/list/filter/{}", http_build_query(&Value::Object(params)));
+        let path = format!(
+            "/users/user/api/list/filter/{}",
+            http_build_query(&Value::Object(params))
+        );
         return Ok(t.request(Method::Get, &path));
     }
     let (dynamic_clauses, structure) = dynamic_search(text, &clauses, q.match_mode);
-    params.insert("dynamicSearch".into(), json!({"dynamicClauses": dynamic_clauses, "dynamicStructure": structure}));
+    params.insert(
+        "dynamicSearch".into(),
+        json!({"dynamicClauses": dynamic_clauses, "dynamicStructure": structure}),
+    );
     let body = http_build_query(&json!({ "data": Value::Object(params) }));
-    Ok(t.request(Method::Post, "/users/user/api/list/filter/").body(FORM, body.into_bytes()))
+    Ok(t.request(Method::Post, "/users/user/api/list/filter/")
+        .body(FORM, body.into_bytes()))
 }
 
 /// Builds `dynamicClauses` and the structure string: free text as `(1 OR 2 OR 3)` over full name,
 /// username and any email, then the conditions joined with AND or OR.
-pub fn dynamic_search(text: Option<&str>, clauses: &[(String, String)], mode: Match) -> (Vec<Value>, String) {
+pub fn dynamic_search(
+    text: Option<&str>,
+    clauses: &[(String, String)],
+    mode: Match,
+) -> (Vec<Value>, String) {
     let mut out = Vec::new();
     let mut groups = Vec::new();
     let add = |attr: &str, value: &str, out: &mut Vec<Value>| -> usize {
         let pos = out.len() + 1;
         let mut clause = Map::new();
         let head = attr.split('.').next().unwrap_or(attr);
-        clause.insert("attributeIndexOrDerivedType".into(), Value::String(head.to_string()));
+        clause.insert(
+            "attributeIndexOrDerivedType".into(),
+            Value::String(head.to_string()),
+        );
         clause.insert("structurePosition".into(), json!(pos));
         insert_path(&mut clause, attr, Value::String(value.to_string()));
         out.push(Value::Object(clause));
         pos
     };
     if let Some(text) = text {
-        let positions: Vec<String> =
-            ["fullName", "username", "anyEmail"].iter().map(|a| add(a, text, &mut out).to_string()).collect();
+        let positions: Vec<String> = ["fullName", "username", "anyEmail"]
+            .iter()
+            .map(|a| add(a, text, &mut out).to_string())
+            .collect();
         groups.push(positions);
     }
     if !clauses.is_empty() {
-        groups.push(clauses.iter().map(|(a, v)| add(a, v, &mut out).to_string()).collect());
+        groups.push(
+            clauses
+                .iter()
+                .map(|(a, v)| add(a, v, &mut out).to_string())
+                .collect(),
+        );
     }
     let joiner = match mode {
         Match::All => " AND ",
@@ -205,7 +258,9 @@ pub fn dynamic_search(text: Option<&str>, clauses: &[(String, String)], mode: Ma
     let structure = match groups.as_slice() {
         [only] if text.is_some() => only.join(" OR "),
         [only] => only.join(joiner),
-        [text_group, conds] => format!("({}) AND ({})", text_group.join(" OR "), conds.join(joiner)),
+        [text_group, conds] => {
+            format!("({}) AND ({})", text_group.join(" OR "), conds.join(joiner))
+        }
         _ => String::new(),
     };
     (out, structure)
@@ -213,7 +268,8 @@ pub fn dynamic_search(text: Option<&str>, clauses: &[(String, String)], mode: Ma
 
 /// Values the path form carries unchanged through the server's decoding.
 fn path_safe(v: &str) -> bool {
-    !v.chars().any(|c| matches!(c, '/' | '&' | '+' | '%' | '=' | '#' | '?' | '\\'))
+    !v.chars()
+        .any(|c| matches!(c, '/' | '&' | '+' | '%' | '=' | '#' | '?' | '\\'))
 }
 
 fn search_attribute(f: &UserField, op: Op) -> Result<String, ApiError> {
@@ -228,12 +284,23 @@ fn search_attribute(f: &UserField, op: Op) -> Result<String, ApiError> {
             let id_like = n.ends_with(".id") || n == "isActive";
             (n.clone(), !id_like)
         }
-        other => return Err(ApiError::Unsupported { message: format!("Zurmo cannot search on {other:?}") }),
+        other => {
+            return Err(ApiError::Unsupported {
+                message: format!("Zurmo cannot search on {other:?}"),
+            });
+        }
     };
     match (op, text_like) {
         (Op::StartsWith, true) | (Op::Equals, false) => Ok(attr),
         _ => Err(ApiError::Unsupported {
-            message: format!("Zurmo matches {attr} {}", if text_like { "by prefix only" } else { "exactly only" }),
+            message: format!(
+                "Zurmo matches {attr} {}",
+                if text_like {
+                    "by prefix only"
+                } else {
+                    "exactly only"
+                }
+            ),
         }),
     }
 }
@@ -248,29 +315,70 @@ fn sort_attribute(f: &UserField) -> Result<String, ApiError> {
         UserField::UpdatedAt => "modifiedDateTime".into(),
         UserField::LastLoginAt => "lastLoginDateTime".into(),
         UserField::Native(n) if valid_attr(n) && !n.contains('.') => n.clone(),
-        other => return Err(ApiError::Unsupported { message: format!("Zurmo cannot sort on {other:?}") }),
+        other => {
+            return Err(ApiError::Unsupported {
+                message: format!("Zurmo cannot sort on {other:?}"),
+            });
+        }
     })
 }
 
 fn valid_attr(n: &str) -> bool {
-    !n.is_empty() && n.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    !n.is_empty()
+        && n.split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Opens the envelope: `data` on SUCCESS, a classified error on FAILURE or a non-JSON body.
 pub fn envelope(resp: &HttpResponse, what: &str, at_ms: u64) -> Result<Value, ApiError> {
+    open(resp, what, at_ms)
+}
+
+/// `{"status","data","message","errors"}` with `data` decoded as `D` straight from the body (so
+/// a list page is read once); `message` and `errors` are only read again on FAILURE.
+#[derive(Deserialize)]
+struct Envelope<D> {
+    #[serde(default, deserialize_with = "lenient::text")]
+    status: Option<String>,
+    #[serde(default)]
+    data: D,
+}
+
+/// [`envelope`] with `data` decoded as `D` (its `Default` when absent).
+fn open<'a, D: Deserialize<'a> + Default>(
+    resp: &'a HttpResponse,
+    what: &str,
+    at_ms: u64,
+) -> Result<D, ApiError> {
     if !resp.is_success() {
         return Err(generic_status_error(resp, at_ms));
     }
-    let body = parse_json(resp, what)?;
-    match body.get("status").and_then(Value::as_str) {
-        Some("SUCCESS") => Ok(body.get("data").cloned().unwrap_or(Value::Null)),
-        Some("FAILURE") => Err(failure(&body)),
-        _ => Err(ApiError::decode(format!("{what} (no SUCCESS/FAILURE status)"), &resp.body)),
+    let body = lenient::object::<Envelope<D>>(&resp.body)
+        .map_err(|_| ApiError::decode(what, &resp.body))?;
+    match body {
+        Some(Envelope {
+            status: Some(s),
+            data,
+        }) if s == "SUCCESS" => Ok(data),
+        Some(Envelope {
+            status: Some(s), ..
+        }) if s == "FAILURE" => {
+            let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+            Err(failure(&body))
+        }
+        _ => Err(ApiError::decode(
+            format!("{what} (no SUCCESS/FAILURE status)"),
+            &resp.body,
+        )),
     }
 }
 
 fn failure(body: &Value) -> ApiError {
-    let message = body.get("message").and_then(Value::as_str).unwrap_or("").to_string();
+    let message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let mut fields = FieldErrors::new();
     if let Some(errors) = body.get("errors") {
         flatten_errors("", errors, &mut fields);
@@ -282,24 +390,32 @@ fn failure(body: &Value) -> ApiError {
         SIGN_IN_REQUIRED => ApiError::SessionExpired,
         "The ID specified was invalid." => ApiError::NotFound { message },
         "You do not have rights to perform this action." => ApiError::Forbidden { message },
-        "Please provide data." => {
-            ApiError::Validation { fields: FieldErrors::from([(String::new(), vec![message.clone()])]), message }
-        }
+        "Please provide data." => ApiError::Validation {
+            fields: FieldErrors::from([(String::new(), vec![message.clone()])]),
+            message,
+        },
         "" => ApiError::Validation {
-            message: "Zurmo refused the change without a reason (an unknown manager or currency id?)".into(),
+            message:
+                "Zurmo refused the change without a reason (an unknown manager or currency id?)"
+                    .into(),
             fields,
         },
-        _ => ApiError::Upstream { status: 200, message },
+        _ => ApiError::Upstream {
+            status: 200,
+            message,
+        },
     }
 }
 
 /// Decodes a user result (read, create, update, current user).
 pub fn decode_user(resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
-    let data = envelope(resp, "Zurmo user", at_ms)?;
-    if !data.is_object() {
-        return Err(ApiError::decode("Zurmo user (data is not an object)", &resp.body));
+    match open::<Option<&RawValue>>(resp, "Zurmo user", at_ms)? {
+        Some(data) if lenient::is_object(data) => user_from_raw(data),
+        _ => Err(ApiError::decode(
+            "Zurmo user (data is not an object)",
+            &resp.body,
+        )),
     }
-    user_from_json(&data)
 }
 
 /// Decodes a delete result. An empty FAILURE message here means "the last super administrator".
@@ -320,60 +436,134 @@ pub fn decode_logout(resp: &HttpResponse, at_ms: u64) -> Result<(), ApiError> {
 
 /// Decodes a list page `{totalCount, currentPage[, items]}`; `items` is absent when there are
 /// none and counts may be numeric strings. `page_size` is what was asked for.
-pub fn decode_list(resp: &HttpResponse, page_size: u32, at_ms: u64) -> Result<Page<User>, ApiError> {
-    let data = envelope(resp, "Zurmo users list", at_ms)?;
-    if !data.is_object() {
-        return Err(ApiError::decode("Zurmo users list (data is not an object)", &resp.body));
-    }
-    let total = data.get("totalCount").and_then(super::id_value);
-    let page = data.get("currentPage").and_then(super::id_value).unwrap_or(1).clamp(1, u64::from(u32::MAX)) as u32;
-    let items = match data.get("items") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.iter().map(user_from_json).collect::<Result<Vec<_>, _>>()?,
-        Some(_) => return Err(ApiError::decode("Zurmo users list (items is not an array)", &resp.body)),
+pub fn decode_list(
+    resp: &HttpResponse,
+    page_size: u32,
+    at_ms: u64,
+) -> Result<Page<User>, ApiError> {
+    let Obj(Some(data)) = open::<Obj<ListData>>(resp, "Zurmo users list", at_ms)? else {
+        return Err(ApiError::decode(
+            "Zurmo users list (data is not an object)",
+            &resp.body,
+        ));
     };
-    let page_size = if page_size == 0 { DEFAULT_PAGE_SIZE } else { page_size };
+    let total = data.total_count;
+    let page = data.current_page.unwrap_or(1).clamp(1, u64::from(u32::MAX)) as u32;
+    let items = match data.items {
+        RawList::Absent => Vec::new(),
+        RawList::Items(items) => decode_users(&items, user_from_raw)?,
+        RawList::NotArray => {
+            return Err(ApiError::decode(
+                "Zurmo users list (items is not an array)",
+                &resp.body,
+            ));
+        }
+    };
+    let page_size = if page_size == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        page_size
+    };
     let has_next = total.is_some_and(|t| u64::from(page).saturating_mul(u64::from(page_size)) < t);
-    Ok(Page { items, total, page, page_size, has_next })
+    Ok(Page {
+        items,
+        total,
+        page,
+        page_size,
+        has_next,
+    })
 }
 
-/// Maps a Zurmo user object to the unified model.
-pub fn user_from_json(u: &Value) -> Result<User, ApiError> {
-    let id = require_id(u, "Zurmo user")?;
-    let first_name = text(u, "firstName");
-    let last_name = text(u, "lastName");
-    let username = text(u, "username");
-    let email = u.get("primaryEmail").and_then(|e| text(e, "emailAddress"));
+/// A list result `{totalCount, currentPage[, items]}`; counts may be numeric strings and
+/// `items` is absent when there are none.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ListData<'a> {
+    #[serde(deserialize_with = "lenient::id")]
+    total_count: Option<u64>,
+    #[serde(deserialize_with = "lenient::id")]
+    current_page: Option<u64>,
+    #[serde(borrow)]
+    items: RawList<'a>,
+}
+
+/// The fields of a Zurmo user the unified model needs. Booleans are `"1"`/`"0"`/null (sometimes
+/// real booleans); strings carry PHP's `\/` and `\uXXXX` escapes, so they are owned.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ZurmoUser {
+    #[serde(deserialize_with = "lenient::id")]
+    id: Option<u64>,
+    #[serde(deserialize_with = "lenient::text")]
+    username: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    first_name: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    last_name: Option<String>,
+    primary_email: Obj<PrimaryEmail>,
+    #[serde(deserialize_with = "lenient::flag")]
+    is_active: Option<bool>,
+    #[serde(deserialize_with = "lenient::flag")]
+    is_root_user: Option<bool>,
+    #[serde(deserialize_with = "lenient::text")]
+    time_zone: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    locale: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    language: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    created_date_time: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    modified_date_time: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    last_login_date_time: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PrimaryEmail {
+    #[serde(deserialize_with = "lenient::text")]
+    email_address: Option<String>,
+}
+
+/// Maps a Zurmo user object to the unified model (for callers holding a `Value`).
+pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
+    let raw = RawJson::from(owned);
+    let user = user_from_raw(raw.as_raw_value())?;
+    Ok(User { raw, ..user })
+}
+
+/// Maps one user's JSON text to the unified model, keeping the text as `raw`.
+pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
+    const WHAT: &str = "Zurmo user";
+    let u: ZurmoUser = typed_user(raw, WHAT)?;
+    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
+    let email = u.primary_email.0.and_then(|e| e.email_address);
     Ok(User {
         id,
         display_name: display_name(
             None,
-            first_name.as_deref(),
-            last_name.as_deref(),
-            username.as_deref(),
+            u.first_name.as_deref(),
+            u.last_name.as_deref(),
+            u.username.as_deref(),
             email.as_deref(),
             id,
         ),
-        username,
+        username: u.username,
         email,
-        first_name,
-        last_name,
-        active: flag(u, "isActive"),
+        first_name: u.first_name,
+        last_name: u.last_name,
+        active: u.is_active,
         status: None,
-        admin: flag(u, "isRootUser"),
-        time_zone: text(u, "timeZone"),
-        locale: text(u, "locale").or_else(|| text(u, "language")),
-        created_at: iso_time(text(u, "createdDateTime")),
-        updated_at: iso_time(text(u, "modifiedDateTime")),
-        last_login_at: iso_time(text(u, "lastLoginDateTime")),
+        admin: u.is_root_user,
+        time_zone: u.time_zone,
+        locale: u.locale.or(u.language),
+        created_at: iso_time(u.created_date_time),
+        updated_at: iso_time(u.modified_date_time),
+        last_login_at: iso_time(u.last_login_date_time),
         avatar_url: None,
-        raw: u.clone(),
+        raw: RawJson::from_raw(raw),
     })
-}
-
-/// `urlencode` re-exported for callers building Zurmo paths by hand.
-pub fn encode_path_value(v: &str) -> String {
-    urlencode(v)
 }
 
 #[cfg(test)]
@@ -395,11 +585,21 @@ mod tests {
  "title":{"id":9,"value":"Dr."}}"#;
 
     fn t() -> Target {
-        Target::new("http://h/app/index.php", ZurmoSession { session_id: "s".into(), token: "k".into() }.headers())
+        Target::new(
+            "http://h/app/index.php",
+            ZurmoSession {
+                session_id: "s".into(),
+                token: "k".into(),
+            }
+            .headers(),
+        )
     }
 
     fn ok(data: &str) -> HttpResponse {
-        HttpResponse::new(200, format!(r#"{{"status":"SUCCESS","data":{data},"message":null,"errors":null}}"#))
+        HttpResponse::new(
+            200,
+            format!(r#"{{"status":"SUCCESS","data":{data},"message":null,"errors":null}}"#),
+        )
     }
 
     fn form(r: &HttpRequest) -> Vec<(String, String)> {
@@ -417,7 +617,10 @@ mod tests {
         assert_eq!(u.admin, None);
         assert_eq!(u.locale.as_deref(), Some("en"));
         assert_eq!(u.created_at.as_deref(), Some("2016-02-01T10:00:00Z"));
-        assert_eq!(u.raw_text("primaryAddress.country").as_deref(), Some("États-Unis"));
+        assert_eq!(
+            u.raw_text("primaryAddress.country").as_deref(),
+            Some("États-Unis")
+        );
         assert_eq!(u.raw_text("manager.id").as_deref(), Some("4"));
         let bool_user = USER.replace(r#""isActive":"1""#, r#""isActive":false"#);
         assert_eq!(decode_user(&ok(&bool_user), 0).unwrap().active, Some(false));
@@ -430,45 +633,114 @@ mod tests {
         assert_eq!(r.method, Method::Post);
         assert_eq!(r.header_value("ZURMO_AUTH_USERNAME"), Some("super"));
         assert_eq!(r.body, None);
-        let resp = ok(r#"{"sessionId":"9g4hl42qq55kuoblje038fmef4","token":"f357a171e8cba6e8aad92a971922a5b3"}"#);
+        let resp = ok(
+            r#"{"sessionId":"9g4hl42qq55kuoblje038fmef4","token":"f357a171e8cba6e8aad92a971922a5b3"}"#,
+        );
         let s = decode_login(&resp, 0).unwrap();
         assert_eq!(s.session_id, "9g4hl42qq55kuoblje038fmef4");
-        let bad = HttpResponse::new(200, r#"{"status":"FAILURE","data":null,"message":"Invalid username or password.","errors":null}"#);
-        assert_eq!(decode_login(&bad, 0), Err(ApiError::InvalidCredentials { message: "Invalid username or password.".into() }));
-        let no_right = HttpResponse::new(200, r#"{"status":"FAILURE","data":null,"message":"An error occured during login. Please try again.","errors":null}"#);
-        assert!(matches!(decode_login(&no_right, 0), Err(ApiError::Forbidden { .. })));
-        let expired = HttpResponse::new(200, r#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#);
+        let bad = HttpResponse::new(
+            200,
+            r#"{"status":"FAILURE","data":null,"message":"Invalid username or password.","errors":null}"#,
+        );
+        assert_eq!(
+            decode_login(&bad, 0),
+            Err(ApiError::InvalidCredentials {
+                message: "Invalid username or password.".into()
+            })
+        );
+        let no_right = HttpResponse::new(
+            200,
+            r#"{"status":"FAILURE","data":null,"message":"An error occured during login. Please try again.","errors":null}"#,
+        );
+        assert!(matches!(
+            decode_login(&no_right, 0),
+            Err(ApiError::Forbidden { .. })
+        ));
+        let expired = HttpResponse::new(
+            200,
+            r#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#,
+        );
         assert_eq!(decode_user(&expired, 0), Err(ApiError::SessionExpired));
-        assert_eq!(logout_request(&t()).header_value("zurmo_session_id"), Some("s"));
+        assert_eq!(
+            logout_request(&t()).header_value("zurmo_session_id"),
+            Some("s")
+        );
     }
 
     #[test]
     fn list_pages_with_missing_items_and_string_counts() {
-        let page = decode_list(&ok(r#"{"totalCount":8,"currentPage":2,"items":[]}"#), 3, 0).unwrap();
+        let page =
+            decode_list(&ok(r#"{"totalCount":8,"currentPage":2,"items":[]}"#), 3, 0).unwrap();
         assert_eq!((page.total, page.page, page.has_next), (Some(8), 2, true));
-        let page = decode_list(&ok(&format!(r#"{{"totalCount":"8","currentPage":"3","items":[{USER}]}}"#)), 3, 0).unwrap();
-        assert_eq!((page.total, page.page, page.has_next, page.items.len()), (Some(8), 3, false, 1));
+        let page = decode_list(
+            &ok(&format!(
+                r#"{{"totalCount":"8","currentPage":"3","items":[{USER}]}}"#
+            )),
+            3,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (page.total, page.page, page.has_next, page.items.len()),
+            (Some(8), 3, false, 1)
+        );
         let empty = decode_list(&ok(r#"{"totalCount":0,"currentPage":1}"#), 10, 0).unwrap();
         assert!(empty.items.is_empty() && !empty.has_next);
-        assert!(matches!(decode_list(&ok(r#"{"totalCount":1,"currentPage":1,"items":{}}"#), 10, 0), Err(ApiError::Decode { .. })));
+        assert!(matches!(
+            decode_list(&ok(r#"{"totalCount":1,"currentPage":1,"items":{}}"#), 10, 0),
+            Err(ApiError::Decode { .. })
+        ));
         let html = HttpResponse::new(200, "<html><body>CHttpException</body></html>");
-        assert!(matches!(decode_list(&html, 10, 0), Err(ApiError::Decode { .. })));
+        assert!(matches!(
+            decode_list(&html, 10, 0),
+            Err(ApiError::Decode { .. })
+        ));
     }
 
     #[test]
     fn failures_classified() {
         let f = |msg: &str, errors: &str| {
-            HttpResponse::new(200, format!(r#"{{"status":"FAILURE","data":null,"message":{msg},"errors":{errors}}}"#))
+            HttpResponse::new(
+                200,
+                format!(r#"{{"status":"FAILURE","data":null,"message":{msg},"errors":{errors}}}"#),
+            )
         };
         let v = decode_user(&f(r#""Model was not created.""#, r#"{"username":["Username cannot be blank."],"primaryEmail":{"emailAddress":["Email address already exists in system."]}}"#), 0).unwrap_err();
         assert_eq!(v.field_messages("username"), ["Username cannot be blank."]);
-        assert_eq!(v.field_messages("primaryEmail.emailAddress"), ["Email address already exists in system."]);
-        assert!(matches!(decode_user(&f(r#""The ID specified was invalid.""#, "null"), 0), Err(ApiError::NotFound { .. })));
-        assert!(matches!(decode_user(&f(r#""You do not have rights to perform this action.""#, "null"), 0), Err(ApiError::Forbidden { .. })));
-        assert!(matches!(decode_user(&f(r#""Please provide data.""#, "null"), 0), Err(ApiError::Validation { .. })));
-        assert!(matches!(decode_user(&f(r#""""#, "null"), 0), Err(ApiError::Validation { .. })));
-        assert!(matches!(decode_deleted(&f(r#""""#, "null"), 0), Err(ApiError::Conflict { .. })));
-        assert!(matches!(decode_user(&f(r#""CDbException: SQLSTATE""#, "null"), 0), Err(ApiError::Upstream { status: 200, .. })));
+        assert_eq!(
+            v.field_messages("primaryEmail.emailAddress"),
+            ["Email address already exists in system."]
+        );
+        assert!(matches!(
+            decode_user(&f(r#""The ID specified was invalid.""#, "null"), 0),
+            Err(ApiError::NotFound { .. })
+        ));
+        assert!(matches!(
+            decode_user(
+                &f(
+                    r#""You do not have rights to perform this action.""#,
+                    "null"
+                ),
+                0
+            ),
+            Err(ApiError::Forbidden { .. })
+        ));
+        assert!(matches!(
+            decode_user(&f(r#""Please provide data.""#, "null"), 0),
+            Err(ApiError::Validation { .. })
+        ));
+        assert!(matches!(
+            decode_user(&f(r#""""#, "null"), 0),
+            Err(ApiError::Validation { .. })
+        ));
+        assert!(matches!(
+            decode_deleted(&f(r#""""#, "null"), 0),
+            Err(ApiError::Conflict { .. })
+        ));
+        assert!(matches!(
+            decode_user(&f(r#""CDbException: SQLSTATE""#, "null"), 0),
+            Err(ApiError::Upstream { status: 200, .. })
+        ));
         assert_eq!(decode_deleted(&ok("null"), 0), Ok(()));
     }
 
@@ -486,10 +758,16 @@ mod tests {
         let pairs = parse_pairs(query);
         assert!(pairs.contains(&("pagination[pageSize]".into(), "3".into())));
         assert!(pairs.contains(&("search[username]".into(), "Fi".into())));
-        assert!(pairs.contains(&("search[primaryEmail][emailAddress]".into(), "zoë@x.com".into())));
+        assert!(pairs.contains(&(
+            "search[primaryEmail][emailAddress]".into(),
+            "zoë@x.com".into()
+        )));
         assert!(pairs.contains(&("sort".into(), "lastName.desc".into())));
         let plain = list_request(&t(), &UserQuery::default()).unwrap();
-        assert_eq!(urldecode(plain.url.split_once("/list/filter/").unwrap().1), "pagination[page]=1&pagination[pageSize]=10");
+        assert_eq!(
+            urldecode(plain.url.split_once("/list/filter/").unwrap().1),
+            "pagination[page]=1&pagination[pageSize]=10"
+        );
     }
 
     #[test]
@@ -502,40 +780,142 @@ mod tests {
         assert_eq!(r.method, Method::Post);
         assert!(r.url.ends_with("/users/user/api/list/filter/"));
         let p = form(&r);
-        assert!(p.contains(&("data[dynamicSearch][dynamicStructure]".into(), "1 OR 2".into())));
-        assert!(p.contains(&("data[dynamicSearch][dynamicClauses][0][attributeIndexOrDerivedType]".into(), "username".into())));
-        assert!(p.contains(&("data[dynamicSearch][dynamicClauses][1][structurePosition]".into(), "2".into())));
-        assert!(p.contains(&("data[dynamicSearch][dynamicClauses][1][username]".into(), "Se".into())));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicStructure]".into(),
+            "1 OR 2".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][0][attributeIndexOrDerivedType]".into(),
+            "username".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][1][structurePosition]".into(),
+            "2".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][1][username]".into(),
+            "Se".into()
+        )));
         assert!(p.contains(&("data[pagination][pageSize]".into(), "2".into())));
-        let text = UserQuery::default().text("smi").with(UserField::Email, Op::StartsWith, "a/b").with(UserField::Active, Op::Equals, "1");
+        let text = UserQuery::default()
+            .text("smi")
+            .with(UserField::Email, Op::StartsWith, "a/b")
+            .with(UserField::Active, Op::Equals, "1");
         let p = form(&list_request(&t(), &text).unwrap());
-        assert!(p.contains(&("data[dynamicSearch][dynamicStructure]".into(), "(1 OR 2 OR 3) AND (4 AND 5)".into())));
-        assert!(p.contains(&("data[dynamicSearch][dynamicClauses][3][primaryEmail][emailAddress]".into(), "a/b".into())));
-        assert!(p.contains(&("data[dynamicSearch][dynamicClauses][3][attributeIndexOrDerivedType]".into(), "primaryEmail".into())));
-        let unsafe_only = UserQuery::default().with(UserField::LastName, Op::StartsWith, "O'Neil & Co");
-        assert_eq!(list_request(&t(), &unsafe_only).unwrap().method, Method::Post);
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicStructure]".into(),
+            "(1 OR 2 OR 3) AND (4 AND 5)".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][3][primaryEmail][emailAddress]".into(),
+            "a/b".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][3][attributeIndexOrDerivedType]".into(),
+            "primaryEmail".into()
+        )));
+        let unsafe_only =
+            UserQuery::default().with(UserField::LastName, Op::StartsWith, "O'Neil & Co");
+        assert_eq!(
+            list_request(&t(), &unsafe_only).unwrap().method,
+            Method::Post
+        );
         let bad = UserQuery::default().with(UserField::LastName, Op::Contains, "x");
-        assert!(matches!(list_request(&t(), &bad), Err(ApiError::Unsupported { .. })));
+        assert!(matches!(
+            list_request(&t(), &bad),
+            Err(ApiError::Unsupported { .. })
+        ));
     }
 
     #[test]
     fn bodies_are_php_bracket_forms() {
-        let mut d = UserDraft { username: Some("jdoe".into()), last_name: Some("Doe".into()), email: Some("j@x.io".into()), active: Some(true), ..UserDraft::default() };
+        let mut d = UserDraft {
+            username: Some("jdoe".into()),
+            last_name: Some("Doe".into()),
+            email: Some("j@x.io".into()),
+            active: Some(true),
+            ..UserDraft::default()
+        };
         d.set("manager.id", json!(4));
         d.set("primaryAddress.city", json!("São Paulo"));
         d.set("title.value", json!("Mr."));
         let r = create_request(&t(), &d);
         assert_eq!(r.header_value("content-type"), Some(FORM));
         let body = String::from_utf8(r.body.clone().unwrap()).unwrap();
-        assert!(body.contains("data%5BprimaryEmail%5D%5BemailAddress%5D=j%40x.io"), "{body}");
+        assert!(
+            body.contains("data%5BprimaryEmail%5D%5BemailAddress%5D=j%40x.io"),
+            "{body}"
+        );
         let p = form(&r);
         assert!(p.contains(&("data[manager][id]".into(), "4".into())));
         assert!(p.contains(&("data[primaryAddress][city]".into(), "São Paulo".into())));
         assert!(p.contains(&("data[isActive]".into(), "1".into())));
         assert!(p.contains(&("data[title][value]".into(), "Mr.".into())));
-        let u = update_request(&t(), 5, &UserDraft { first_name: Some("M".into()), ..UserDraft::default() });
+        let u = update_request(
+            &t(),
+            5,
+            &UserDraft {
+                first_name: Some("M".into()),
+                ..UserDraft::default()
+            },
+        );
         assert_eq!(u.method, Method::Put);
         assert!(u.url.ends_with("/users/user/api/update/5"));
         assert_eq!(form(&u), [("data[firstName]".to_string(), "M".to_string())]);
+    }
+
+    #[test]
+    fn typed_decode_keeps_wire_rules_and_raw_text() {
+        let page = decode_list(
+            &ok(&format!(
+                r#"{{"totalCount":"8","currentPage":null,"items":[{USER}]}}"#
+            )),
+            3,
+            0,
+        )
+        .unwrap();
+        assert_eq!((page.total, page.page, page.has_next), (Some(8), 1, true));
+        assert_eq!(page.items[0].raw.text(), USER);
+        assert!(page.items[0].raw.text().contains(r#""America\/Chicago""#));
+        let flag = |v: &str| {
+            let user = USER.replace(r#""isActive":"1""#, &format!(r#""isActive":{v}"#));
+            decode_user(&ok(&user), 0).unwrap().active
+        };
+        assert_eq!(
+            [
+                flag(r#""1""#),
+                flag(r#""0""#),
+                flag("true"),
+                flag("false"),
+                flag("null")
+            ],
+            [Some(true), Some(false), Some(true), Some(false), None]
+        );
+        let empty = decode_list(
+            &ok(r#"{"totalCount":"0","currentPage":"1","items":null}"#),
+            10,
+            0,
+        )
+        .unwrap();
+        assert!(empty.items.is_empty() && empty.total == Some(0));
+        for bad in [
+            HttpResponse::new(200, r#"[{"status":"SUCCESS"}]"#),
+            HttpResponse::new(
+                200,
+                r#"{"status":"SUCCESS","data":[],"message":null,"errors":null}"#,
+            ),
+            ok(r#"{"totalCount":1,"items":[["id",1]]}"#),
+            ok(r#"{"totalCount":1,"items":[{"username":"x"}]}"#),
+        ] {
+            assert!(matches!(
+                decode_list(&bad, 10, 0),
+                Err(ApiError::Decode { .. })
+            ));
+        }
+        let failure = HttpResponse::new(
+            200,
+            r#"{"status":"FAILURE","data":{"items":7},"message":"Sign in required.","errors":null}"#,
+        );
+        assert_eq!(decode_list(&failure, 10, 0), Err(ApiError::SessionExpired));
     }
 }

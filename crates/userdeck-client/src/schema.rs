@@ -1,0 +1,427 @@
+//! Each provider's user fields, declared once: type, required-ness, limits, allowed values and
+//! help. The UI renders table columns and create/edit forms from it, validates drafts on the
+//! client with it, and maps server errors back to fields by the same keys (which are the paths
+//! the server uses in its validation errors).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::FieldErrors;
+use crate::model::{Provider, User, UserDraft};
+use crate::provider::appcrm::{DATE_FORMATS, TIME_FORMATS};
+use crate::query::UserField;
+
+/// How a field is entered and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FieldKind {
+    Text,
+    Email,
+    Password,
+    Bool,
+    /// One of `allowed`.
+    Choice,
+    /// IANA time zone name.
+    TimeZone,
+    DateTime,
+    /// Read-only HTML (App CRM mail signature).
+    Html,
+    /// A list of names (App CRM roles).
+    List,
+    Number,
+}
+
+/// When a field must be filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Required {
+    Never,
+    OnCreate,
+    Always,
+}
+
+/// Whether a form is creating or editing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FormMode {
+    Create,
+    Update,
+    Profile,
+}
+
+/// One field of a provider's user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldSpec {
+    /// Draft key and server error path (`email`, `primaryEmail.emailAddress`).
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub required: Required,
+    pub min_len: Option<usize>,
+    pub max_len: Option<usize>,
+    pub allowed: Vec<&'static str>,
+    pub help: &'static str,
+    /// Shown as a list column by default.
+    pub column: bool,
+    /// Can be written on create/update (false: display only).
+    pub writable: bool,
+    /// Appears on the signed-in user's profile form.
+    pub profile: bool,
+    /// Must be lowercase (Zurmo usernames).
+    pub lowercase: bool,
+    /// The unified field for sorting/filtering and reading the value, when there is one.
+    pub field: Option<UserField>,
+}
+
+impl FieldSpec {
+    fn new(key: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
+        FieldSpec {
+            key,
+            label,
+            kind,
+            required: Required::Never,
+            min_len: None,
+            max_len: None,
+            allowed: Vec::new(),
+            help: "",
+            column: false,
+            writable: true,
+            profile: false,
+            lowercase: false,
+            field: None,
+        }
+    }
+    fn required(mut self, r: Required) -> Self {
+        self.required = r;
+        self
+    }
+    fn max(mut self, n: usize) -> Self {
+        self.max_len = Some(n);
+        self
+    }
+    fn min(mut self, n: usize) -> Self {
+        self.min_len = Some(n);
+        self
+    }
+    fn help(mut self, h: &'static str) -> Self {
+        self.help = h;
+        self
+    }
+    fn column(mut self) -> Self {
+        self.column = true;
+        self
+    }
+    fn read_only(mut self) -> Self {
+        self.writable = false;
+        self
+    }
+    fn profile(mut self) -> Self {
+        self.profile = true;
+        self
+    }
+    fn allowed(mut self, values: &[&'static str]) -> Self {
+        self.allowed = values.to_vec();
+        self
+    }
+    fn field(mut self, f: UserField) -> Self {
+        self.field = Some(f);
+        self
+    }
+
+    /// The cell text for this field of a user.
+    pub fn display(&self, user: &User) -> Option<String> {
+        match &self.field {
+            Some(f) => f.value_of(user),
+            None => user.raw_text(self.key),
+        }
+    }
+
+    /// Client-side checks of one value; messages read like the servers' own.
+    pub fn check(&self, value: Option<&Value>, mode: FormMode) -> Vec<String> {
+        let text = match value {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(Value::Array(a)) if a.is_empty() => None,
+            Some(other) => Some(other.to_string()),
+        };
+        let must = match self.required {
+            Required::Always => true,
+            Required::OnCreate => mode == FormMode::Create,
+            Required::Never => false,
+        };
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return if must {
+                vec![format!("{} is required.", self.label)]
+            } else {
+                Vec::new()
+            };
+        };
+        let mut out = Vec::new();
+        let chars = text.chars().count();
+        if let Some(max) = self.max_len.filter(|m| chars > *m) {
+            out.push(format!(
+                "{} is too long (maximum is {max} characters).",
+                self.label
+            ));
+        }
+        if let Some(min) = self.min_len.filter(|m| chars < *m) {
+            out.push(format!("{} must be at least {min} characters.", self.label));
+        }
+        if self.kind == FieldKind::Choice
+            && !self.allowed.is_empty()
+            && !self.allowed.contains(&text.as_str())
+        {
+            out.push(format!(
+                "{} must be one of: {}.",
+                self.label,
+                self.allowed.join(", ")
+            ));
+        }
+        if self.kind == FieldKind::Email && !looks_like_email(&text) {
+            out.push(format!("{} must be a valid email address.", self.label));
+        }
+        if self.lowercase && text.chars().any(char::is_uppercase) {
+            out.push(format!("{} must be lowercase.", self.label));
+        }
+        out
+    }
+}
+
+fn looks_like_email(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(' ')
+        }
+        None => false,
+    }
+}
+
+/// A provider's user fields in display order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schema {
+    pub provider: Provider,
+    pub fields: Vec<FieldSpec>,
+}
+
+impl Schema {
+    /// The declared schema of a provider.
+    pub fn of(provider: Provider) -> Schema {
+        use FieldKind::*;
+        use Required::*;
+        let fields = match provider {
+            Provider::Capsule => vec![
+                FieldSpec::new("name", "Name", Text)
+                    .read_only()
+                    .column()
+                    .field(UserField::DisplayName)
+                    .help("The user's party name; change it on the party in Capsule."),
+                FieldSpec::new("username", "Username", Text)
+                    .read_only()
+                    .column()
+                    .field(UserField::Username),
+                FieldSpec::new("email", "Email", Email)
+                    .read_only()
+                    .column()
+                    .field(UserField::Email)
+                    .help("Taken from the user's party (embed=party)."),
+                FieldSpec::new("status", "Status", Text)
+                    .read_only()
+                    .column(),
+                FieldSpec::new("timezone", "Time zone", TimeZone).read_only(),
+                FieldSpec::new("locale", "Locale", Text).read_only(),
+                FieldSpec::new("currency", "Currency", Text).read_only(),
+                FieldSpec::new("lastLoginAt", "Last login", DateTime)
+                    .read_only()
+                    .column()
+                    .field(UserField::LastLoginAt),
+            ],
+            Provider::AppCrm => vec![
+                FieldSpec::new("name", "Name", Text)
+                    .required(Always)
+                    .max(191)
+                    .column()
+                    .profile()
+                    .field(UserField::DisplayName),
+                FieldSpec::new("email", "Email", Email)
+                    .required(Always)
+                    .max(191)
+                    .column()
+                    .profile()
+                    .field(UserField::Email)
+                    .help("Must be unique."),
+                FieldSpec::new("password", "Password", Password)
+                    .required(OnCreate)
+                    .min(6)
+                    .help("At least 6 characters; leave empty to keep the current one."),
+                FieldSpec::new("timezone", "Time zone", TimeZone)
+                    .required(Always)
+                    .profile()
+                    .help("An IANA identifier such as Europe/Lisbon (case-sensitive)."),
+                FieldSpec::new("locale", "Locale", Text)
+                    .profile()
+                    .help("An installed locale: en, es, pt_BR, …"),
+                FieldSpec::new("date_format", "Date format", Choice)
+                    .required(Always)
+                    .profile()
+                    .allowed(&DATE_FORMATS),
+                FieldSpec::new("time_format", "Time format", Choice)
+                    .required(Always)
+                    .profile()
+                    .allowed(&TIME_FORMATS)
+                    .help("The server accepts only these three."),
+                FieldSpec::new("super_admin", "Super admin", Bool)
+                    .column()
+                    .help("Also grants API access."),
+                FieldSpec::new("access_api", "API access", Bool),
+                FieldSpec::new("roles", "Roles", List)
+                    .help("Role names; only visible to super admins."),
+                FieldSpec::new("created_at", "Created", DateTime)
+                    .read_only()
+                    .column()
+                    .field(UserField::CreatedAt),
+            ],
+            Provider::Zurmo => vec![
+                FieldSpec::new("username", "Username", Text)
+                    .required(Always)
+                    .max(64)
+                    .column()
+                    .field(UserField::Username)
+                    .help("Unique, lowercase only."),
+                FieldSpec::new("firstName", "First name", Text)
+                    .max(32)
+                    .column()
+                    .field(UserField::FirstName),
+                FieldSpec::new("lastName", "Last name", Text)
+                    .required(Always)
+                    .max(32)
+                    .column()
+                    .field(UserField::LastName),
+                FieldSpec::new("primaryEmail.emailAddress", "Email", Email)
+                    .column()
+                    .field(UserField::Email)
+                    .help("Must be unique across all users."),
+                FieldSpec::new("password", "Password", Password)
+                    .help("Leave empty to keep the current one."),
+                FieldSpec::new("jobTitle", "Job title", Text)
+                    .max(64)
+                    .column(),
+                FieldSpec::new("department", "Department", Text).max(64),
+                FieldSpec::new("officePhone", "Office phone", Text).max(24),
+                FieldSpec::new("mobilePhone", "Mobile phone", Text).max(24),
+                FieldSpec::new("timeZone", "Time zone", TimeZone).max(64),
+                FieldSpec::new("language", "Language", Text).max(10),
+                FieldSpec::new("primaryAddress.city", "City", Text).max(32),
+                FieldSpec::new("primaryAddress.postalCode", "Postal code", Text).max(16),
+                FieldSpec::new("manager.id", "Manager id", Number)
+                    .help("The id of an existing user."),
+                FieldSpec::new("isActive", "Active", Bool)
+                    .read_only()
+                    .column()
+                    .field(UserField::Active),
+            ],
+        };
+        let mut schema = Schema { provider, fields };
+        for f in &mut schema.fields {
+            if provider == Provider::Zurmo && f.key == "username" {
+                f.lowercase = true;
+            }
+        }
+        schema
+    }
+
+    /// The field with this key.
+    pub fn field(&self, key: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// Default list columns.
+    pub fn columns(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.fields.iter().filter(|f| f.column)
+    }
+
+    /// Fields a form shows in `mode`.
+    pub fn form_fields(&self, mode: FormMode) -> impl Iterator<Item = &FieldSpec> {
+        self.fields
+            .iter()
+            .filter(move |f| f.writable && (mode != FormMode::Profile || f.profile))
+    }
+
+    /// Client-side validation of a draft, keyed like server errors so both show the same way.
+    pub fn validate(&self, draft: &UserDraft, mode: FormMode) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        for f in self.form_fields(mode) {
+            let messages = f.check(draft.get(f.key).as_ref(), mode);
+            if !messages.is_empty() {
+                errors.insert(f.key.to_string(), messages);
+            }
+        }
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn app_crm_create_validation() {
+        let s = Schema::of(Provider::AppCrm);
+        let mut d = UserDraft::default();
+        d.set("email", json!("not-an-email"));
+        d.set("time_format", json!("G:i A"));
+        let e = s.validate(&d, FormMode::Create);
+        assert_eq!(e["name"], ["Name is required."]);
+        assert_eq!(e["email"], ["Email must be a valid email address."]);
+        assert_eq!(e["password"], ["Password is required."]);
+        assert!(e["time_format"][0].contains("must be one of: H:i, h:i A, h:i a"));
+        let upd = s.validate(&d, FormMode::Update);
+        assert!(!upd.contains_key("password"));
+        assert!(
+            s.form_fields(FormMode::Profile)
+                .all(|f| f.key != "password" && f.key != "roles")
+        );
+    }
+
+    #[test]
+    fn zurmo_lengths_and_lowercase() {
+        let s = Schema::of(Provider::Zurmo);
+        let mut d = UserDraft {
+            username: Some("Élodie".into()),
+            last_name: Some("x".repeat(33)),
+            ..UserDraft::default()
+        };
+        d.set("primaryAddress.postalCode", json!("12345678901234567"));
+        let e = s.validate(&d, FormMode::Create);
+        assert_eq!(e["username"], ["Username must be lowercase."]);
+        assert_eq!(
+            e["lastName"],
+            ["Last name is too long (maximum is 32 characters)."]
+        );
+        assert!(e.contains_key("primaryAddress.postalCode"));
+        let ok = UserDraft {
+            username: Some("élodie".into()),
+            last_name: Some("Ünal".into()),
+            ..UserDraft::default()
+        };
+        assert!(s.validate(&ok, FormMode::Create).is_empty());
+    }
+
+    #[test]
+    fn capsule_is_read_only_and_columns_render() {
+        let s = Schema::of(Provider::Capsule);
+        assert_eq!(s.form_fields(FormMode::Create).count(), 0);
+        let u = User {
+            id: 1,
+            display_name: "A".into(),
+            email: Some("a@x.io".into()),
+            raw: json!({"status":"ACTIVE"}).into(),
+            ..User::default()
+        };
+        let cells: Vec<_> = s.columns().map(|c| c.display(&u)).collect();
+        assert_eq!(cells[0].as_deref(), Some("A"));
+        assert_eq!(cells[2].as_deref(), Some("a@x.io"));
+        assert_eq!(cells[3].as_deref(), Some("ACTIVE"));
+    }
+}

@@ -1,0 +1,109 @@
+//! Browser transport (feature `browser`, wasm32 only): gloo-net `fetch`, gloo-timers for sleeping,
+//! `Date.now()` and `Math.random()`. Each cancellable request gets an `AbortController`, so a
+//! superseded search stops downloading instead of merely being ignored.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use gloo_net::http::{Method as FetchMethod, RequestBuilder};
+use web_sys::AbortController;
+
+use super::{CancelToken, Transport};
+use crate::error::ApiError;
+use crate::http::{HttpRequest, HttpResponse, Method};
+
+/// gloo-net-backed transport for the app.
+#[derive(Debug, Default)]
+pub struct BrowserTransport {
+    controllers: RefCell<HashMap<u64, AbortController>>,
+}
+
+impl BrowserTransport {
+    /// A transport with no requests in flight.
+    pub fn new() -> BrowserTransport {
+        BrowserTransport::default()
+    }
+
+    async fn fetch(
+        &self,
+        req: HttpRequest,
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> Result<HttpResponse, ApiError> {
+        let method = match req.method {
+            Method::Get => FetchMethod::GET,
+            Method::Post => FetchMethod::POST,
+            Method::Put => FetchMethod::PUT,
+            Method::Delete => FetchMethod::DELETE,
+        };
+        let mut builder = RequestBuilder::new(&req.url)
+            .method(method)
+            .abort_signal(signal);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        let network = |e: gloo_net::Error| ApiError::Network {
+            message: e.to_string(),
+        };
+        let request = match req.body {
+            Some(body) => builder
+                .body(js_sys::Uint8Array::from(body.as_slice()))
+                .map_err(network)?,
+            None => builder.build().map_err(network)?,
+        };
+        let resp = request.send().await.map_err(network)?;
+        let status = resp.status();
+        let headers = resp.headers().entries().collect();
+        let body = resp.binary().await.map_err(network)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+impl Transport for BrowserTransport {
+    async fn send(
+        &self,
+        req: HttpRequest,
+        cancel: Option<&CancelToken>,
+    ) -> Result<HttpResponse, ApiError> {
+        let Some(token) = cancel else {
+            return self.fetch(req, None).await;
+        };
+        if token.is_cancelled() {
+            return Err(ApiError::Cancelled);
+        }
+        let controller = AbortController::new().map_err(|_| ApiError::Network {
+            message: "AbortController unavailable".into(),
+        })?;
+        let signal = controller.signal();
+        self.controllers.borrow_mut().insert(token.id(), controller);
+        let result = self.fetch(req, Some(&signal)).await;
+        self.controllers.borrow_mut().remove(&token.id());
+        if token.is_cancelled() {
+            Err(ApiError::Cancelled)
+        } else {
+            result
+        }
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        gloo_timers::future::sleep(duration).await;
+    }
+
+    fn now_ms(&self) -> u64 {
+        js_sys::Date::now() as u64
+    }
+
+    fn random_u64(&self) -> u64 {
+        (js_sys::Math::random() * (u64::MAX as f64)) as u64
+    }
+
+    fn abort(&self, token: &CancelToken) {
+        if let Some(controller) = self.controllers.borrow_mut().remove(&token.id()) {
+            controller.abort();
+        }
+    }
+}

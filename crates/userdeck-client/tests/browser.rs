@@ -1,0 +1,134 @@
+//! The gloo-net transport in a real browser against a sandbox started with `--cors '*'`
+//! (`cargo xtask test` starts it and sets `USERDECK_SANDBOX_URL` at compile time). Run with
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p userdeck-client --target wasm32-unknown-unknown --features browser`.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use userdeck_client::{
+    ApiError, Auth, BrowserTransport, Client, Connection, HttpRequest, Method, Provider, Transport,
+    UserQuery,
+};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// The sandbox's demo credentials (userdeck_sandbox::demo; the sandbox crate does not build for wasm).
+const CAPSULE_TOKEN: &str = "sandbox-capsule-pat-6f1c2e9b8d7a4c3e9f0a1b2c3d4e5f60";
+const APPCRM_ADMIN_TOKEN: &str = "1|sAnDbOxAdMiNtOkEn0123456789abcdefABCDEFgh";
+const ZURMO_USERNAME: &str = "super";
+const ZURMO_PASSWORD: &str = "super";
+
+/// The sandbox URL; a missing variable fails every test loudly instead of skipping it.
+fn sandbox() -> &'static str {
+    match option_env!("USERDECK_SANDBOX_URL") {
+        Some(url) if !url.is_empty() => url.trim_end_matches('/'),
+        _ => panic!(
+            "USERDECK_SANDBOX_URL was not set when these tests were compiled; run them via `cargo xtask test`"
+        ),
+    }
+}
+
+fn client(provider: Provider, prefix: &str, auth: Auth) -> Client<BrowserTransport> {
+    let base_url = format!("{}{prefix}", sandbox());
+    Client::new(
+        Connection {
+            provider,
+            base_url,
+            auth,
+        },
+        BrowserTransport::new(),
+    )
+}
+
+async fn control(path: &str) {
+    let t = BrowserTransport::new();
+    let resp = t
+        .send(
+            HttpRequest::new(Method::Post, format!("{}/_sandbox/{path}", sandbox())),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(resp.is_success(), "control {path}: {}", resp.status);
+}
+
+#[wasm_bindgen_test]
+async fn capsule_lists_through_fetch() {
+    let c = client(
+        Provider::Capsule,
+        "/capsule",
+        Auth::Token(CAPSULE_TOKEN.into()),
+    );
+    let page = c.list(&UserQuery::page(1, 20)).await.unwrap();
+    assert_eq!(page.items.len(), 20);
+    assert!(page.has_next);
+    assert!(
+        c.quota().is_some(),
+        "X-RateLimit-* headers are exposed to the page"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn appcrm_reads_through_fetch() {
+    let c = client(
+        Provider::AppCrm,
+        "/appcrm",
+        Auth::Token(APPCRM_ADMIN_TOKEN.into()),
+    );
+    let page = c.list(&UserQuery::page(1, 5)).await.unwrap();
+    assert_eq!(page.items.len(), 5);
+    let one = c.get(page.items[0].id).await.unwrap();
+    assert_eq!(one.id, page.items[0].id);
+}
+
+#[wasm_bindgen_test]
+async fn zurmo_logs_in_with_custom_headers_through_fetch() {
+    let c = client(
+        Provider::Zurmo,
+        "/zurmo/index.php",
+        Auth::UsernamePassword {
+            username: ZURMO_USERNAME.into(),
+            password: ZURMO_PASSWORD.into(),
+        },
+    );
+    let me = c.me().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some(ZURMO_USERNAME));
+    let page = c.list(&UserQuery::page(1, 3)).await.unwrap();
+    assert_eq!(page.items.len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn a_superseded_search_is_aborted_and_never_delivered() {
+    control("latency?ms=400").await;
+    let c = Rc::new(client(
+        Provider::AppCrm,
+        "/appcrm",
+        Auth::Token(APPCRM_ADMIN_TOKEN.into()),
+    ));
+    let first: Rc<RefCell<Option<Result<usize, ApiError>>>> = Rc::default();
+    {
+        let (c, first) = (Rc::clone(&c), Rc::clone(&first));
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = c
+                .list_latest(&UserQuery::page(1, 5).text("a"))
+                .await
+                .map(|p| p.items.len());
+            *first.borrow_mut() = Some(r);
+        });
+    }
+    gloo_timers::future::sleep(Duration::from_millis(50)).await;
+    let second = c.list_latest(&UserQuery::page(1, 5).text("e")).await;
+    for _ in 0..100 {
+        if first.borrow().is_some() {
+            break;
+        }
+        gloo_timers::future::sleep(Duration::from_millis(20)).await;
+    }
+    control("latency?ms=0").await;
+    assert_eq!(first.borrow_mut().take(), Some(Err(ApiError::Cancelled)));
+    assert!(second.is_ok(), "{second:?}");
+}

@@ -1,0 +1,87 @@
+//! Choosing which columns the users table shows; the choice is remembered per connection in
+//! `localStorage` (it holds only field keys).
+
+use leptos::prelude::*;
+use userdeck_client::{FieldKind, FieldSpec, Schema};
+
+use crate::state::storage::{self, Store};
+
+fn key(connection: &str) -> String {
+    format!("userdeck.columns.{connection}")
+}
+
+/// Fields a table may show (passwords never).
+pub fn pickable(schema: &Schema) -> Vec<FieldSpec> {
+    schema
+        .fields
+        .iter()
+        .filter(|f| f.kind != FieldKind::Password)
+        .cloned()
+        .collect()
+}
+
+/// The remembered columns of a connection, or the schema's defaults; unknown keys are dropped.
+pub fn load_columns(connection: &str, schema: &Schema) -> Vec<String> {
+    let stored: Option<Vec<String>> = storage::get_json(Store::Local, &key(connection));
+    let valid: Vec<String> = stored
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|k| {
+            schema
+                .field(k)
+                .is_some_and(|f| f.kind != FieldKind::Password)
+        })
+        .collect();
+    if valid.is_empty() {
+        schema.columns().map(|f| f.key.to_string()).collect()
+    } else {
+        valid
+    }
+}
+
+/// Remembers a connection's columns.
+pub fn save_columns(connection: &str, columns: &[String]) {
+    storage::set_json(Store::Local, &key(connection), &columns);
+}
+
+/// A drop-down of checkboxes, one per field, in schema order. At least one column stays shown.
+#[component]
+pub fn ColumnPicker(fields: Vec<FieldSpec>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
+    let order: Vec<String> = fields.iter().map(|f| f.key.to_string()).collect();
+    let items = fields
+        .into_iter()
+        .map(|f| {
+            let key = f.key.to_string();
+            let k1 = key.clone();
+            let k2 = key.clone();
+            let order = order.clone();
+            let checked = move || chosen.with(|c| c.contains(&k1));
+            let on_change = move |_| {
+                chosen.update(|c| {
+                    if c.contains(&k2) {
+                        if c.len() > 1 {
+                            c.retain(|x| x != &k2);
+                        }
+                    } else {
+                        c.push(k2.clone());
+                        c.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(usize::MAX));
+                    }
+                })
+            };
+            view! {
+                <li>
+                    <label>
+                        <input type="checkbox" data-column=key prop:checked=checked on:change=on_change/>
+                        {f.label}
+                    </label>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="column-picker menu" data-testid="column-picker">
+            <summary>"Columns"</summary>
+            <ul role="list">{items}</ul>
+        </details>
+    }
+}

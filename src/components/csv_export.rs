@@ -1,0 +1,175 @@
+//! CSV export of the whole current query, across all pages, with a progress bar.
+//!
+//! Pages are fetched one after another through the client, whose rate limiter paces the requests
+//! (a long export slows down as the quota runs low instead of tripping a 429); the bar shows how
+//! far it got and the export can be stopped.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use userdeck_client::{FieldSpec, User, UserQuery};
+use wasm_bindgen::JsCast;
+
+use crate::components::users_table::cell_text;
+use crate::state::session::{ApiClient, describe};
+use crate::state::toast::{ToastKind, notify};
+
+/// One CSV field, quoted when needed; a leading `= + - @` is defused so a spreadsheet never runs
+/// CRM data as a formula.
+pub fn csv_field(value: &str) -> String {
+    let defused = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+/// The CSV text (header row, then one row per user; CRLF line ends as RFC 4180 says).
+pub fn to_csv(columns: &[FieldSpec], users: &[User]) -> String {
+    let mut out = String::new();
+    let header: Vec<String> = std::iter::once("id".to_string())
+        .chain(columns.iter().map(|c| csv_field(c.label)))
+        .collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for user in users {
+        let row: Vec<String> = std::iter::once(user.id.to_string())
+            .chain(columns.iter().map(|c| csv_field(&cell_text(c, user))))
+            .collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Offers `text` as a download named `filename`.
+pub fn download(filename: &str, text: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| "The browser could not build the file.".to_string())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "The browser could not offer the file.".to_string())?;
+    let document = document();
+    let anchor = document
+        .create_element("a")
+        .map_err(|_| "The browser could not offer the file.".to_string())?
+        .unchecked_into::<web_sys::HtmlAnchorElement>();
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Where an export stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportState {
+    Idle,
+    Running { fetched: u64, total: Option<u64> },
+    Done(u64),
+    Failed(String),
+}
+
+/// Fetches every page of `query` (largest pages the CRM allows), reporting progress; stops early
+/// when `stop` turns true. Returns the users in order.
+pub async fn fetch_all(
+    client: Rc<ApiClient>,
+    query: UserQuery,
+    progress: impl Fn(u64, Option<u64>),
+    stop: impl Fn() -> bool,
+) -> Result<Vec<User>, userdeck_client::ApiError> {
+    let mut q = query;
+    q.page = 1;
+    q.page_size = client.capabilities().max_page_size;
+    let mut out = Vec::new();
+    loop {
+        let page = client.list(&q).await?;
+        let done = !page.has_next || page.items.is_empty();
+        out.extend(page.items);
+        progress(out.len() as u64, page.total);
+        if done || stop() {
+            return Ok(out);
+        }
+        q.page += 1;
+    }
+}
+
+/// The export button and its progress bar.
+#[component]
+pub fn CsvExport(
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    #[prop(into)] query: Signal<UserQuery>,
+    #[prop(into)] columns: Signal<Vec<FieldSpec>>,
+    #[prop(into)] filename: Signal<String>,
+) -> impl IntoView {
+    let state = RwSignal::new(ExportState::Idle);
+    let stop = RwSignal::new(false);
+    let start = move |_| {
+        stop.set(false);
+        state.set(ExportState::Running {
+            fetched: 0,
+            total: None,
+        });
+        let client = client.get_value();
+        let q = query.get_untracked();
+        let cols = columns.get_untracked();
+        let name = filename.get_untracked();
+        leptos::task::spawn_local(async move {
+            let outcome = fetch_all(
+                client,
+                q,
+                |fetched, total| state.set(ExportState::Running { fetched, total }),
+                || stop.get_untracked(),
+            )
+            .await;
+            match outcome {
+                Ok(users) => {
+                    let n = users.len() as u64;
+                    match download(&name, &to_csv(&cols, &users)) {
+                        Ok(()) => {
+                            state.set(ExportState::Done(n));
+                            notify(ToastKind::Success, format!("Exported {n} users to {name}"));
+                        }
+                        Err(e) => state.set(ExportState::Failed(e)),
+                    }
+                }
+                Err(e) => state.set(ExportState::Failed(describe(&e))),
+            }
+        });
+    };
+    let running = move || matches!(state.get(), ExportState::Running { .. });
+    view! {
+        <div class="csv-export">
+            <button type="button" data-testid="export-csv" prop:disabled=running on:click=start>
+                "Export CSV"
+            </button>
+            {move || match state.get() {
+                ExportState::Idle => ().into_any(),
+                ExportState::Running { fetched, total } => view! {
+                    <span class="export-progress" role="status">
+                        <progress
+                            data-testid="export-progress"
+                            max=total.map(|t| t.max(1)).unwrap_or(1).to_string()
+                            value=total.map(|_| fetched.to_string())
+                            aria-label="Export progress"
+                        ></progress>
+                        {match total {
+                            Some(t) => format!(" {fetched} of {t}"),
+                            None => format!(" {fetched} so far"),
+                        }}
+                        <button type="button" class="link" on:click=move |_| stop.set(true)>"Stop"</button>
+                    </span>
+                }.into_any(),
+                ExportState::Done(n) => view! { <span class="hint">{format!("{n} users exported.")}</span> }.into_any(),
+                ExportState::Failed(e) => view! { <span class="error" role="alert">{format!("Export failed: {e}")}</span> }.into_any(),
+            }}
+        </div>
+    }
+}

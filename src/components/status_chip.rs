@@ -1,0 +1,55 @@
+//! The status chip of a connection: who is signed in, how much rate-limit quota is left, and the
+//! last error, so an admin sees trouble before the next click fails.
+
+use leptos::prelude::*;
+
+use crate::state::connections::Connections;
+use crate::state::session::Sessions;
+
+/// The chip for connection `id`.
+#[component]
+pub fn StatusChip(#[prop(into)] id: Signal<String>) -> impl IntoView {
+    let connections = expect_context::<Connections>();
+    let sessions = expect_context::<Sessions>();
+    let status = move || {
+        sessions
+            .status
+            .with(|s| s.get(&id.get()).cloned().unwrap_or_default())
+    };
+    let ready = move || {
+        let id = id.get();
+        connections
+            .find(&id)
+            .is_some_and(|c| c.is_ready() || connections.has_secret(&id))
+    };
+    view! {
+        <span
+            class="chip status-chip"
+            class:ok=move || ready() && status().error.is_none()
+            class:bad=move || status().error.is_some()
+            data-testid="status-chip"
+            role="status"
+            title=move || status().error.unwrap_or_default()
+        >
+            {move || {
+                let s = status();
+                let mut parts = Vec::new();
+                match (&s.user, ready()) {
+                    (Some(u), _) => parts.push(format!("● {u}")),
+                    (None, true) => parts.push("● ready".to_string()),
+                    (None, false) => parts.push("○ sign-in needed".to_string()),
+                }
+                if let Some(q) = s.quota {
+                    match q.limit {
+                        Some(l) => parts.push(format!("{}/{l} requests left", q.remaining)),
+                        None => parts.push(format!("{} requests left", q.remaining)),
+                    }
+                }
+                if s.error.is_some() {
+                    parts.push("error".to_string());
+                }
+                parts.join(" · ")
+            }}
+        </span>
+    }
+}

@@ -1,0 +1,530 @@
+//! The create / edit / profile form, rendered from the provider's field schema: required marks,
+//! length limits, format selects with a live preview, the browser's time zones, roles, Zurmo's
+//! manager picker, and password with confirmation.
+//!
+//! Validation runs on the client with the schema's own rules before anything is sent; the
+//! server's field errors land on the same fields. What is typed survives errors, reloads and
+//! accidental navigation: the draft is kept in `sessionStorage` under the form's key (passwords
+//! excepted) until the save succeeds or the user discards it.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::leptos_dom::helpers::{TimeoutHandle, set_timeout_with_handle};
+use leptos::prelude::*;
+use serde_json::Value;
+use userdeck_client::{
+    ApiError, FieldKind, FieldSpec, FormMode, Provider, Required, Schema, User, UserDraft,
+    UserQuery,
+};
+
+use crate::components::formats::{now, php_date, time_zones};
+use crate::state::session::{ApiClient, describe};
+use crate::state::storage::{self, Store};
+use crate::state::toast::{ToastKind, notify};
+
+/// Key of the password confirmation (App CRM's name for it).
+pub const CONFIRMATION: &str = "password_confirmation";
+
+/// Form values by schema key, as typed.
+pub type Values = BTreeMap<String, Value>;
+
+/// The form's starting values from a user (edit) or nothing (create).
+pub fn initial_values(schema: &Schema, mode: FormMode, user: Option<&User>) -> Values {
+    let mut values = Values::new();
+    for f in schema.form_fields(mode) {
+        let v = user.and_then(|u| value_from_user(f, u));
+        if let Some(v) = v {
+            values.insert(f.key.to_string(), v);
+        }
+    }
+    values
+}
+
+fn value_from_user(f: &FieldSpec, u: &User) -> Option<Value> {
+    match f.kind {
+        FieldKind::Password => None,
+        FieldKind::Bool => Some(Value::Bool(matches!(f.display(u)?.as_str(), "1" | "true"))),
+        FieldKind::List => {
+            let raw = u.raw.get(f.key)?.as_array()?;
+            let names: Vec<String> = raw
+                .iter()
+                .filter_map(|r| {
+                    r.get("name")
+                        .and_then(Value::as_str)
+                        .or_else(|| r.as_str())
+                        .map(str::to_string)
+                })
+                .collect();
+            Some(Value::String(names.join(", ")))
+        }
+        _ => f.display(u).map(Value::String),
+    }
+}
+
+/// The value a field holds in a draft: lists split on commas, numbers parsed, text as typed.
+fn draft_value(f: &FieldSpec, v: &Value) -> Value {
+    match (f.kind, v) {
+        (FieldKind::List, Value::String(s)) => Value::Array(
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| Value::String(x.into()))
+                .collect(),
+        ),
+        (FieldKind::Number, Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Value::from)
+            .unwrap_or(Value::String(s.clone())),
+        _ => v.clone(),
+    }
+}
+
+/// A draft of every value (for validation) and a draft of the changed ones (to send).
+pub fn drafts(
+    schema: &Schema,
+    mode: FormMode,
+    values: &Values,
+    initial: &Values,
+) -> (UserDraft, UserDraft) {
+    let mut full = UserDraft::default();
+    let mut changed = UserDraft::default();
+    for f in schema.form_fields(mode) {
+        let Some(v) = values.get(f.key) else { continue };
+        let dv = draft_value(f, v);
+        full.set(f.key, dv.clone());
+        let is_empty_password =
+            f.kind == FieldKind::Password && v.as_str().is_none_or(str::is_empty);
+        let unchanged = mode != FormMode::Create && initial.get(f.key) == Some(v);
+        let empty_new = mode == FormMode::Create && v.as_str().is_some_and(|s| s.trim().is_empty());
+        if !is_empty_password && !unchanged && !empty_new {
+            changed.set(f.key, dv);
+        }
+    }
+    if let Some(c) = values.get(CONFIRMATION)
+        && schema.provider == Provider::AppCrm
+        && changed.password.is_some()
+    {
+        changed.extra.insert(CONFIRMATION.into(), c.clone());
+    }
+    (full, changed)
+}
+
+/// Client-side validation: the schema's rules plus the password confirmation.
+pub fn validate(schema: &Schema, mode: FormMode, values: &Values) -> BTreeMap<String, Vec<String>> {
+    let (full, _) = drafts(schema, mode, values, &Values::new());
+    let mut errors = schema.validate(&full, mode);
+    let password = values.get("password").and_then(Value::as_str).unwrap_or("");
+    let confirmation = values
+        .get(CONFIRMATION)
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !password.is_empty() && password != confirmation {
+        errors
+            .entry(CONFIRMATION.into())
+            .or_default()
+            .push("The password confirmation does not match.".into());
+    }
+    errors
+}
+
+fn field_id(key: &str) -> String {
+    format!("f-{}", key.replace('.', "-"))
+}
+
+fn text_of(values: &Values, key: &str) -> String {
+    match values.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The form. On success the draft is dropped and `on_saved` gets the saved user.
+#[component]
+pub fn UserForm(
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    mode: FormMode,
+    /// The user being edited (None when creating; the signed-in user for the profile).
+    #[prop(optional)]
+    user: Option<User>,
+    /// `sessionStorage` key of this form's draft.
+    #[prop(into)]
+    draft_key: String,
+    on_saved: Callback<User>,
+) -> impl IntoView {
+    let provider = client.with_value(|c| c.connection().provider);
+    let schema = Schema::of(provider);
+    let initial = initial_values(&schema, mode, user.as_ref());
+    let stored: Option<Values> = storage::get_json(Store::Session, &draft_key);
+    let restored = stored.is_some();
+    let values = RwSignal::new(
+        stored
+            .map(|s| {
+                let mut v = initial.clone();
+                v.extend(s);
+                v
+            })
+            .unwrap_or_else(|| initial.clone()),
+    );
+    let restored_note = RwSignal::new(restored);
+    let errors = RwSignal::new(BTreeMap::<String, Vec<String>>::new());
+    let general = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let schema_s = StoredValue::new(schema.clone());
+    let initial_s = StoredValue::new(initial);
+    let key_s = StoredValue::new(draft_key);
+    let user_id = user.as_ref().map(|u| u.id);
+
+    // Keep the draft (without passwords) whenever it differs from the starting values.
+    Effect::new(move |_| {
+        let v = values.get();
+        let key = key_s.get_value();
+        let keep: Values = v
+            .into_iter()
+            .filter(|(k, _)| k != "password" && k != CONFIRMATION)
+            .collect();
+        let changed = initial_s.with_value(|i| keep.iter().any(|(k, v)| i.get(k) != Some(v)));
+        if changed {
+            storage::set_json(Store::Session, &key, &keep);
+        } else {
+            storage::remove(Store::Session, &key);
+        }
+    });
+
+    let set = move |key: &str, v: Value| {
+        let key = key.to_string();
+        values.update(|m| {
+            m.insert(key.clone(), v);
+        });
+        errors.update(|e| {
+            e.remove(&key);
+        });
+    };
+    let discard = move |_| {
+        storage::remove(Store::Session, &key_s.get_value());
+        values.set(initial_s.get_value());
+        errors.set(BTreeMap::new());
+        restored_note.set(false);
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let vals = values.get_untracked();
+        let found = schema_s.with_value(|s| validate(s, mode, &vals));
+        general.set(None);
+        if !found.is_empty() {
+            errors.set(found);
+            general.set(Some("Please correct the highlighted fields.".into()));
+            focus_first_error();
+            return;
+        }
+        let (_, changed) =
+            schema_s.with_value(|s| initial_s.with_value(|i| drafts(s, mode, &vals, i)));
+        busy.set(true);
+        let client = client.get_value();
+        leptos::task::spawn_local(async move {
+            let outcome = match (mode, user_id) {
+                (FormMode::Create, _) => client.create(&changed).await,
+                (FormMode::Update, Some(id)) => client.update(id, &changed).await,
+                (FormMode::Profile, _) => client.update_profile(&changed).await,
+                (FormMode::Update, None) => Err(ApiError::Unsupported {
+                    message: "no user to update".into(),
+                }),
+            };
+            busy.set(false);
+            match outcome {
+                Ok(saved) => {
+                    storage::remove(Store::Session, &key_s.get_value());
+                    errors.set(BTreeMap::new());
+                    restored_note.set(false);
+                    notify(ToastKind::Success, format!("Saved {}", saved.display_name));
+                    on_saved.run(saved);
+                }
+                Err(ApiError::Validation { message, fields }) => {
+                    let known: Vec<String> = schema_s
+                        .with_value(|s| s.form_fields(mode).map(|f| f.key.to_string()).collect());
+                    let mut on_fields = BTreeMap::new();
+                    let mut other = Vec::new();
+                    for (k, msgs) in fields {
+                        if known.contains(&k) || k == CONFIRMATION {
+                            on_fields.insert(k, msgs);
+                        } else {
+                            other.extend(
+                                msgs.into_iter()
+                                    .map(|m| if k.is_empty() { m } else { format!("{k}: {m}") }),
+                            );
+                        }
+                    }
+                    errors.set(on_fields);
+                    let text = if other.is_empty() {
+                        message
+                    } else {
+                        other.join(" ")
+                    };
+                    general.set(Some(format!("The CRM did not accept the changes: {text}")));
+                    focus_first_error();
+                }
+                Err(e) => general.set(Some(describe(&e))),
+            }
+        });
+    };
+
+    let fields = schema.form_fields(mode).cloned().collect::<Vec<_>>();
+    let rendered = fields
+        .into_iter()
+        .map(|f| render_field(f, mode, values, errors, set, client))
+        .collect_view();
+    let submit_label = match mode {
+        FormMode::Create => "Create user",
+        FormMode::Update => "Save changes",
+        FormMode::Profile => "Save profile",
+    };
+    view! {
+        <form class="user-form" novalidate on:submit=submit data-testid="user-form" data-provider=provider.as_str()>
+            <Show when=move || restored_note.get()>
+                <p class="note" role="status" data-testid="draft-restored">
+                    "Restored your unsaved changes. "
+                    <button type="button" class="link" on:click=discard>"Discard them"</button>
+                </p>
+            </Show>
+            <p class="hint">"Fields marked "<span class="req" aria-hidden="true">"*"</span>" are required."</p>
+            {rendered}
+            {move || general.get().map(|g| view! { <p class="error" role="alert" data-testid="form-error">{g}</p> })}
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="save" prop:disabled=move || busy.get()>
+                    {move || if busy.get() { "Saving…" } else { submit_label }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn focus_first_error() {
+    // After the errors render: the first invalid field gets the focus.
+    set_timeout(
+        || {
+            if let Some(el) = document()
+                .query_selector("[aria-invalid=true]")
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = el.focus();
+            }
+        },
+        Duration::from_millis(0),
+    );
+}
+
+fn render_field(
+    f: FieldSpec,
+    mode: FormMode,
+    values: RwSignal<Values>,
+    errors: RwSignal<BTreeMap<String, Vec<String>>>,
+    set: impl Fn(&str, Value) + Copy + Send + Sync + 'static,
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+) -> AnyView {
+    let key: &'static str = f.key;
+    let id = field_id(key);
+    let err_id = format!("{id}-error");
+    let help_id = format!("{id}-help");
+    let required = match f.required {
+        Required::Always => true,
+        Required::OnCreate => mode == FormMode::Create,
+        Required::Never => false,
+    };
+    let text = move || values.with(|v| text_of(v, key));
+    let invalid = move || errors.with(|e| e.contains_key(key));
+    let error_view = move |k: &'static str, err_id: String| {
+        move || {
+            errors.with(|e| e.get(k).cloned()).map(|msgs| {
+                view! { <p class="field-error" id=err_id.clone() data-testid=format!("error-{k}")>{msgs.join(" ")}</p> }
+            })
+        }
+    };
+    let describedby = format!("{help_id} {err_id}");
+    let label = view! {
+        <span class="label">
+            {f.label}
+            {required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}
+        </span>
+    };
+    let max = f.max_len.map(|m| m.to_string());
+    let input: AnyView = match f.kind {
+        FieldKind::Bool => view! {
+            <input type="checkbox" id=id.clone() name=key
+                prop:checked=move || values.with(|v| v.get(key).is_some_and(|x| x.as_bool() == Some(true) || x.as_str() == Some("1")))
+                on:change=move |ev| set(key, Value::Bool(event_target_checked(&ev)))/>
+        }
+        .into_any(),
+        FieldKind::Choice => {
+            let options = f.allowed.clone();
+            let known = options.clone();
+            let preview = move || {
+                let fmt = text();
+                (!fmt.is_empty()).then(|| view! { <span class="preview" data-testid=format!("preview-{key}")>{format!("e.g. {}", php_date(&fmt, now()))}</span> })
+            };
+            view! {
+                <select id=id.clone() name=key required=required aria-invalid=move || invalid().to_string()
+                    aria-describedby=describedby.clone()
+                    prop:value=text on:change=move |ev| set(key, Value::String(event_target_value(&ev)))>
+                    <option value="">"Choose…"</option>
+                    {move || {
+                        // A stored value outside the list stays visible (validation says why).
+                        let current = text();
+                        (!current.is_empty() && !known.contains(&current.as_str())).then(|| view! { <option value=current.clone()>{current.clone()}</option> })
+                    }}
+                    {options.into_iter().map(|o| {
+                        let sample = php_date(o, now());
+                        view! { <option value=o>{format!("{o}  ({sample})")}</option> }
+                    }).collect_view()}
+                </select>
+                {preview}
+            }
+            .into_any()
+        }
+        FieldKind::TimeZone => {
+            let zones = time_zones();
+            view! {
+                <select id=id.clone() name=key required=required aria-invalid=move || invalid().to_string()
+                    aria-describedby=describedby.clone()
+                    prop:value=text on:change=move |ev| set(key, Value::String(event_target_value(&ev)))>
+                    <option value="">"Choose…"</option>
+                    {move || {
+                        // Keep a stored zone the browser does not list selectable.
+                        let current = text();
+                        (!current.is_empty() && !zones.contains(&current)).then(|| view! { <option value=current.clone()>{current.clone()}</option> })
+                    }}
+                    {time_zones().into_iter().map(|z| view! { <option value=z.clone()>{z.clone()}</option> }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        FieldKind::Number if key == "manager.id" => view! { <ManagerPicker client=client values=values set=set field_id=id.clone()/> }.into_any(),
+        FieldKind::Password => {
+            let conf_id = field_id(CONFIRMATION);
+            let conf_err = format!("{conf_id}-error");
+            view! {
+                <input type="password" id=id.clone() name=key autocomplete="new-password" required=required
+                    aria-invalid=move || invalid().to_string() aria-describedby=describedby.clone()
+                    prop:value=text on:input=move |ev| set(key, Value::String(event_target_value(&ev)))/>
+                <label class="field nested" for=conf_id.clone()>
+                    <span class="label">"Confirm password"</span>
+                </label>
+                <input type="password" id=conf_id.clone() name=CONFIRMATION autocomplete="new-password"
+                    aria-invalid=move || errors.with(|e| e.contains_key(CONFIRMATION)).to_string()
+                    aria-describedby=conf_err.clone()
+                    prop:value=move || values.with(|v| text_of(v, CONFIRMATION))
+                    on:input=move |ev| set(CONFIRMATION, Value::String(event_target_value(&ev)))/>
+                {error_view(CONFIRMATION, conf_err)}
+            }
+            .into_any()
+        }
+        kind => {
+            let input_type = match kind {
+                FieldKind::Email => "email",
+                FieldKind::Number => "number",
+                _ => "text",
+            };
+            let placeholder = if kind == FieldKind::List { "Comma-separated names" } else { "" };
+            view! {
+                <input type=input_type id=id.clone() name=key maxlength=max required=required
+                    placeholder=placeholder
+                    autocomplete=if key == "email" || key.ends_with("emailAddress") { "email" } else { "off" }
+                    aria-invalid=move || invalid().to_string() aria-describedby=describedby.clone()
+                    prop:value=text on:input=move |ev| set(key, Value::String(event_target_value(&ev)))/>
+            }
+            .into_any()
+        }
+    };
+    let help = f.help;
+    view! {
+        <div class="field" class:invalid=invalid data-field=key>
+            <label for=id.clone()>{label}</label>
+            {input}
+            {(!help.is_empty()).then(|| view! { <p class="help" id=help_id.clone()>{help}</p> })}
+            {f.max_len.map(|m| view! { <p class="counter" aria-hidden="true">{move || format!("{}/{m}", text().chars().count())}</p> })}
+            {error_view(key, err_id.clone())}
+        </div>
+    }
+    .into_any()
+}
+
+/// Zurmo's manager: search users by name and pick one; the form keeps the id.
+#[component]
+fn ManagerPicker(
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    values: RwSignal<Values>,
+    set: impl Fn(&str, Value) + Copy + Send + Sync + 'static,
+    field_id: String,
+) -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let found = RwSignal::new(Vec::<(u64, String)>::new());
+    let chosen_name = RwSignal::new(None::<String>);
+    let pending: StoredValue<Option<TimeoutHandle>, LocalStorage> = StoredValue::new_local(None);
+    let current = move || values.with(|v| text_of(v, "manager.id"));
+    let lookup = move |text: String| {
+        if let Some(h) = pending.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+        if text.trim().is_empty() {
+            found.set(Vec::new());
+            return;
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                let client = client.get_value();
+                leptos::task::spawn_local(async move {
+                    let q = UserQuery::page(1, 10).text(text);
+                    if let Ok(page) = client.list(&q).await {
+                        found.set(
+                            page.items
+                                .into_iter()
+                                .map(|u| (u.id, u.display_name))
+                                .collect(),
+                        );
+                    }
+                });
+            },
+            Duration::from_millis(250),
+        );
+        pending.set_value(handle.ok());
+    };
+    view! {
+        <div class="manager-picker">
+            <input type="search" id=field_id placeholder="Search a user by name" aria-label="Search a manager"
+                data-testid="manager-search"
+                prop:value=move || search.get()
+                on:input=move |ev| {
+                    let t = event_target_value(&ev);
+                    search.set(t.clone());
+                    lookup(t);
+                }/>
+            <p class="hint">
+                {move || match (chosen_name.get(), current()) {
+                    (Some(n), id) if !id.is_empty() => format!("Manager: {n} (#{id})"),
+                    (_, id) if !id.is_empty() => format!("Manager: user #{id}"),
+                    _ => "No manager".to_string(),
+                }}
+                {move || (!current().is_empty()).then(|| view! {
+                    <button type="button" class="link" on:click=move |_| { set("manager.id", Value::String(String::new())); chosen_name.set(None); }>" Clear"</button>
+                })}
+            </p>
+            <ul class="suggestions" role="listbox" aria-label="Matching users">
+                <For each=move || found.get() key=|(id, _)| *id let:item>
+                    <li role="option" aria-selected="false">
+                        <button type="button" on:click=move |_| {
+                            set("manager.id", Value::String(item.0.to_string()));
+                            chosen_name.set(Some(item.1.clone()));
+                            found.set(Vec::new());
+                            search.set(String::new());
+                        }>{format!("{} (#{})", item.1, item.0)}</button>
+                    </li>
+                </For>
+            </ul>
+        </div>
+    }
+}

@@ -1,0 +1,315 @@
+//! The users table: sortable headers, row selection, keyboard navigation and loading skeletons.
+//!
+//! It only renders and reports: the page decides what "sort" and "open" mean (new URL, fetch),
+//! so the table is testable with plain data. During a refetch the old rows stay visible (dimmed,
+//! `aria-busy`) instead of flashing to a spinner; skeleton rows appear only on the first load.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+use userdeck_client::{Direction, FieldKind, FieldSpec, User};
+use wasm_bindgen::JsCast;
+
+/// One column: the schema field it shows and whether its header sorts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub spec: FieldSpec,
+    pub sortable: bool,
+}
+
+/// The text of a cell; booleans read as words, HTML (mail signatures) as its text only.
+pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
+    let raw = spec.display(user).unwrap_or_default();
+    match spec.kind {
+        FieldKind::Bool => match raw.as_str() {
+            "1" | "true" => "Yes".into(),
+            "0" | "false" => "No".into(),
+            _ => raw,
+        },
+        FieldKind::Html => strip_tags(&raw),
+        FieldKind::DateTime => raw
+            .replace('T', " ")
+            .trim_end_matches('Z')
+            .chars()
+            .take(16)
+            .collect(),
+        _ => raw,
+    }
+}
+
+/// Drops markup from CRM HTML so it can be shown as text (never injected as HTML).
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The table. `detail_base` is the users path of the connection (`/c/{id}/users`); row links
+/// open `{detail_base}/{user id}`.
+#[component]
+pub fn UsersTable(
+    #[prop(into)] columns: Signal<Vec<Column>>,
+    #[prop(into)] rows: Signal<Vec<User>>,
+    #[prop(into)] sort: Signal<Option<(String, Direction)>>,
+    on_sort: Callback<String>,
+    on_open: Callback<u64>,
+    selected: RwSignal<BTreeSet<u64>>,
+    #[prop(into)] loading: Signal<bool>,
+    #[prop(into)] detail_base: Signal<String>,
+    /// Whether rows can be selected (the CRM can delete users).
+    #[prop(optional)]
+    selectable: bool,
+) -> impl IntoView {
+    let active_row = RwSignal::new(0usize);
+    let page_ids = move || rows.with(|r| r.iter().map(|u| u.id).collect::<Vec<_>>());
+    let all_selected = move || {
+        let ids = page_ids();
+        !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(id)))
+    };
+    let some_selected = move || {
+        let ids = page_ids();
+        selected.with(|s| ids.iter().any(|id| s.contains(id))) && !all_selected()
+    };
+    let toggle_all = move |_| {
+        let ids = page_ids();
+        let select = !all_selected();
+        selected.update(|s| {
+            for id in ids {
+                if select {
+                    s.insert(id);
+                } else {
+                    s.remove(&id);
+                }
+            }
+        });
+    };
+    let toggle = move |id: u64| {
+        selected.update(|s| {
+            if !s.remove(&id) {
+                s.insert(id);
+            }
+        })
+    };
+
+    let header = move || {
+        columns
+            .get()
+            .into_iter()
+            .map(|col| {
+                let key = col.spec.key.to_string();
+                let label = col.spec.label;
+                let key_for_sort = key.clone();
+                let state = move || match sort.get() {
+                    Some((k, Direction::Asc)) if k == key_for_sort => "ascending",
+                    Some((k, Direction::Desc)) if k == key_for_sort => "descending",
+                    _ => "none",
+                };
+                let state_for_arrow = state.clone();
+                let arrow = move || match state_for_arrow() {
+                    "ascending" => "▲",
+                    "descending" => "▼",
+                    _ => "",
+                };
+                if col.sortable {
+                    let key_click = key.clone();
+                    view! {
+                        <th scope="col" aria-sort=state data-key=key.clone()>
+                            <button
+                                type="button"
+                                class="sort"
+                                data-testid=format!("sort-{key}")
+                                on:click=move |_| on_sort.run(key_click.clone())
+                            >
+                                {label}
+                                <span class="arrow" aria-hidden="true">{arrow}</span>
+                            </button>
+                        </th>
+                    }
+                    .into_any()
+                } else {
+                    view! { <th scope="col" data-key=key>{label}</th> }.into_any()
+                }
+            })
+            .collect_view()
+    };
+
+    let focus_row = move |tbody: &web_sys::Element, index: usize| {
+        let selector = format!("tr[data-index=\"{index}\"]");
+        if let Ok(Some(row)) = tbody.query_selector(&selector)
+            && let Ok(row) = row.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = row.focus();
+            active_row.set(index);
+        }
+    };
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        let Some(row) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("tr[data-index]").ok().flatten())
+        else {
+            return;
+        };
+        let Some(index) = row
+            .get_attribute("data-index")
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            return;
+        };
+        let Some(tbody) = row.parent_element() else {
+            return;
+        };
+        let count = rows.with_untracked(Vec::len);
+        let on_row_itself = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| e == row);
+        match ev.key().as_str() {
+            "ArrowDown" if index + 1 < count => {
+                ev.prevent_default();
+                focus_row(&tbody, index + 1);
+            }
+            "ArrowUp" if index > 0 => {
+                ev.prevent_default();
+                focus_row(&tbody, index - 1);
+            }
+            "Home" => {
+                ev.prevent_default();
+                focus_row(&tbody, 0);
+            }
+            "End" if count > 0 => {
+                ev.prevent_default();
+                focus_row(&tbody, count - 1);
+            }
+            "Enter" if on_row_itself => {
+                if let Some(id) = row
+                    .get_attribute("data-id")
+                    .and_then(|i| i.parse::<u64>().ok())
+                {
+                    ev.prevent_default();
+                    on_open.run(id);
+                }
+            }
+            " " if on_row_itself && selectable => {
+                if let Some(id) = row
+                    .get_attribute("data-id")
+                    .and_then(|i| i.parse::<u64>().ok())
+                {
+                    ev.prevent_default();
+                    toggle(id);
+                }
+            }
+            _ => {}
+        }
+    };
+
+    let body = move || {
+        let cols = columns.get();
+        let users = rows.get();
+        if users.is_empty() && loading.get() {
+            return (0..5)
+                .map(|_| {
+                    view! {
+                        <tr class="skeleton" aria-hidden="true">
+                            {selectable.then(|| view! { <td class="select"><span class="bone"></span></td> })}
+                            {cols.iter().map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}
+                        </tr>
+                    }
+                })
+                .collect_view()
+                .into_any();
+        }
+        let base = detail_base.get();
+        users
+            .into_iter()
+            .enumerate()
+            .map(|(index, user)| {
+                let id = user.id;
+                let href = format!("{base}/{id}");
+                let name = user.display_name.clone();
+                let cells = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, col)| {
+                        let text = cell_text(&col.spec, &user);
+                        let class = if col.spec.column { "" } else { "optional" };
+                        if i == 0 {
+                            view! { <td class=class><a href=href.clone() tabindex="-1">{text}</a></td> }.into_any()
+                        } else {
+                            view! { <td class=class>{text}</td> }.into_any()
+                        }
+                    })
+                    .collect_view();
+                let is_selected = move || selected.with(|s| s.contains(&id));
+                view! {
+                    <tr
+                        data-index=index
+                        data-id=id
+                        tabindex=move || if active_row.get() == index { "0" } else { "-1" }
+                        aria-selected=move || is_selected().to_string()
+                        class:selected=is_selected
+                        on:focus=move |_| active_row.set(index)
+                        on:dblclick=move |_| on_open.run(id)
+                    >
+                        {selectable.then(|| view! {
+                            <td class="select">
+                                <input
+                                    type="checkbox"
+                                    aria-label=format!("Select {name}")
+                                    prop:checked=is_selected
+                                    on:change=move |_| toggle(id)
+                                />
+                            </td>
+                        })}
+                        {cells}
+                    </tr>
+                }
+                .into_any()
+            })
+            .collect_view()
+            .into_any()
+    };
+
+    view! {
+        <div class="table-wrap" class:refreshing=move || loading.get() && !rows.with(Vec::is_empty)>
+            <table class="users-table" data-testid="users-table" aria-busy=move || loading.get().to_string()>
+                <thead>
+                    <tr>
+                        {selectable.then(|| view! {
+                            <th scope="col" class="select">
+                                <input
+                                    type="checkbox"
+                                    aria-label="Select all users on this page"
+                                    data-testid="select-all"
+                                    prop:checked=all_selected
+                                    prop:indeterminate=some_selected
+                                    on:change=toggle_all
+                                />
+                            </th>
+                        })}
+                        {header}
+                    </tr>
+                </thead>
+                <tbody on:keydown=on_keydown>{body}</tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,165 @@
+//! One user: every field the CRM returned, the raw JSON, and edit/delete where the CRM allows.
+//! HTML from the CRM (mail signatures) is shown as text, never injected.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde_json::Value;
+use userdeck_client::{ApiError, Schema, User};
+
+use crate::components::dialog::ConfirmDialog;
+use crate::components::sign_in::ConnectionGate;
+use crate::components::users_table::{cell_text, strip_tags};
+use crate::state::session::{Sessions, describe};
+use crate::state::toast::{ToastKind, notify};
+
+/// The routed page `/c/{conn}/users/{id}`.
+#[component]
+pub fn UserDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
+    let user_id =
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|i| i.parse::<u64>().ok())));
+    let navigate = use_navigate();
+    let sessions = expect_context::<Sessions>();
+    view! {
+        <section class="page user-detail">
+            <ConnectionGate id=conn let:ready>
+                {
+                    let (info, client) = ready;
+                    let caps = client.with_value(|c| c.capabilities());
+                    let schema = client.with_value(|c| c.schema());
+                    let user = RwSignal::new(None::<Result<User, ApiError>>);
+                    let cid = info.id.clone();
+                    Effect::new(move |_| {
+                        let Some(id) = user_id.get() else {
+                            user.set(Some(Err(ApiError::NotFound { message: "not a user id".into() })));
+                            return;
+                        };
+                        let client = client.get_value();
+                        let cid = cid.clone();
+                        leptos::task::spawn_local(async move {
+                            let outcome = client.get(id).await;
+                            sessions.report(&cid, &client, &outcome);
+                            user.set(Some(outcome));
+                        });
+                    });
+                    let confirming = RwSignal::new(false);
+                    let users_href = format!("/c/{}/users", info.id);
+                    let nav = navigate.clone();
+                    let back = users_href.clone();
+                    let cid = info.id.clone();
+                    let do_delete = Callback::new(move |()| {
+                        confirming.set(false);
+                        let Some(id) = user_id.get_untracked() else { return };
+                        let client = client.get_value();
+                        let nav = nav.clone();
+                        let back = back.clone();
+                        let cid = cid.clone();
+                        leptos::task::spawn_local(async move {
+                            let outcome = client.delete(id).await;
+                            sessions.report(&cid, &client, &outcome);
+                            match outcome {
+                                Ok(()) => {
+                                    notify(ToastKind::Success, format!("Deleted user #{id}"));
+                                    nav(&back, Default::default());
+                                }
+                                Err(e) => notify(ToastKind::Error, describe(&e)),
+                            }
+                        });
+                    });
+                    let schema_s = StoredValue::new(schema);
+                    view! {
+                        <p><a href=users_href.clone()>"← All users"</a></p>
+                        {move || match user.get() {
+                            None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
+                            Some(Err(e)) => view! {
+                                <div class="error-state" role="alert"><p>{describe(&e)}</p></div>
+                            }.into_any(),
+                            Some(Ok(u)) => {
+                                let edit_href = format!("{}/{}/edit", users_href, u.id);
+                                view! {
+                                    <header class="page-head">
+                                        <h1>{u.display_name.clone()}</h1>
+                                        <div class="actions">
+                                            {caps.update.then(|| view! { <a class="button" href=edit_href.clone() data-testid="edit-user">"Edit"</a> })}
+                                            {caps.delete.then(|| view! {
+                                                <button type="button" class="danger" data-testid="delete-user" on:click=move |_| confirming.set(true)>"Delete"</button>
+                                            })}
+                                        </div>
+                                    </header>
+                                    <UserFields user=u.clone() schema=schema_s.get_value()/>
+                                    <details class="raw">
+                                        <summary>"Raw JSON"</summary>
+                                        <pre data-testid="raw-json">{serde_json::to_string_pretty(&u.raw).unwrap_or_default()}</pre>
+                                    </details>
+                                }.into_any()
+                            }
+                        }}
+                        <Show when=move || confirming.get()>
+                            <ConfirmDialog
+                                title="Delete user"
+                                confirm_label="Delete"
+                                on_confirm=do_delete
+                                on_cancel=Callback::new(move |()| confirming.set(false))
+                            >
+                                <p>{move || format!("Delete {}? This cannot be undone.", user.with(|u| u.as_ref().and_then(|r| r.as_ref().ok()).map(|u| u.display_name.clone()).unwrap_or_default()))}</p>
+                                {(caps.provider == userdeck_client::Provider::AppCrm).then(|| view! {
+                                    <p class="hint">"App CRM can transfer the user's records to another user on delete; this version of the client deletes without a transfer."</p>
+                                })}
+                            </ConfirmDialog>
+                        </Show>
+                    }
+                }
+            </ConnectionGate>
+        </section>
+    }
+}
+
+/// Every field: the schema's fields first (with their labels), then anything else the CRM sent.
+#[component]
+pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
+    let known: Vec<&str> = schema
+        .fields
+        .iter()
+        .map(|f| f.key.split('.').next().unwrap_or(f.key))
+        .collect();
+    let declared = schema
+        .fields
+        .iter()
+        .filter(|f| f.kind != userdeck_client::FieldKind::Password)
+        .map(|f| (f.label.to_string(), cell_text(f, &user)))
+        .collect::<Vec<_>>();
+    let others = match &*user.raw {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), flat(v)))
+            .collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    view! {
+        <dl class="fields" data-testid="user-fields">
+            {declared.into_iter().chain(others).map(|(k, v)| view! {
+                <div class="pair"><dt>{k}</dt><dd>{if v.is_empty() { "—".to_string() } else { v }}</dd></div>
+            }).collect_view()}
+        </dl>
+    }
+}
+
+/// A JSON value as one line of text; HTML strings lose their markup.
+fn flat(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) if s.contains('<') => strip_tags(s),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => {
+            if *b {
+                "Yes".into()
+            } else {
+                "No".into()
+            }
+        }
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}

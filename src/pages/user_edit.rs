@@ -1,0 +1,91 @@
+//! Create and edit pages: load the user (for edit), then the schema-driven form.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use userdeck_client::{ApiError, FormMode, User};
+
+use crate::components::sign_in::ConnectionGate;
+use crate::components::user_form::UserForm;
+use crate::state::session::{Sessions, describe};
+
+/// `/c/{conn}/users/new`.
+#[component]
+pub fn UserCreatePage() -> impl IntoView {
+    let params = use_params_map();
+    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
+    let navigate = use_navigate();
+    view! {
+        <section class="page user-edit">
+            <ConnectionGate id=conn let:ready>
+                {
+                    let (info, client) = ready;
+                    let caps = client.with_value(|c| c.capabilities());
+                    let nav = navigate.clone();
+                    let base = format!("/c/{}/users", info.id);
+                    let base2 = base.clone();
+                    let on_saved = Callback::new(move |u: User| nav(&format!("{base2}/{}", u.id), Default::default()));
+                    if caps.create {
+                        view! {
+                            <p><a href=base.clone()>"← All users"</a></p>
+                            <h1>"New user"</h1>
+                            <UserForm client=client mode=FormMode::Create draft_key=format!("userdeck.draft.{}.new", info.id) on_saved=on_saved/>
+                        }.into_any()
+                    } else {
+                        view! { <p class="hint">{format!("{} cannot create users through its API.", info.provider_label())}</p> }.into_any()
+                    }
+                }
+            </ConnectionGate>
+        </section>
+    }
+}
+
+/// `/c/{conn}/users/{id}/edit`.
+#[component]
+pub fn UserEditPage() -> impl IntoView {
+    let params = use_params_map();
+    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
+    let user_id =
+        Memo::new(move |_| params.with(|p| p.get("id").and_then(|i| i.parse::<u64>().ok())));
+    let navigate = use_navigate();
+    let sessions = expect_context::<Sessions>();
+    view! {
+        <section class="page user-edit">
+            <ConnectionGate id=conn let:ready>
+                {
+                    let (info, client) = ready;
+                    let user = RwSignal::new(None::<Result<User, ApiError>>);
+                    let cid = info.id.clone();
+                    Effect::new(move |_| {
+                        let Some(id) = user_id.get() else { return };
+                        let client = client.get_value();
+                        let cid = cid.clone();
+                        leptos::task::spawn_local(async move {
+                            let outcome = client.get(id).await;
+                            sessions.report(&cid, &client, &outcome);
+                            user.set(Some(outcome));
+                        });
+                    });
+                    let base = format!("/c/{}/users", info.id);
+                    let nav = navigate.clone();
+                    let conn_id = info.id.clone();
+                    move || match user.get() {
+                        None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
+                        Some(Err(e)) => view! { <div class="error-state" role="alert"><p>{describe(&e)}</p></div> }.into_any(),
+                        Some(Ok(u)) => {
+                            let back = format!("{base}/{}", u.id);
+                            let nav = nav.clone();
+                            let target = back.clone();
+                            let on_saved = Callback::new(move |_: User| nav(&target, Default::default()));
+                            view! {
+                                <p><a href=back>"← Back to the user"</a></p>
+                                <h1>{format!("Edit {}", u.display_name)}</h1>
+                                <UserForm client=client mode=FormMode::Update user=u.clone()
+                                    draft_key=format!("userdeck.draft.{}.{}", conn_id, u.id) on_saved=on_saved/>
+                            }.into_any()
+                        }
+                    }
+                }
+            </ConnectionGate>
+        </section>
+    }
+}

@@ -1,0 +1,243 @@
+//! The users list's query as it lives in the URL (`?q=…&sort=…&dir=…&page=…&size=…`), so a
+//! reload, back/forward or a shared link shows the same list, and its translation to the client's
+//! [`UserQuery`]. Which fields can be sorted or searched is asked of the client's own codecs, so
+//! the wire rules stay in the client.
+
+use userdeck_client::provider::{Target, appcrm, zurmo};
+use userdeck_client::{
+    Condition, Direction, FieldSpec, Match, Op, Provider, Schema, Sort, UserField, UserQuery,
+};
+
+/// Page sizes offered in the pager.
+pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
+/// Page size used when the URL names none.
+pub const DEFAULT_PAGE_SIZE: u32 = 25;
+
+/// One advanced-search condition as the URL carries it (`c=field~op~value`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionParam {
+    /// A schema key of the connection's provider.
+    pub field: String,
+    pub op: Op,
+    pub value: String,
+}
+
+/// Everything that decides which users the list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListParams {
+    pub q: String,
+    /// Schema key of the sort column.
+    pub sort: Option<String>,
+    pub dir: Direction,
+    pub page: u32,
+    pub size: u32,
+    pub conditions: Vec<ConditionParam>,
+    pub match_any: bool,
+}
+
+impl Default for ListParams {
+    fn default() -> Self {
+        ListParams {
+            q: String::new(),
+            sort: None,
+            dir: Direction::Asc,
+            page: 1,
+            size: DEFAULT_PAGE_SIZE,
+            conditions: Vec::new(),
+            match_any: false,
+        }
+    }
+}
+
+/// Short names of operators for the URL.
+pub fn op_name(op: Op) -> &'static str {
+    match op {
+        Op::Equals => "eq",
+        Op::Contains => "like",
+        Op::StartsWith => "starts",
+        Op::In => "in",
+    }
+}
+
+/// Words for operators in the advanced panel.
+pub fn op_label(op: Op) -> &'static str {
+    match op {
+        Op::Equals => "is",
+        Op::Contains => "contains",
+        Op::StartsWith => "starts with",
+        Op::In => "is one of",
+    }
+}
+
+fn parse_op(s: &str) -> Option<Op> {
+    [Op::Equals, Op::Contains, Op::StartsWith, Op::In]
+        .into_iter()
+        .find(|op| op_name(*op) == s)
+}
+
+impl ListParams {
+    /// Reads the URL's query pairs; anything malformed falls back to the default for that part.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> ListParams {
+        let mut p = ListParams::default();
+        for (key, value) in pairs {
+            match key {
+                "q" => p.q = value.to_string(),
+                "sort" if !value.is_empty() => p.sort = Some(value.to_string()),
+                "dir" => {
+                    p.dir = if value == "desc" {
+                        Direction::Desc
+                    } else {
+                        Direction::Asc
+                    }
+                }
+                "page" => p.page = value.parse().ok().filter(|n| *n >= 1).unwrap_or(1),
+                "size" => {
+                    p.size = value
+                        .parse()
+                        .ok()
+                        .filter(|n| PAGE_SIZES.contains(n))
+                        .unwrap_or(DEFAULT_PAGE_SIZE)
+                }
+                "match" => p.match_any = value == "any",
+                "c" => {
+                    let mut parts = value.splitn(3, '~');
+                    if let (Some(field), Some(op), Some(v)) =
+                        (parts.next(), parts.next().and_then(parse_op), parts.next())
+                    {
+                        p.conditions.push(ConditionParam {
+                            field: field.to_string(),
+                            op,
+                            value: v.to_string(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        p
+    }
+
+    /// The URL query string (without `?`), leaving out defaults so links stay short.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.q.trim().is_empty() {
+            pairs.push(("q", self.q.clone()));
+        }
+        if let Some(sort) = &self.sort {
+            pairs.push(("sort", sort.clone()));
+            if self.dir == Direction::Desc {
+                pairs.push(("dir", "desc".into()));
+            }
+        }
+        if self.page > 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        if self.size != DEFAULT_PAGE_SIZE {
+            pairs.push(("size", self.size.to_string()));
+        }
+        for c in &self.conditions {
+            pairs.push(("c", format!("{}~{}~{}", c.field, op_name(c.op), c.value)));
+        }
+        if self.match_any && !self.conditions.is_empty() {
+            pairs.push(("match", "any".into()));
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The client query for these parameters, for `schema`'s provider; `fields` are the columns
+    /// to fetch where the CRM can select columns.
+    pub fn to_query(&self, schema: &Schema, fields: Vec<UserField>) -> UserQuery {
+        let conditions = self
+            .conditions
+            .iter()
+            .filter(|c| !c.value.trim().is_empty())
+            .map(|c| Condition::new(field_of(schema, &c.field), c.op, c.value.trim()))
+            .collect();
+        UserQuery {
+            text: Some(self.q.trim().to_string()).filter(|t| !t.is_empty()),
+            conditions,
+            match_mode: if self.match_any {
+                Match::Any
+            } else {
+                Match::All
+            },
+            sort: self.sort.as_ref().map(|key| Sort {
+                field: field_of(schema, key),
+                direction: self.dir,
+            }),
+            page: self.page.max(1),
+            page_size: self.size,
+            fields,
+        }
+    }
+
+    /// The parameters after clicking the header of `key`: a new column sorts ascending, the
+    /// current one flips direction; either way the list goes back to page 1.
+    pub fn toggled_sort(&self, key: &str) -> ListParams {
+        let dir = match (&self.sort, self.dir) {
+            (Some(current), Direction::Asc) if current == key => Direction::Desc,
+            _ => Direction::Asc,
+        };
+        ListParams {
+            sort: Some(key.to_string()),
+            dir,
+            page: 1,
+            ..self.clone()
+        }
+    }
+}
+
+/// The unified field behind a schema key (a native attribute when the schema names none).
+pub fn field_of(schema: &Schema, key: &str) -> UserField {
+    schema
+        .field(key)
+        .and_then(|f| f.field.clone())
+        .unwrap_or_else(|| UserField::Native(key.to_string()))
+}
+
+/// Whether the CRM can sort on this column: asked of the provider's codec (Capsule sorts on the
+/// client, so every column works there).
+pub fn can_sort(provider: Provider, spec: &FieldSpec) -> bool {
+    let schema = Schema::of(provider);
+    let q = UserQuery::default().sorted(field_of(&schema, spec.key), Direction::Asc);
+    codec_accepts(provider, &q)
+}
+
+/// The operators the CRM supports on a field (empty: the field cannot be searched).
+pub fn search_ops(provider: Provider, spec: &FieldSpec) -> Vec<Op> {
+    let schema = Schema::of(provider);
+    [Op::Contains, Op::StartsWith, Op::Equals, Op::In]
+        .into_iter()
+        .filter(|op| {
+            let q = UserQuery::default().with(field_of(&schema, spec.key), *op, "x");
+            codec_accepts(provider, &q)
+        })
+        .collect()
+}
+
+fn codec_accepts(provider: Provider, q: &UserQuery) -> bool {
+    let target = Target::new("http://check.invalid", Vec::new());
+    match provider {
+        Provider::Capsule => true,
+        Provider::AppCrm => appcrm::list_request(&target, q).is_ok(),
+        Provider::Zurmo => zurmo::list_request(&target, q).is_ok(),
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass unchanged).
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,216 @@
+//! One typed client per connection, built from the connection and the secret held for it, plus
+//! what the status chip shows: who is signed in, the rate-limit quota left, and the last error.
+//!
+//! Clients are kept for the life of the tab so their sessions, rate-limit knowledge and Capsule
+//! cache carry from page to page; editing a connection or signing out drops its client.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use userdeck_client::ratelimit::Quota;
+use userdeck_client::{ApiError, Auth, Client, Connection, Provider};
+
+use crate::state::connections::{ConnectionInfo, Connections, SignIn};
+
+/// The transport: `fetch` in the browser.
+#[cfg(target_arch = "wasm32")]
+pub type AppTransport = userdeck_client::BrowserTransport;
+/// The transport off the browser (native builds of the app compile; they are not shipped).
+#[cfg(not(target_arch = "wasm32"))]
+pub type AppTransport = userdeck_client::NativeTransport;
+
+/// The client type the app uses.
+pub type ApiClient = Client<AppTransport>;
+
+/// A client for `connection` over the app's transport.
+pub fn new_client(connection: Connection) -> ApiClient {
+    Client::new(connection, AppTransport::new())
+}
+
+/// What the status chip of a connection shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    /// Display name of the signed-in user, once known.
+    pub user: Option<String>,
+    pub quota: Option<Quota>,
+    pub error: Option<String>,
+}
+
+/// Why no client can be made for a connection yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotReady {
+    /// The connection needs a token or password the tab does not hold.
+    NeedsCredentials,
+    /// The connection signs in through the proxy's OAuth flow at this URL.
+    NeedsOAuth(String),
+    /// The provider is not one this app supports.
+    UnknownProvider(String),
+}
+
+impl NotReady {
+    /// A sentence telling the user what to do.
+    pub fn message(&self) -> String {
+        match self {
+            NotReady::NeedsCredentials => "Sign in to this connection to see its users.".into(),
+            NotReady::NeedsOAuth(_) => {
+                "Connect this connection with its CRM to see its users.".into()
+            }
+            NotReady::UnknownProvider(p) => format!("“{p}” is not a CRM Userdeck supports."),
+        }
+    }
+}
+
+/// The clients and statuses of all connections, provided as context at the app root.
+#[derive(Clone, Copy)]
+pub struct Sessions {
+    clients: StoredValue<HashMap<String, Rc<ApiClient>>, LocalStorage>,
+    pub status: RwSignal<HashMap<String, Status>>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sessions {
+    pub fn new() -> Self {
+        Self {
+            clients: StoredValue::new_local(HashMap::new()),
+            status: RwSignal::new(HashMap::new()),
+        }
+    }
+
+    /// The client for `info`, made on first use from the secret `connections` holds for it.
+    pub fn client(
+        &self,
+        info: &ConnectionInfo,
+        connections: &Connections,
+    ) -> Result<Rc<ApiClient>, NotReady> {
+        if let Some(client) = self.clients.with_value(|c| c.get(&info.id).cloned()) {
+            return Ok(client);
+        }
+        let connection = connection_for(info, connections.secret(&info.id))?;
+        let client = Rc::new(new_client(connection));
+        self.clients.update_value(|c| {
+            c.insert(info.id.clone(), client.clone());
+        });
+        Ok(client)
+    }
+
+    /// Drops the client of `id` (its credentials changed, or the user signed out).
+    pub fn forget(&self, id: &str) {
+        self.clients.update_value(|c| {
+            c.remove(id);
+        });
+        self.status.update(|s| {
+            s.remove(id);
+        });
+    }
+
+    /// Records the outcome of a call for the status chip: the quota the client last saw and the
+    /// error, if any (a superseded search is not an error).
+    pub fn report<T>(&self, id: &str, client: &ApiClient, outcome: &Result<T, ApiError>) {
+        let quota = client.quota();
+        let error = match outcome {
+            Err(ApiError::Cancelled) => return,
+            Err(e) => Some(describe(e)),
+            Ok(_) => None,
+        };
+        self.status.update(|s| {
+            let entry = s.entry(id.to_string()).or_default();
+            entry.quota = quota.or(entry.quota);
+            entry.error = error;
+        });
+    }
+
+    /// Records who is signed in on `id`.
+    pub fn set_user(&self, id: &str, name: Option<String>) {
+        self.status
+            .update(|s| s.entry(id.to_string()).or_default().user = name);
+    }
+}
+
+/// Builds the client's connection: declared proxy routes are made absolute against this page's
+/// origin, and the credential kind follows the connection's sign-in method.
+pub fn connection_for(
+    info: &ConnectionInfo,
+    secret: Option<String>,
+) -> Result<Connection, NotReady> {
+    let provider = info
+        .provider_kind()
+        .ok_or_else(|| NotReady::UnknownProvider(info.provider.clone()))?;
+    let auth = match info.sign_in_method() {
+        SignIn::None => Auth::None,
+        SignIn::OAuth if info.signed_in => Auth::None,
+        SignIn::OAuth => {
+            let start = info
+                .oauth
+                .as_ref()
+                .map(|o| o.start.clone())
+                .unwrap_or_default();
+            return Err(NotReady::NeedsOAuth(start));
+        }
+        SignIn::Token => Auth::Token(secret.ok_or(NotReady::NeedsCredentials)?),
+        SignIn::Password => {
+            let password = secret.ok_or(NotReady::NeedsCredentials)?;
+            let login = info.login.clone().unwrap_or_default();
+            match provider {
+                Provider::Zurmo => Auth::UsernamePassword {
+                    username: login,
+                    password,
+                },
+                _ => Auth::EmailPassword {
+                    email: login,
+                    password,
+                },
+            }
+        }
+    };
+    Ok(Connection {
+        provider,
+        base_url: absolute(&info.base_url),
+        auth,
+    })
+}
+
+fn absolute(base_url: &str) -> String {
+    let trimmed = base_url.trim_end_matches('/');
+    if trimmed.starts_with('/') {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        format!("{origin}{trimmed}")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// A sentence for an error, saying what to do about it where there is something to do.
+pub fn describe(error: &ApiError) -> String {
+    match error {
+        ApiError::Unauthorized { .. } | ApiError::SessionExpired => {
+            "The CRM no longer accepts these credentials: sign in again.".into()
+        }
+        ApiError::InvalidCredentials { message } => format!("Sign-in refused: {message}"),
+        ApiError::Forbidden { message } => format!("Not allowed: {message}"),
+        ApiError::NotFound { message } => format!("Not found: {message}"),
+        ApiError::Validation { message, .. } => {
+            format!("Please correct the highlighted fields. {message}")
+        }
+        ApiError::RateLimited { until_ms, .. } => {
+            let wait = until_ms
+                .saturating_sub(js_sys::Date::now() as u64)
+                .div_ceil(1000);
+            format!("The CRM's rate limit is used up: try again in {wait} s.")
+        }
+        ApiError::Network { message } => {
+            format!(
+                "Could not reach the CRM ({message}). Check the connection's address and your network."
+            )
+        }
+        ApiError::Unsupported { message } => format!("Not possible here: {message}"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,94 @@
+//! Short-lived messages about the outcome of an action ("User saved", "3 users deleted").
+//!
+//! Provided as context at the app root; components call [`notify`], which does nothing when no
+//! toast area is mounted (component tests), so actions never depend on it.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+/// Whether a toast reports success or failure (failures stay longer and are announced assertively).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToastKind {
+    Success,
+    Error,
+}
+
+/// One message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub kind: ToastKind,
+    pub text: String,
+}
+
+/// The messages on screen.
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    pub items: RwSignal<Vec<Toast>>,
+    next: StoredValue<u64>,
+}
+
+impl Default for Toasts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Toasts {
+    pub fn new() -> Self {
+        Toasts {
+            items: RwSignal::new(Vec::new()),
+            next: StoredValue::new(0),
+        }
+    }
+
+    /// Shows `text` for a few seconds.
+    pub fn push(&self, kind: ToastKind, text: impl Into<String>) {
+        let id = self.next.get_value() + 1;
+        self.next.set_value(id);
+        self.items.update(|t| {
+            t.push(Toast {
+                id,
+                kind,
+                text: text.into(),
+            })
+        });
+        let items = self.items;
+        let seconds = if kind == ToastKind::Error { 8 } else { 4 };
+        set_timeout(
+            move || {
+                items.try_update(|t| t.retain(|x| x.id != id));
+            },
+            Duration::from_secs(seconds),
+        );
+    }
+
+    /// Removes one message now.
+    pub fn dismiss(&self, id: u64) {
+        self.items.update(|t| t.retain(|x| x.id != id));
+    }
+}
+
+/// Shows a toast if a toast area exists.
+pub fn notify(kind: ToastKind, text: impl Into<String>) {
+    if let Some(t) = use_context::<Toasts>() {
+        t.push(kind, text);
+    }
+}
+
+/// The toast area, announced to screen readers.
+#[component]
+pub fn ToastArea() -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    view! {
+        <div class="toasts" role="status" aria-live="polite" data-testid="toasts">
+            <For each=move || toasts.items.get() key=|t| t.id let:t>
+                <div class="toast" class:error=t.kind == ToastKind::Error role=if t.kind == ToastKind::Error { "alert" } else { "status" }>
+                    <span>{t.text.clone()}</span>
+                    <button type="button" class="close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(t.id)>"×"</button>
+                </div>
+            </For>
+        </div>
+    }
+}

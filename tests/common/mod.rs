@@ -1,0 +1,136 @@
+//! Helpers shared by the browser tests: a fresh mount point, DOM events, waiting for the app to
+//! settle, and clients for the sandbox (whose URL is baked in at compile time; a missing URL is a
+//! failure, not a skip).
+#![allow(dead_code)]
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use userdeck::state::session::ApiClient;
+use userdeck_client::{Auth, BrowserTransport, Client, Connection, Provider};
+use wasm_bindgen::JsCast;
+
+/// The sandbox the tests talk to.
+pub fn sandbox() -> &'static str {
+    match option_env!("USERDECK_SANDBOX_URL") {
+        Some(url) => url,
+        None => {
+            panic!("USERDECK_SANDBOX_URL is not set: run the browser tests with `cargo xtask test`")
+        }
+    }
+}
+
+/// Demo credentials of the sandbox (crates/userdeck-sandbox `demo`).
+pub const APPCRM_ADMIN_TOKEN: &str = "1|sAnDbOxAdMiNtOkEn0123456789abcdefABCDEFgh";
+pub const CAPSULE_TOKEN: &str = "sandbox-capsule-pat-6f1c2e9b8d7a4c3e9f0a1b2c3d4e5f60";
+pub const ZURMO_USERNAME: &str = "super";
+pub const ZURMO_PASSWORD: &str = "super";
+
+/// A client for one of the sandbox's CRMs, signed in as its admin.
+pub fn client(provider: Provider) -> Rc<ApiClient> {
+    let root = sandbox().trim_end_matches('/');
+    let base = match provider {
+        Provider::Zurmo => format!("{root}/zurmo/index.php"),
+        other => format!("{root}/{}", other.as_str()),
+    };
+    let auth = match provider {
+        Provider::AppCrm => Auth::Token(APPCRM_ADMIN_TOKEN.into()),
+        Provider::Capsule => Auth::Token(CAPSULE_TOKEN.into()),
+        Provider::Zurmo => Auth::UsernamePassword {
+            username: ZURMO_USERNAME.into(),
+            password: ZURMO_PASSWORD.into(),
+        },
+    };
+    Rc::new(Client::new(
+        Connection {
+            provider,
+            base_url: base,
+            auth,
+        },
+        BrowserTransport::new(),
+    ))
+}
+
+/// A fresh element in the page for one test to mount into.
+pub fn test_root() -> web_sys::HtmlElement {
+    let document = leptos::prelude::document();
+    let root = document.create_element("section").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    root.unchecked_into()
+}
+
+pub fn query(root: &web_sys::Element, selector: &str) -> Option<web_sys::Element> {
+    root.query_selector(selector).unwrap()
+}
+
+pub fn query_all(root: &web_sys::Element, selector: &str) -> Vec<web_sys::Element> {
+    let nodes = root.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .collect()
+}
+
+pub fn texts(root: &web_sys::Element, selector: &str) -> Vec<String> {
+    query_all(root, selector)
+        .iter()
+        .map(|e| e.text_content().unwrap_or_default())
+        .collect()
+}
+
+/// Types `value` into an input (or textarea) and fires `input`.
+pub fn type_into(el: &web_sys::Element, value: &str) {
+    if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.set_value(value);
+    } else if let Some(area) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(value);
+    }
+    el.dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// Chooses `value` in a select and fires `change`.
+pub fn choose(el: &web_sys::Element, value: &str) {
+    el.dyn_ref::<web_sys::HtmlSelectElement>()
+        .unwrap()
+        .set_value(value);
+    el.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+pub fn click(el: &web_sys::Element) {
+    el.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
+}
+
+/// Dispatches a bubbling keydown of `key` on `el`.
+pub fn key(el: &web_sys::Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+pub async fn sleep_ms(ms: u64) {
+    gloo_timers::future::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Waits until `ready` holds (polling every 25 ms, giving up after ~10 s so a broken test fails
+/// with its own message rather than the runner's timeout).
+pub async fn until(what: &str, mut ready: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if ready() {
+            return;
+        }
+        sleep_ms(25).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Clears both web storages between tests that use them.
+pub fn clear_storage() {
+    let w = leptos::prelude::window();
+    w.local_storage().unwrap().unwrap().clear().unwrap();
+    w.session_storage().unwrap().unwrap().clear().unwrap();
+}

@@ -1,0 +1,261 @@
+//! The connection manager in headless Chromium: a connection is saved to `localStorage` without
+//! its secret; the secret stays in memory unless "remember on this device" puts it in
+//! `sessionStorage`; removing a connection forgets both.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use userdeck::components::connection_form::{ConnectionForm, slug};
+use userdeck::state::connections::{Connections, SAVED_KEY, SECRET_PREFIX, SignIn};
+use userdeck::state::session::Sessions;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn local(key: &str) -> Option<String> {
+    window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(key)
+        .unwrap()
+}
+
+fn session(key: &str) -> Option<String> {
+    window()
+        .session_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(key)
+        .unwrap()
+}
+
+fn all_local() -> String {
+    let s = window().local_storage().unwrap().unwrap();
+    (0..s.length().unwrap())
+        .filter_map(|i| s.key(i).unwrap())
+        .map(|k| format!("{k}={}", s.get_item(&k).unwrap().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn mount_manager() -> (web_sys::HtmlElement, Connections, RwSignal<u32>, impl Sized) {
+    let root = test_root();
+    let connections = Connections::new();
+    let done = RwSignal::new(0u32);
+    let handle = mount_to(root.clone(), move || {
+        provide_context(connections);
+        provide_context(Sessions::new());
+        view! { <ConnectionForm on_done=Callback::new(move |()| done.update(|n| *n += 1))/> }
+    });
+    (root, connections, done, handle)
+}
+
+#[wasm_bindgen_test]
+async fn a_token_is_never_written_to_local_storage() {
+    clear_storage();
+    let (root, connections, done, _m) = mount_manager();
+    tick().await;
+    choose(
+        &query(&root, "[data-testid=cf-provider]").unwrap(),
+        "appcrm",
+    );
+    type_into(&query(&root, "[data-testid=cf-name]").unwrap(), "Sales CRM");
+    type_into(
+        &query(&root, "[data-testid=cf-url]").unwrap(),
+        &format!("{}/appcrm", sandbox()),
+    );
+    type_into(
+        &query(&root, "[data-testid=cf-secret]").unwrap(),
+        APPCRM_ADMIN_TOKEN,
+    );
+    click(&query(&root, "[data-testid=cf-save]").unwrap());
+    tick().await;
+    assert_eq!(
+        done.get_untracked(),
+        1,
+        "{:?}",
+        query(&root, "[data-testid=cf-error]").and_then(|e| e.text_content())
+    );
+
+    let stored = local(SAVED_KEY).expect("the connection is saved");
+    assert!(stored.contains("Sales CRM") && stored.contains("/appcrm"));
+    assert!(
+        !all_local().contains(APPCRM_ADMIN_TOKEN),
+        "no secret in localStorage"
+    );
+    assert!(
+        session(&format!("{SECRET_PREFIX}sales-crm")).is_none(),
+        "not remembered unless asked"
+    );
+    assert_eq!(
+        connections.secret("sales-crm").as_deref(),
+        Some(APPCRM_ADMIN_TOKEN),
+        "held in memory"
+    );
+
+    // A fresh app (a reload) finds the connection but not the secret.
+    let reloaded = Connections::new();
+    assert!(reloaded.find("sales-crm").is_some());
+    assert_eq!(reloaded.secret("sales-crm"), None);
+}
+
+#[wasm_bindgen_test]
+async fn remember_keeps_a_password_in_session_storage_only_and_remove_forgets_it() {
+    clear_storage();
+    let (root, connections, done, _m) = mount_manager();
+    tick().await;
+    choose(&query(&root, "[data-testid=cf-provider]").unwrap(), "zurmo");
+    tick().await;
+    type_into(
+        &query(&root, "[data-testid=cf-name]").unwrap(),
+        "Legacy Zurmo",
+    );
+    type_into(
+        &query(&root, "[data-testid=cf-url]").unwrap(),
+        &format!("{}/zurmo", sandbox()),
+    );
+    type_into(
+        &query(&root, "[data-testid=cf-login]").unwrap(),
+        ZURMO_USERNAME,
+    );
+    type_into(
+        &query(&root, "[data-testid=cf-secret]").unwrap(),
+        "zurmo-secret-pw",
+    );
+    click(&query(&root, "[data-testid=cf-remember]").unwrap());
+    click(&query(&root, "[data-testid=cf-save]").unwrap());
+    tick().await;
+    assert_eq!(
+        done.get_untracked(),
+        1,
+        "{:?}",
+        query(&root, "[data-testid=cf-error]").and_then(|e| e.text_content())
+    );
+    let id = slug("Legacy Zurmo");
+    let saved = connections.find(&id).unwrap();
+    assert_eq!(saved.sign_in, SignIn::Password);
+    assert_eq!(saved.login.as_deref(), Some(ZURMO_USERNAME));
+    assert!(!all_local().contains("zurmo-secret-pw"));
+    assert_eq!(
+        session(&format!("{SECRET_PREFIX}{id}")).as_deref(),
+        Some("zurmo-secret-pw")
+    );
+    // A reload in the same tab signs in again from the remembered secret.
+    assert_eq!(
+        Connections::new().secret(&id).as_deref(),
+        Some("zurmo-secret-pw")
+    );
+
+    connections.remove(&id);
+    assert!(connections.find(&id).is_none());
+    assert!(session(&format!("{SECRET_PREFIX}{id}")).is_none());
+    assert!(
+        !local(SAVED_KEY)
+            .unwrap_or_default()
+            .contains("Legacy Zurmo")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_base_url_is_refused_with_a_reason() {
+    clear_storage();
+    let (root, connections, done, _m) = mount_manager();
+    tick().await;
+    type_into(&query(&root, "[data-testid=cf-name]").unwrap(), "Oops");
+    type_into(
+        &query(&root, "[data-testid=cf-url]").unwrap(),
+        "javascript:alert(1)",
+    );
+    click(&query(&root, "[data-testid=cf-save]").unwrap());
+    tick().await;
+    assert_eq!(done.get_untracked(), 0);
+    assert!(query(&root, "[data-testid=cf-error]").is_some());
+    assert!(connections.find("oops").is_none());
+}
+
+#[wasm_bindgen_test]
+fn declared_connections_are_ready_or_say_how_to_sign_in() {
+    use userdeck::state::connections::parse_declared;
+    let body = r#"{"connections":[
+        {"id":"a","name":"A","provider":"appcrm","base_url":"/proxy/a","auth":"server","signed_in":true},
+        {"id":"b","name":"B","provider":"capsule","base_url":"/proxy/b","auth":"oauth","signed_in":false,
+         "oauth":{"start":"/oauth/b/start","logout":"/oauth/b/logout"}},
+        {"id":"c","name":"C","provider":"zurmo","base_url":"/proxy/c","auth":"browser","signed_in":false}]}"#;
+    let list = parse_declared(body).unwrap();
+    assert!(list[0].is_ready() && list[0].sign_in_method() == SignIn::None);
+    assert_eq!(list[1].sign_in_method(), SignIn::OAuth);
+    assert!(!list[1].is_ready());
+    assert_eq!(list[2].sign_in_method(), SignIn::Password);
+    use userdeck::state::session::{NotReady, connection_for};
+    assert_eq!(
+        connection_for(&list[1], None),
+        Err(NotReady::NeedsOAuth("/oauth/b/start".into()))
+    );
+    assert_eq!(
+        connection_for(&list[2], None),
+        Err(NotReady::NeedsCredentials)
+    );
+    assert!(connection_for(&list[0], None).is_ok());
+}
+
+#[wasm_bindgen_test]
+async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
+    use userdeck::components::sign_in::ConnectionGate;
+    use userdeck::state::connections::ConnectionInfo;
+    use userdeck_client::Provider;
+    clear_storage();
+    let root = test_root();
+    let connections = Connections::new();
+    connections.save(
+        ConnectionInfo::new_saved(
+            "cap",
+            "Capsule test",
+            Provider::Capsule,
+            &format!("{}/capsule", sandbox()),
+        ),
+        None,
+        false,
+    );
+    let _m = mount_to(root.clone(), move || {
+        provide_context(connections);
+        provide_context(Sessions::new());
+        view! {
+            <ConnectionGate id="cap" let:ready>
+                <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>
+            </ConnectionGate>
+        }
+    });
+    tick().await;
+    assert!(query(&root, "[data-testid=ready]").is_none());
+    let secret = query(&root, "[data-testid=secret]").expect("a token form");
+    type_into(&secret, "not-a-valid-token");
+    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
+    let r = root.clone();
+    until("the refusal", move || {
+        query(&r, ".sign-in-panel .error").is_some()
+    })
+    .await;
+    assert_eq!(
+        connections.secret("cap"),
+        None,
+        "a rejected token is not kept"
+    );
+
+    type_into(
+        &query(&root, "[data-testid=secret]").unwrap(),
+        CAPSULE_TOKEN,
+    );
+    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
+    let r = root.clone();
+    until("the gate to open", move || {
+        query(&r, "[data-testid=ready]").is_some()
+    })
+    .await;
+    assert_eq!(connections.secret("cap").as_deref(), Some(CAPSULE_TOKEN));
+    assert!(!all_local().contains(CAPSULE_TOKEN));
+}

@@ -1,0 +1,266 @@
+//! Each provider's user form in headless Chromium against the sandbox: client-side validation
+//! from the schema, the server's field errors landing on their fields, nothing typed lost, and the
+//! draft surviving a remount (a reload or an accidental navigation) without its password.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use userdeck::components::user_form::UserForm;
+use userdeck_client::{FormMode, Provider, User};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DRAFT: &str = "userdeck.draft.test.new";
+
+fn mount_form(
+    provider: Provider,
+    saved: RwSignal<Option<User>>,
+) -> (web_sys::HtmlElement, impl Sized) {
+    let root = test_root();
+    let c = client(provider);
+    let handle = mount_to(root.clone(), move || {
+        view! {
+            <UserForm client=StoredValue::new_local(c.clone()) mode=FormMode::Create draft_key=DRAFT
+                on_saved=Callback::new(move |u| saved.set(Some(u)))/>
+        }
+    });
+    (root, handle)
+}
+
+fn field(root: &web_sys::Element, key: &str) -> web_sys::Element {
+    query(root, &format!("[name=\"{key}\"]")).unwrap_or_else(|| panic!("no field {key}"))
+}
+
+fn error_text(root: &web_sys::Element, key: &str) -> Option<String> {
+    query(root, &format!("[data-testid=\"error-{key}\"]")).and_then(|e| e.text_content())
+}
+
+fn value(el: &web_sys::Element) -> String {
+    el.dyn_ref::<web_sys::HtmlInputElement>()
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn app_crm_checks_required_fields_and_the_confirmation_before_sending() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    assert!(
+        query(&root, "label[for=f-name] .req").is_some(),
+        "required mark"
+    );
+    assert_eq!(
+        field(&root, "name").get_attribute("maxlength").as_deref(),
+        Some("191")
+    );
+    type_into(&field(&root, "email"), "not-an-email");
+    type_into(&field(&root, "password"), "secret1");
+    type_into(&field(&root, "password_confirmation"), "secret2");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    tick().await;
+    assert_eq!(
+        error_text(&root, "name").as_deref(),
+        Some("Name is required.")
+    );
+    assert_eq!(
+        error_text(&root, "email").as_deref(),
+        Some("Email must be a valid email address.")
+    );
+    assert!(
+        error_text(&root, "password_confirmation")
+            .unwrap()
+            .contains("does not match")
+    );
+    assert!(error_text(&root, "timezone").is_some());
+    assert_eq!(
+        field(&root, "name")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    sleep_ms(100).await;
+    assert!(
+        saved.get_untracked().is_none(),
+        "an invalid form is never sent"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn app_crm_server_errors_land_on_their_fields_and_keep_the_input() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    // The time-zone list comes from the browser.
+    let zones = texts(&root, "select[name=timezone] option");
+    assert!(
+        zones.iter().any(|z| z == "Europe/Lisbon"),
+        "{} zones",
+        zones.len()
+    );
+    type_into(&field(&root, "name"), "Second Admin");
+    type_into(&field(&root, "email"), "admin@appcrm.example");
+    type_into(&field(&root, "password"), "secret1");
+    type_into(&field(&root, "password_confirmation"), "secret1");
+    choose(&field(&root, "timezone"), "Europe/Lisbon");
+    choose(&field(&root, "date_format"), "Y-m-d");
+    choose(&field(&root, "time_format"), "H:i");
+    tick().await;
+    let year = js_sys::Date::new_0().get_full_year().to_string();
+    let preview = query(&root, "[data-testid=preview-date_format]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(
+        preview.contains(&year) && preview.contains('-'),
+        "{preview}"
+    );
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the server's email error", move || {
+        error_text(&r, "email").is_some()
+    })
+    .await;
+    assert!(
+        error_text(&root, "email").unwrap().contains("taken"),
+        "{:?}",
+        error_text(&root, "email")
+    );
+    assert!(query(&root, "[data-testid=form-error]").is_some());
+    assert_eq!(value(&field(&root, "name")), "Second Admin");
+    assert_eq!(value(&field(&root, "email")), "admin@appcrm.example");
+    assert!(saved.get_untracked().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_draft_survives_a_remount_without_its_password() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    {
+        let (root, _m) = mount_form(Provider::AppCrm, saved);
+        tick().await;
+        type_into(&field(&root, "name"), "Draft Person");
+        type_into(&field(&root, "password"), "hunter22");
+        tick().await;
+        let stored = window()
+            .session_storage()
+            .unwrap()
+            .unwrap()
+            .get_item(DRAFT)
+            .unwrap()
+            .unwrap();
+        assert!(stored.contains("Draft Person"));
+        assert!(
+            !stored.contains("hunter22"),
+            "passwords are never kept in a draft"
+        );
+    }
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    assert_eq!(value(&field(&root, "name")), "Draft Person");
+    assert!(query(&root, "[data-testid=draft-restored]").is_some());
+    click(&query(&root, "[data-testid=draft-restored] button").unwrap());
+    tick().await;
+    assert_eq!(value(&field(&root, "name")), "");
+    assert!(
+        window()
+            .session_storage()
+            .unwrap()
+            .unwrap()
+            .get_item(DRAFT)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn zurmo_checks_lowercase_usernames_then_reports_the_servers_uniqueness_error() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::Zurmo, saved);
+    tick().await;
+    assert!(
+        query(&root, "[data-testid=manager-search]").is_some(),
+        "Zurmo's manager picker"
+    );
+    type_into(&field(&root, "username"), "Super");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    tick().await;
+    assert_eq!(
+        error_text(&root, "username").as_deref(),
+        Some("Username must be lowercase.")
+    );
+    assert_eq!(
+        error_text(&root, "lastName").as_deref(),
+        Some("Last name is required.")
+    );
+
+    type_into(&field(&root, "username"), "super");
+    type_into(&field(&root, "lastName"), "Duplicate");
+    tick().await;
+    assert_eq!(
+        error_text(&root, "username"),
+        None,
+        "typing clears the field's error"
+    );
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the server's username error", move || {
+        error_text(&r, "username").is_some()
+    })
+    .await;
+    assert!(
+        error_text(&root, "username").unwrap().contains("in use"),
+        "{:?}",
+        error_text(&root, "username")
+    );
+    assert_eq!(value(&field(&root, "lastName")), "Duplicate");
+}
+
+#[wasm_bindgen_test]
+async fn zurmo_creates_a_valid_user() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::Zurmo, saved);
+    tick().await;
+    let name = format!("ui{}", js_sys::Date::now() as u64);
+    type_into(&field(&root, "username"), &name);
+    type_into(&field(&root, "lastName"), "Tester");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let s = saved;
+    until("the saved user", move || s.with_untracked(Option::is_some)).await;
+    assert_eq!(
+        saved.get_untracked().unwrap().username.as_deref(),
+        Some(name.as_str())
+    );
+    assert!(
+        window()
+            .session_storage()
+            .unwrap()
+            .unwrap()
+            .get_item(DRAFT)
+            .unwrap()
+            .is_none(),
+        "a saved draft is dropped"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn capsule_offers_no_create_form_fields() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::Capsule, saved);
+    tick().await;
+    assert!(
+        query_all(&root, ".field input, .field select").is_empty(),
+        "Capsule's users are read-only"
+    );
+}

@@ -1,0 +1,398 @@
+//! The users table in headless Chromium: sorting, selection and keyboard use on plain data, then
+//! the whole list against the sandbox: server paging and page size, server sort (App CRM) and
+//! client-side sort (Capsule), with the query held the way the page holds it in the URL.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use serde_json::json;
+use userdeck::components::users_table::{Column, UsersTable};
+use userdeck::pages::users::UsersView;
+use userdeck::state::connections::ConnectionInfo;
+use userdeck::state::list_query::ListParams;
+use userdeck_client::{Direction, Provider, Schema, User};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn users() -> Vec<User> {
+    ["Ada", "Bob", "Cy"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| User {
+            id: i as u64 + 1,
+            display_name: n.to_string(),
+            email: Some(format!("{}@x.io", n.to_lowercase())),
+            raw: json!({"name": n}).into(),
+            ..User::default()
+        })
+        .collect()
+}
+
+fn no_sort() -> Signal<Option<(String, Direction)>> {
+    Signal::stored(None)
+}
+
+fn columns() -> Vec<Column> {
+    Schema::of(Provider::AppCrm)
+        .columns()
+        .take(2)
+        .map(|spec| Column {
+            spec: spec.clone(),
+            sortable: true,
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn headers_sort_and_report_their_state() {
+    let root = test_root();
+    let sort = RwSignal::new(None::<(String, Direction)>);
+    let clicked = RwSignal::new(Vec::<String>::new());
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UsersTable columns=columns() rows=users() sort=sort
+                on_sort=Callback::new(move |k: String| {
+                    clicked.update(|c| c.push(k.clone()));
+                    sort.set(Some((k, Direction::Desc)));
+                })
+                on_open=Callback::new(|_| {}) selected=RwSignal::new(BTreeSet::new())
+                loading=false detail_base="/c/x/users" selectable=true/>
+        }
+    });
+    tick().await;
+    click(&query(&root, "[data-testid=sort-email]").unwrap());
+    tick().await;
+    assert_eq!(clicked.get_untracked(), ["email"]);
+    let th = query(&root, "th[data-key=email]").unwrap();
+    assert_eq!(th.get_attribute("aria-sort").as_deref(), Some("descending"));
+    let other = query(&root, "th[data-key=name]").unwrap();
+    assert_eq!(other.get_attribute("aria-sort").as_deref(), Some("none"));
+}
+
+#[wasm_bindgen_test]
+async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
+    let root = test_root();
+    let selected = RwSignal::new(BTreeSet::<u64>::new());
+    let opened = RwSignal::new(None::<u64>);
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UsersTable columns=columns() rows=users() sort=no_sort()
+                on_sort=Callback::new(|_| {}) on_open=Callback::new(move |id| opened.set(Some(id)))
+                selected=selected loading=false detail_base="/c/x/users" selectable=true/>
+        }
+    });
+    tick().await;
+    let boxes = query_all(&root, "tbody input[type=checkbox]");
+    assert_eq!(boxes.len(), 3);
+    click(&boxes[1]);
+    tick().await;
+    assert_eq!(selected.get_untracked(), BTreeSet::from([2]));
+    assert_eq!(query_all(&root, "tr.selected").len(), 1);
+
+    click(&query(&root, "[data-testid=select-all]").unwrap());
+    tick().await;
+    assert_eq!(selected.get_untracked(), BTreeSet::from([1, 2, 3]));
+    click(&query(&root, "[data-testid=select-all]").unwrap());
+    tick().await;
+    assert!(selected.get_untracked().is_empty());
+
+    // Arrow keys move between rows, Space selects, Enter opens.
+    let first = query(&root, "tbody tr[data-index=\"0\"]").unwrap();
+    key(&first, "ArrowDown");
+    tick().await;
+    let second = query(&root, "tbody tr[data-index=\"1\"]").unwrap();
+    let active = document().active_element().unwrap();
+    assert_eq!(active, second);
+    assert_eq!(second.get_attribute("tabindex").as_deref(), Some("0"));
+    key(&second, " ");
+    tick().await;
+    assert_eq!(selected.get_untracked(), BTreeSet::from([2]));
+    key(&second, "Enter");
+    tick().await;
+    assert_eq!(opened.get_untracked(), Some(2));
+}
+
+#[wasm_bindgen_test]
+async fn skeletons_show_on_first_load_and_old_rows_stay_during_a_refetch() {
+    let root = test_root();
+    let rows = RwSignal::new(Vec::<User>::new());
+    let loading = RwSignal::new(true);
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UsersTable columns=columns() rows=rows sort=no_sort()
+                on_sort=Callback::new(|_| {}) on_open=Callback::new(|_| {})
+                selected=RwSignal::new(BTreeSet::new()) loading=loading detail_base="/c/x/users"/>
+        }
+    });
+    tick().await;
+    assert!(!query_all(&root, "tr.skeleton").is_empty());
+    rows.set(users());
+    loading.set(false);
+    tick().await;
+    assert!(query_all(&root, "tr.skeleton").is_empty());
+    loading.set(true);
+    tick().await;
+    assert_eq!(query_all(&root, "table.users-table tbody tr").len(), 3);
+    assert!(query(&root, ".table-wrap.refreshing").is_some());
+    assert_eq!(
+        query(&root, "table")
+            .unwrap()
+            .get_attribute("aria-busy")
+            .as_deref(),
+        Some("true")
+    );
+}
+
+fn info(provider: Provider) -> ConnectionInfo {
+    ConnectionInfo::new_saved(&format!("t-{}", provider.as_str()), "Test", provider, "")
+}
+
+fn first_column(root: &web_sys::Element) -> Vec<String> {
+    texts(root, "table.users-table tbody tr td:nth-child(2)")
+}
+
+/// Mounts the list the way the page does, with the URL query replaced by a signal.
+async fn mount_list(
+    provider: Provider,
+    start: ListParams,
+    wait_for_rows: bool,
+) -> (
+    web_sys::HtmlElement,
+    RwSignal<ListParams>,
+    Box<dyn std::any::Any>,
+) {
+    clear_storage();
+    let root = test_root();
+    let params = RwSignal::new(start);
+    let client = client(provider);
+    let handle = mount_to(root.clone(), move || {
+        view! {
+            <UsersView info=info(provider) client=StoredValue::new_local(client.clone()) params=params
+                on_params=Callback::new(move |p| params.set(p)) on_open=Callback::new(|_| {})/>
+        }
+    });
+    if wait_for_rows {
+        let r = root.clone();
+        until("the first rows", move || {
+            !query_all(&r, "table.users-table tbody tr[data-id]").is_empty()
+        })
+        .await;
+    }
+    (root, params, Box::new(handle))
+}
+
+#[wasm_bindgen_test]
+async fn app_crm_pages_on_the_server_with_total_and_page_count() {
+    let (root, params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            size: 10,
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    assert_eq!(
+        query_all(&root, "table.users-table tbody tr[data-id]").len(),
+        10
+    );
+    let page_no = query(&root, "[data-testid=page-no]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(page_no.starts_with("Page 1 of "), "{page_no}");
+    let first_page = first_column(&root);
+
+    click(&query(&root, "[data-testid=next]").unwrap());
+    tick().await;
+    assert_eq!(params.get_untracked().page, 2);
+    let r = root.clone();
+    until("page 2", move || first_column(&r) != first_page).await;
+    let range = query(&root, "[data-testid=range]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(range.starts_with("11–20 of "), "{range}");
+
+    choose(&query(&root, "[data-testid=page-size]").unwrap(), "25");
+    tick().await;
+    assert_eq!(
+        (params.get_untracked().size, params.get_untracked().page),
+        (25, 1)
+    );
+    let r = root.clone();
+    until("25 rows", move || {
+        query_all(&r, "table.users-table tbody tr[data-id]").len() == 25
+    })
+    .await;
+}
+
+fn is_sorted(names: &[String], desc: bool) -> bool {
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    lower
+        .windows(2)
+        .all(|w| if desc { w[0] >= w[1] } else { w[0] <= w[1] })
+}
+
+#[wasm_bindgen_test]
+async fn app_crm_sorts_on_the_server_both_ways() {
+    let (root, params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            size: 10,
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    let before = first_column(&root);
+    click(&query(&root, "[data-testid=sort-name]").unwrap());
+    tick().await;
+    assert_eq!(params.get_untracked().sort.as_deref(), Some("name"));
+    click(&query(&root, "[data-testid=sort-name]").unwrap());
+    tick().await;
+    assert_eq!(params.get_untracked().dir, Direction::Desc);
+    let r = root.clone();
+    until("descending names", move || {
+        let names = first_column(&r);
+        names != before && names.len() == 10 && is_sorted(&names, true)
+    })
+    .await;
+    let th = query(&root, "th[data-key=name]").unwrap();
+    assert_eq!(th.get_attribute("aria-sort").as_deref(), Some("descending"));
+}
+
+#[wasm_bindgen_test]
+async fn capsule_sorts_on_the_client_and_cannot_delete() {
+    let (root, params, _m) = mount_list(Provider::Capsule, ListParams::default(), true).await;
+    assert!(
+        query(&root, "[data-testid=bulk-delete]").is_none(),
+        "Capsule's API cannot delete users"
+    );
+    assert!(query(&root, "tbody input[type=checkbox]").is_none());
+    click(&query(&root, "[data-testid=sort-username]").unwrap());
+    tick().await;
+    click(&query(&root, "[data-testid=sort-username]").unwrap());
+    tick().await;
+    assert_eq!(params.get_untracked().dir, Direction::Desc);
+    let r = root.clone();
+    until("usernames descending", move || {
+        let names = texts(&r, "table.users-table tbody tr td:nth-child(2)");
+        names.len() > 2 && is_sorted(&names, true)
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_search_with_no_match_says_how_to_get_back() {
+    let (root, params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            q: "no-such-user-anywhere-zzz".into(),
+            ..ListParams::default()
+        },
+        false,
+    )
+    .await;
+    let r = root.clone();
+    until("the empty state", move || {
+        query(&r, "[data-testid=empty]").is_some()
+    })
+    .await;
+    let clear = query(&root, "[data-testid=empty] button").unwrap();
+    click(&clear);
+    tick().await;
+    assert_eq!(params.get_untracked().q, "");
+}
+
+#[wasm_bindgen_test]
+async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
+    // Two throwaway users to delete.
+    let c = client(Provider::AppCrm);
+    let stamp = js_sys::Date::now() as u64;
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let mut draft = userdeck_client::UserDraft::default();
+        draft.set("name", json!(format!("Bulk {stamp} {i}")));
+        draft.set("email", json!(format!("bulk{stamp}{i}@example.com")));
+        draft.set("password", json!("secret1"));
+        draft.set("timezone", json!("UTC"));
+        draft.set("date_format", json!("Y-m-d"));
+        draft.set("time_format", json!("H:i"));
+        ids.push(c.create(&draft).await.unwrap().id);
+    }
+    let (root, _params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            q: format!("Bulk {stamp}"),
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    let r = root.clone();
+    until("both throwaway users", move || {
+        query_all(&r, "tbody tr[data-id]").len() == 2
+    })
+    .await;
+    click(&query(&root, "[data-testid=select-all]").unwrap());
+    tick().await;
+    click(&query(&root, "[data-testid=bulk-delete]").unwrap());
+    tick().await;
+    let confirm = query(&root, "[data-testid=confirm]").unwrap();
+    assert!(
+        confirm.has_attribute("disabled")
+            || js_sys::Reflect::get(&confirm, &"disabled".into())
+                .unwrap()
+                .is_truthy()
+    );
+    type_into(
+        &query(&root, "[data-testid=confirm-phrase]").unwrap(),
+        "Test",
+    );
+    tick().await;
+    click(&query(&root, "[data-testid=confirm]").unwrap());
+    let r = root.clone();
+    until("the list to empty", move || {
+        query(&r, "[data-testid=empty]").is_some()
+    })
+    .await;
+    for id in ids {
+        assert!(
+            matches!(
+                c.get(id).await,
+                Err(userdeck_client::ApiError::NotFound { .. })
+            ),
+            "user {id} is gone"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn escape_closes_the_confirmation_without_deleting() {
+    let (root, _params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            size: 10,
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    click(&query_all(&root, "tbody input[type=checkbox]")[0]);
+    tick().await;
+    click(&query(&root, "[data-testid=bulk-delete]").unwrap());
+    tick().await;
+    let dialog = query(&root, "[data-testid=confirm-dialog]").unwrap();
+    key(&dialog, "Escape");
+    tick().await;
+    assert!(query(&root, "[data-testid=confirm-dialog]").is_none());
+    assert_eq!(query_all(&root, "tbody tr[data-id]").len(), 10);
+}
