@@ -7,9 +7,13 @@ mod common;
 use common::*;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
+use leptos::task::tick;
+use leptos_router::components::Router;
 use userdeck::app::App;
-use userdeck::state::connections::{ConnectionInfo, SAVED_KEY, SECRET_PREFIX, SignIn};
+use userdeck::components::layout::ConnectionSwitcher;
+use userdeck::state::connections::{ConnectionInfo, Connections, SAVED_KEY, SECRET_PREFIX, SignIn};
 use userdeck_client::Provider;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -61,9 +65,176 @@ async fn a_shared_link_opens_the_list_with_its_query() {
     assert_eq!(names, sorted);
     assert!(query(&root, "[data-testid=status-chip]").is_some());
 
+    // The header's switcher names the open connection, not "Choose a connection…".
+    let switcher: web_sys::HtmlSelectElement = query(&root, "[data-testid=connection-switcher]")
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(switcher.value(), "caps");
+    let shown = switcher
+        .selected_options()
+        .item(0)
+        .and_then(|o| o.text_content())
+        .unwrap_or_default();
+    assert_eq!(shown, "Capsule demo");
+
+    // The pager's buttons are named by their visible words (axe label-content-name-mismatch).
+    for id in ["prev", "next"] {
+        let b = query(&root, &format!("button[data-testid={id}]")).unwrap();
+        assert_eq!(b.get_attribute("aria-label"), None, "{id}");
+    }
+    assert!(
+        texts(&root, "button[data-testid=prev]")[0].contains("Previous page"),
+        "{:?}",
+        texts(&root, "button[data-testid=prev]")
+    );
+
     // Sorting by another column puts it in the URL.
     click(&query(&root, "[data-testid=sort-name]").unwrap());
     let until_url = || w.location().search().unwrap_or_default();
     until("the URL to change", || until_url().contains("sort=name")).await;
     assert!(!until_url().contains("dir=desc"));
+}
+
+/// The connection list arrives after the header is drawn (a proxy declares it): the switcher
+/// must then show the connection whose pages are open, not "Choose a connection…".
+#[wasm_bindgen_test]
+async fn the_switcher_shows_the_open_connection_once_the_list_arrives() {
+    clear_storage();
+    window()
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/c/later/users"))
+        .unwrap();
+    let connections = Connections::new();
+    let root = test_root();
+    let _m = mount_to(root.clone(), move || {
+        provide_context(connections);
+        view! { <Router><ConnectionSwitcher/></Router> }
+    });
+    tick().await;
+    let switcher: web_sys::HtmlSelectElement = query(&root, "[data-testid=connection-switcher]")
+        .unwrap()
+        .unchecked_into();
+    assert_eq!(switcher.value(), "", "nothing to show yet");
+    connections.list.set(vec![
+        ConnectionInfo::new_saved("first", "First CRM", Provider::AppCrm, "http://a.invalid"),
+        ConnectionInfo::new_saved("later", "Later CRM", Provider::Zurmo, "http://z.invalid"),
+    ]);
+    tick().await;
+    assert_eq!(switcher.value(), "later");
+    // A reload of the list (new option elements) keeps it.
+    connections.list.set(vec![
+        ConnectionInfo::new_saved("later", "Later CRM", Provider::Zurmo, "http://z.invalid"),
+        ConnectionInfo::new_saved(
+            "first",
+            "First CRM (renamed)",
+            Provider::AppCrm,
+            "http://a.invalid",
+        ),
+    ]);
+    tick().await;
+    assert_eq!(switcher.value(), "later");
+}
+
+/// App CRM's delete dialog offers "Transfer this user's records to": the picked user goes to
+/// the client's `delete_transferring` (the toast names the heir) and the user is gone.
+#[wasm_bindgen_test]
+async fn app_crm_delete_transfers_records_to_the_picked_user() {
+    clear_storage();
+    let c = client(Provider::AppCrm);
+    let mut draft = userdeck_client::UserDraft {
+        name: Some("Transfer Source".into()),
+        email: Some("transfer.source@example.com".into()),
+        password: Some("secret-1".into()),
+        time_zone: Some("UTC".into()),
+        ..Default::default()
+    };
+    draft.set("time_format", serde_json::json!("H:i"));
+    draft.set("date_format", serde_json::json!("l, F j, Y"));
+    let victim = c.create(&draft).await.unwrap();
+    let me = c.me().await.unwrap();
+    let info = ConnectionInfo::new_saved(
+        "app",
+        "App demo",
+        Provider::AppCrm,
+        &format!("{}/appcrm", sandbox()),
+    );
+    let w = window();
+    w.local_storage()
+        .unwrap()
+        .unwrap()
+        .set_item(SAVED_KEY, &serde_json::to_string(&vec![info]).unwrap())
+        .unwrap();
+    w.session_storage()
+        .unwrap()
+        .unwrap()
+        .set_item(&format!("{SECRET_PREFIX}app"), APPCRM_ADMIN_TOKEN)
+        .unwrap();
+    w.history()
+        .unwrap()
+        .push_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("/c/app/users/{}", victim.id)),
+        )
+        .unwrap();
+    let root = test_root();
+    let _m = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the delete button", move || {
+        query(&r, "[data-testid=delete-user]").is_some()
+    })
+    .await;
+    click(&query(&root, "[data-testid=delete-user]").unwrap());
+    tick().await;
+    let search = query(&root, "[data-testid=transfer-search]").expect("a transfer picker");
+    assert!(
+        texts(&root, "[data-testid=transfer-choice]")[0].contains("not transferred"),
+        "{:?}",
+        texts(&root, "[data-testid=transfer-choice]")
+    );
+    // The user being deleted is never offered as the heir.
+    type_into(&search, "Transfer Source");
+    sleep_ms(600).await;
+    assert!(query(&root, "[data-testid=pick-user]").is_none());
+    type_into(&search, &me.display_name);
+    let r = root.clone();
+    until("the matches", move || {
+        query(&r, "[data-testid=pick-user]").is_some()
+    })
+    .await;
+    let pick = query_all(&root, "[data-testid=pick-user]")
+        .into_iter()
+        .find(|b| {
+            b.text_content()
+                .unwrap_or_default()
+                .contains(&format!("(#{})", me.id))
+        })
+        .expect("the admin among the matches");
+    click(&pick);
+    tick().await;
+    assert!(
+        texts(&root, "[data-testid=transfer-choice]")[0].contains(&format!("#{}", me.id)),
+        "{:?}",
+        texts(&root, "[data-testid=transfer-choice]")
+    );
+    click(&query(&root, "[data-testid=confirm]").unwrap());
+    let r = root.clone();
+    let moved = format!("records moved to user #{}", me.id);
+    for _ in 0..200 {
+        if texts(&r, "[data-testid=toasts]").join("").contains(&moved) {
+            break;
+        }
+        sleep_ms(25).await;
+    }
+    assert!(
+        texts(&r, "[data-testid=toasts]").join("").contains(&moved),
+        "toasts: {:?}; page: {:?}",
+        texts(&r, "[data-testid=toasts]"),
+        r.text_content()
+    );
+    assert!(matches!(
+        c.get(victim.id).await,
+        Err(userdeck_client::ApiError::NotFound { .. })
+    ));
 }

@@ -97,3 +97,30 @@ async fn an_unreachable_proxy_is_a_readable_error() {
     let message = outcome.expect_err("port 9 does not answer");
     assert!(message.contains("Could not reach"), "{message}");
 }
+
+/// Results are mostly known after an `await`, where Leptos has no reactive owner: the toast must
+/// still appear (it did not, before `notify` learnt to find the app's toast area there).
+#[wasm_bindgen_test]
+async fn a_result_reported_after_an_await_still_shows_a_toast() {
+    use userdeck::state::toast::{ToastArea, ToastKind, Toasts, notify};
+
+    let root = test_root();
+    let _mounted = mount_to(root.clone(), || {
+        provide_context(Toasts::new());
+        view! { <ToastArea/> }
+    });
+    leptos::task::spawn_local(async {
+        gloo_timers::future::TimeoutFuture::new(1).await;
+        notify(ToastKind::Success, "Saved after a round trip");
+    });
+    for _ in 0..50 {
+        gloo_timers::future::TimeoutFuture::new(10).await;
+        if root
+            .text_content()
+            .is_some_and(|t| t.contains("Saved after a round trip"))
+        {
+            return;
+        }
+    }
+    panic!("no toast appeared: {:?}", root.inner_html());
+}

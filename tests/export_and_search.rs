@@ -12,12 +12,13 @@ use common::*;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use userdeck::components::advanced_search::{AdvancedSearch, searchable_fields};
+use userdeck::components::advanced_search::{AdvancedSearch, Applied, searchable_fields};
 use userdeck::components::csv_export::{csv_field, fetch_all, to_csv};
 use userdeck::pages::users::UsersView;
 use userdeck::state::connections::ConnectionInfo;
 use userdeck::state::list_query::{ConditionParam, ListParams};
 use userdeck_client::{Direction, Op, Provider, Schema, User, UserQuery};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -57,6 +58,7 @@ fn the_list_query_round_trips_through_the_url() {
             value: "a~b".into(),
         }],
         match_any: true,
+        structure: "(1 or 2) and 3".into(),
     };
     let qs = p.to_query_string();
     let pairs: Vec<(String, String)> = qs
@@ -72,8 +74,17 @@ fn the_list_query_round_trips_through_the_url() {
             )
         })
         .collect();
+    assert!(
+        pairs.contains(&("structure".to_string(), "(1 or 2) and 3".to_string())),
+        "{qs}"
+    );
     let back = ListParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     assert_eq!(back, p);
+    // Only Zurmo's query carries the structure.
+    let zurmo = back.to_query(&Schema::of(Provider::Zurmo), Vec::new());
+    assert_eq!(zurmo.structure.as_deref(), Some("(1 or 2) and 3"));
+    let app = back.to_query(&Schema::of(Provider::AppCrm), Vec::new());
+    assert_eq!(app.structure, None);
     assert_eq!(ListParams::default().to_query_string(), "");
     let junk = ListParams::from_pairs([("page", "-4"), ("size", "7"), ("c", "broken")]);
     assert_eq!((junk.page, junk.size, junk.conditions.len()), (1, 25, 0));
@@ -125,7 +136,7 @@ fn only_fields_the_crm_can_search_are_offered() {
 async fn the_panel_applies_conditions_and_the_list_matches_any() {
     clear_storage();
     let root = test_root();
-    let applied = RwSignal::new(None::<(Vec<ConditionParam>, bool)>);
+    let applied = RwSignal::new(None::<Applied>);
     let _m = mount_to(root.clone(), move || {
         view! { <AdvancedSearch provider=Provider::AppCrm initial=Vec::new() initial_any=false on_apply=Callback::new(move |a| applied.set(Some(a)))/> }
     });
@@ -141,8 +152,14 @@ async fn the_panel_applies_conditions_and_the_list_matches_any() {
     click(&query_all(&root, "input[type=radio]")[1]);
     click(&query(&root, "[data-testid=apply-search]").unwrap());
     tick().await;
-    let (conditions, any) = applied.get_untracked().expect("applied");
+    let Applied {
+        conditions,
+        match_any: any,
+        structure,
+    } = applied.get_untracked().expect("applied");
     assert!(any);
+    assert_eq!(structure, "", "App CRM has no structure");
+    assert!(query(&root, "[data-testid=structure]").is_none());
     assert_eq!(
         conditions,
         [ConditionParam {
@@ -187,6 +204,131 @@ async fn the_panel_applies_conditions_and_the_list_matches_any() {
     let r = list_root.clone();
     until("the empty state", move || {
         query(&r, "[data-testid=empty]").is_some()
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn zurmo_structure_is_prefilled_checked_and_applied() {
+    clear_storage();
+    let root = test_root();
+    let applied = RwSignal::new(None::<Applied>);
+    let initial: Vec<ConditionParam> = ["ab", "cd", "ef"]
+        .iter()
+        .map(|v| ConditionParam {
+            field: "username".into(),
+            op: Op::StartsWith,
+            value: v.to_string(),
+        })
+        .collect();
+    let _m = mount_to(root.clone(), move || {
+        view! { <AdvancedSearch provider=Provider::Zurmo initial=initial.clone() initial_any=false on_apply=Callback::new(move |a| applied.set(Some(a)))/> }
+    });
+    tick().await;
+    let field: web_sys::HtmlInputElement = query(&root, "[data-testid=structure]")
+        .expect("a structure field for Zurmo")
+        .dyn_into()
+        .unwrap();
+    assert_eq!(field.value(), "1 and 2 and 3");
+    assert_eq!(texts(&root, "[data-testid=position]"), ["1", "2", "3"]);
+    // "any" re-fills it while it is untouched.
+    click(&query_all(&root, "input[type=radio]")[1]);
+    tick().await;
+    assert_eq!(field.value(), "1 or 2 or 3");
+
+    // A structure naming a missing condition: the client's message, and nothing applied.
+    type_into(&field, "(1 or 2) and 4");
+    tick().await;
+    let error = texts(&root, "[data-testid=structure-error]").join("");
+    assert!(error.contains("condition 4 does not exist"), "{error}");
+    assert_eq!(field.get_attribute("aria-invalid").as_deref(), Some("true"));
+    click(&query(&root, "[data-testid=apply-search]").unwrap());
+    tick().await;
+    assert_eq!(applied.get_untracked(), None);
+
+    type_into(&field, "(1 or 2");
+    tick().await;
+    assert!(
+        texts(&root, "[data-testid=structure-error]")
+            .join("")
+            .contains("never closed")
+    );
+
+    type_into(&field, "(1 OR 2) and 3");
+    tick().await;
+    assert_eq!(texts(&root, "[data-testid=structure-error]").join(""), "");
+    click(&query(&root, "[data-testid=apply-search]").unwrap());
+    tick().await;
+    let a = applied.get_untracked().expect("applied");
+    assert_eq!(a.structure, "(1 OR 2) and 3");
+    assert_eq!(a.conditions.len(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn zurmo_list_follows_the_structure_in_the_url() {
+    clear_storage();
+    let c = client(Provider::Zurmo);
+    let all = c.list_all(&UserQuery::default()).await.unwrap();
+    let prefix = |u: &User| {
+        u.username
+            .as_deref()
+            .and_then(|n| n.get(..2))
+            .map(str::to_string)
+    };
+    let a = prefix(&all[0]).unwrap();
+    let b = all.iter().filter_map(prefix).find(|p| *p != a).unwrap();
+    let starts = |v: Option<&str>, p: &str| {
+        v.is_some_and(|v| v.to_lowercase().starts_with(&p.to_lowercase()))
+    };
+    let either = |u: &User| starts(u.username.as_deref(), &a) || starts(u.username.as_deref(), &b);
+    let initial = all
+        .iter()
+        .filter(|u| either(u))
+        .find_map(|u| {
+            u.last_name
+                .as_deref()
+                .and_then(|n| n.get(..1))
+                .map(str::to_string)
+        })
+        .unwrap();
+    let expected = all
+        .iter()
+        .filter(|u| either(u) && starts(u.last_name.as_deref(), &initial))
+        .count();
+    let cond = |field: &str, value: &str| ConditionParam {
+        field: field.into(),
+        op: Op::StartsWith,
+        value: value.into(),
+    };
+    let params = RwSignal::new(ListParams {
+        conditions: vec![
+            cond("username", &a),
+            cond("username", &b),
+            cond("lastName", &initial),
+        ],
+        structure: "(1 or 2) and 3".into(),
+        size: 100,
+        ..ListParams::default()
+    });
+    let root = test_root();
+    let _l = mount_to(root.clone(), move || {
+        view! {
+            <UsersView info=ConnectionInfo::new_saved("zs", "Zs", Provider::Zurmo, "") client=StoredValue::new_local(c.clone())
+                params=params on_params=Callback::new(move |p| params.set(p)) on_open=Callback::new(|_| {})/>
+        }
+    });
+    let r = root.clone();
+    until("the structured rows", move || {
+        query_all(&r, "tbody tr[data-id]").len() == expected
+    })
+    .await;
+    // A broken structure in the URL is the client's readable error, not a request.
+    params.update(|p| p.structure = "(1 or 2) and 9".into());
+    let r = root.clone();
+    until("the structure error", move || {
+        texts(&r, "[data-testid=list-error]")
+            .join("")
+            .contains("condition 9 does not exist")
     })
     .await;
 }

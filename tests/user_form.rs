@@ -264,3 +264,59 @@ async fn capsule_offers_no_create_form_fields() {
         "Capsule's users are read-only"
     );
 }
+
+#[wasm_bindgen_test]
+async fn app_crm_offers_all_eleven_date_formats_with_a_preview_each() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    let offered: Vec<String> = query_all(&root, "select[name=date_format] option")
+        .iter()
+        .filter_map(|o| o.get_attribute("value"))
+        .filter(|v| !v.is_empty())
+        .collect();
+    assert_eq!(
+        offered,
+        [
+            "d-m-Y",
+            "d/m/Y",
+            "m-d-Y",
+            "m.d.Y",
+            "m/d/Y",
+            "Y-m-d",
+            "d.m.Y",
+            "F j, Y",
+            "j F, Y",
+            "D, F j, Y",
+            "l, F j, Y",
+        ]
+    );
+    // Every format renders a sample, and "l" is the full weekday name.
+    let now = js_sys::Date::new_0();
+    let year = now.get_full_year().to_string();
+    let weekday = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ][now.get_day() as usize];
+    for label in texts(&root, "select[name=date_format] option") {
+        if label != "Choose…" {
+            assert!(label.contains(&year), "{label}");
+        }
+    }
+    choose(&field(&root, "date_format"), "l, F j, Y");
+    tick().await;
+    let preview = query(&root, "[data-testid=preview-date_format]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(
+        preview.starts_with(&format!("e.g. {weekday}, ")) && preview.ends_with(&year),
+        "{preview}"
+    );
+}

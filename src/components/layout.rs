@@ -47,7 +47,8 @@ pub fn ConnectionSwitcher() -> impl IntoView {
     let connections = expect_context::<Connections>();
     let location = use_location();
     let navigate = use_navigate();
-    let current = move || connection_in_path(&location.pathname.get()).unwrap_or_default();
+    let current =
+        Memo::new(move |_| connection_in_path(&location.pathname.get()).unwrap_or_default());
     let on_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         if id.is_empty() {
@@ -59,14 +60,21 @@ pub fn ConnectionSwitcher() -> impl IntoView {
     view! {
         <label class="switcher">
             <span class="visually-hidden">"Connection"</span>
-            <select aria-label="Connection" on:change=on_change prop:value=current>
-                <option value="">"Choose a connection…"</option>
+            // Each option says whether it is the current one: a `value` on the select alone is
+            // lost when the options arrive after it (the list loads asynchronously).
+            <select aria-label="Connection" data-testid="connection-switcher" on:change=on_change prop:value=move || current.get()>
+                <option value="" prop:selected=move || current.with(String::is_empty)>"Choose a connection…"</option>
                 <For
                     each=move || connections.list.get()
                     key=|c| (c.id.clone(), c.name.clone())
                     let:c
                 >
-                    <option value=c.id.clone()>{c.name.clone()}</option>
+                    {
+                        let id = c.id.clone();
+                        view! {
+                            <option value=c.id.clone() prop:selected=move || current.with(|cur| *cur == id)>{c.name.clone()}</option>
+                        }
+                    }
                 </For>
             </select>
         </label>

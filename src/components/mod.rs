@@ -13,4 +13,5 @@ pub mod search_bar;
 pub mod sign_in;
 pub mod status_chip;
 pub mod user_form;
+pub mod user_picker;
 pub mod users_table;

@@ -60,18 +60,22 @@ pub fn Pager(
             <button
                 type="button"
                 data-testid="prev"
-                aria-label="Previous page"
                 prop:disabled=move || info.get().page <= 1
                 on:click=move |_| on_page.run(info.get_untracked().page.saturating_sub(1).max(1))
-            >"‹ Prev"</button>
+            >
+                // The visible words are the accessible name (WCAG 2.5.3): no aria-label that
+                // says something else, and the arrow is decoration.
+                <span aria-hidden="true">"‹ "</span>"Previous page"
+            </button>
             <span class="page-no" aria-live="polite" data-testid="page-no">{page_text}</span>
             <button
                 type="button"
                 data-testid="next"
-                aria-label="Next page"
                 prop:disabled=move || !info.get().has_next
                 on:click=move |_| on_page.run(info.get_untracked().page + 1)
-            >"Next ›"</button>
+            >
+                "Next page"<span aria-hidden="true">" ›"</span>
+            </button>
             <label class="page-size">
                 <span>"Rows"</span>
                 <select

@@ -11,15 +11,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use leptos::leptos_dom::helpers::{TimeoutHandle, set_timeout_with_handle};
 use leptos::prelude::*;
 use serde_json::Value;
 use userdeck_client::{
     ApiError, FieldKind, FieldSpec, FormMode, Provider, Required, Schema, User, UserDraft,
-    UserQuery,
 };
 
 use crate::components::formats::{now, php_date, time_zones};
+use crate::components::user_picker::UserPicker;
 use crate::state::session::{ApiClient, describe};
 use crate::state::storage::{self, Store};
 use crate::state::toast::{ToastKind, notify};
@@ -461,48 +460,16 @@ fn ManagerPicker(
     set: impl Fn(&str, Value) + Copy + Send + Sync + 'static,
     field_id: String,
 ) -> impl IntoView {
-    let search = RwSignal::new(String::new());
-    let found = RwSignal::new(Vec::<(u64, String)>::new());
     let chosen_name = RwSignal::new(None::<String>);
-    let pending: StoredValue<Option<TimeoutHandle>, LocalStorage> = StoredValue::new_local(None);
     let current = move || values.with(|v| text_of(v, "manager.id"));
-    let lookup = move |text: String| {
-        if let Some(h) = pending.try_update_value(Option::take).flatten() {
-            h.clear();
-        }
-        if text.trim().is_empty() {
-            found.set(Vec::new());
-            return;
-        }
-        let handle = set_timeout_with_handle(
-            move || {
-                let client = client.get_value();
-                leptos::task::spawn_local(async move {
-                    let q = UserQuery::page(1, 10).text(text);
-                    if let Ok(page) = client.list(&q).await {
-                        found.set(
-                            page.items
-                                .into_iter()
-                                .map(|u| (u.id, u.display_name))
-                                .collect(),
-                        );
-                    }
-                });
-            },
-            Duration::from_millis(250),
-        );
-        pending.set_value(handle.ok());
-    };
+    let on_pick = Callback::new(move |(id, name): (u64, String)| {
+        set("manager.id", Value::String(id.to_string()));
+        chosen_name.set(Some(name));
+    });
     view! {
         <div class="manager-picker">
-            <input type="search" id=field_id placeholder="Search a user by name" aria-label="Search a manager"
-                data-testid="manager-search"
-                prop:value=move || search.get()
-                on:input=move |ev| {
-                    let t = event_target_value(&ev);
-                    search.set(t.clone());
-                    lookup(t);
-                }/>
+            <UserPicker client=client input_id=field_id search_label="Search a manager"
+                testid="manager-search" on_pick=on_pick/>
             <p class="hint">
                 {move || match (chosen_name.get(), current()) {
                     (Some(n), id) if !id.is_empty() => format!("Manager: {n} (#{id})"),
@@ -513,18 +480,6 @@ fn ManagerPicker(
                     <button type="button" class="link" on:click=move |_| { set("manager.id", Value::String(String::new())); chosen_name.set(None); }>" Clear"</button>
                 })}
             </p>
-            <ul class="suggestions" role="listbox" aria-label="Matching users">
-                <For each=move || found.get() key=|(id, _)| *id let:item>
-                    <li role="option" aria-selected="false">
-                        <button type="button" on:click=move |_| {
-                            set("manager.id", Value::String(item.0.to_string()));
-                            chosen_name.set(Some(item.1.clone()));
-                            found.set(Vec::new());
-                            search.set(String::new());
-                        }>{format!("{} (#{})", item.1, item.0)}</button>
-                    </li>
-                </For>
-            </ul>
         </div>
     }
 }

@@ -8,6 +8,7 @@ use userdeck_client::{ApiError, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
 use crate::components::sign_in::ConnectionGate;
+use crate::components::user_picker::UserPicker;
 use crate::components::users_table::{cell_text, strip_tags};
 use crate::state::session::{Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -44,10 +45,13 @@ pub fn UserDetailPage() -> impl IntoView {
                         });
                     });
                     let confirming = RwSignal::new(false);
+                    // App CRM: who inherits the deleted user's records (none: they are not moved).
+                    let heir = RwSignal::new(None::<(u64, String)>);
                     let users_href = format!("/c/{}/users", info.id);
                     let nav = navigate.clone();
                     let back = users_href.clone();
                     let cid = info.id.clone();
+                    // Taken now: after the delete's `await` there is no reactive owner to ask.
                     let do_delete = Callback::new(move |()| {
                         confirming.set(false);
                         let Some(id) = user_id.get_untracked() else { return };
@@ -56,11 +60,14 @@ pub fn UserDetailPage() -> impl IntoView {
                         let back = back.clone();
                         let cid = cid.clone();
                         leptos::task::spawn_local(async move {
-                            let outcome = client.delete(id).await;
+                            let to = heir.get_untracked().map(|(to, _)| to);
+                            let outcome = client.delete_transferring(id, to).await;
                             sessions.report(&cid, &client, &outcome);
                             match outcome {
                                 Ok(()) => {
-                                    notify(ToastKind::Success, format!("Deleted user #{id}"));
+                                    let moved = to.map(|t| format!("; records moved to user #{t}")).unwrap_or_default();
+                                    let text = format!("Deleted user #{id}{moved}");
+                                    notify(ToastKind::Success, text);
                                     nav(&back, Default::default());
                                 }
                                 Err(e) => notify(ToastKind::Error, describe(&e)),
@@ -100,11 +107,25 @@ pub fn UserDetailPage() -> impl IntoView {
                                 title="Delete user"
                                 confirm_label="Delete"
                                 on_confirm=do_delete
-                                on_cancel=Callback::new(move |()| confirming.set(false))
+                                on_cancel=Callback::new(move |()| { confirming.set(false); heir.set(None); })
                             >
                                 <p>{move || format!("Delete {}? This cannot be undone.", user.with(|u| u.as_ref().and_then(|r| r.as_ref().ok()).map(|u| u.display_name.clone()).unwrap_or_default()))}</p>
-                                {(caps.provider == userdeck_client::Provider::AppCrm).then(|| view! {
-                                    <p class="hint">"App CRM can transfer the user's records to another user on delete; this version of the client deletes without a transfer."</p>
+                                {caps.delete_transfer.then(|| view! {
+                                    <div class="field transfer" data-testid="transfer-to">
+                                        <label for="transfer-to">"Transfer this user's records to"</label>
+                                        <UserPicker client=client input_id="transfer-to" search_label="Transfer this user's records to"
+                                            testid="transfer-search" exclude=user_id.get_untracked().unwrap_or_default()
+                                            on_pick=Callback::new(move |picked| heir.set(Some(picked)))/>
+                                        <p class="hint" aria-live="polite" data-testid="transfer-choice">
+                                            {move || match heir.get() {
+                                                Some((id, name)) => format!("Records go to {name} (#{id})."),
+                                                None => "No one chosen: the records are not transferred.".to_string(),
+                                            }}
+                                            {move || heir.get().is_some().then(|| view! {
+                                                <button type="button" class="link" on:click=move |_| heir.set(None)>" Clear"</button>
+                                            })}
+                                        </p>
+                                    </div>
                                 })}
                             </ConfirmDialog>
                         </Show>

@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use userdeck_client::{ApiError, FieldKind, Page, Provider, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
-use crate::components::advanced_search::AdvancedSearch;
+use crate::components::advanced_search::{AdvancedSearch, Applied};
 use crate::components::column_picker::{ColumnPicker, load_columns, pickable, save_columns};
 use crate::components::csv_export::CsvExport;
 use crate::components::dialog::ConfirmDialog;
@@ -231,10 +231,11 @@ pub fn UsersView(
     });
     let sort = Signal::derive(move || params.with(|p| p.sort.clone().map(|k| (k, p.dir))));
     let show_advanced = RwSignal::new(!params.with_untracked(|p| p.conditions.is_empty()));
-    let on_apply = Callback::new(move |(conditions, match_any)| {
+    let on_apply = Callback::new(move |applied: Applied| {
         on_params.run(ListParams {
-            conditions,
-            match_any,
+            conditions: applied.conditions,
+            match_any: applied.match_any,
+            structure: applied.structure,
             page: 1,
             ..params.get_untracked()
         });
@@ -294,7 +295,8 @@ pub fn UsersView(
     let filename = format!("{}-users.csv", conn_id);
     let users_base = format!("/c/{}/users", conn_id);
     let new_href = format!("{users_base}/new");
-    let initial_conditions = params.with_untracked(|p| (p.conditions.clone(), p.match_any));
+    let initial_conditions =
+        params.with_untracked(|p| (p.conditions.clone(), p.match_any, p.structure.clone()));
 
     view! {
         <header class="page-head">
@@ -332,7 +334,7 @@ pub fn UsersView(
         </Show>
         <Show when=move || show_advanced.get()>
             <div id="advanced-panel">
-                <AdvancedSearch provider=provider initial=initial_conditions.0.clone() initial_any=initial_conditions.1 on_apply=on_apply/>
+                <AdvancedSearch provider=provider initial=initial_conditions.0.clone() initial_any=initial_conditions.1 initial_structure=initial_conditions.2.clone() on_apply=on_apply/>
             </div>
         </Show>
         {move || deleting.get().map(|(done, total)| view! {

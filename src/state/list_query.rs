@@ -1,11 +1,13 @@
-//! The users list's query as it lives in the URL (`?q=…&sort=…&dir=…&page=…&size=…`), so a
+//! The users list's query as it lives in the URL (`?q=…&sort=…&dir=…&page=…&size=…`, plus the
+//! advanced search's `c=…`, `match=any` and Zurmo's `structure=(1 or 2) and 3`), so a
 //! reload, back/forward or a shared link shows the same list, and its translation to the client's
 //! [`UserQuery`]. Which fields can be sorted or searched is asked of the client's own codecs, so
 //! the wire rules stay in the client.
 
 use userdeck_client::provider::{Target, appcrm, zurmo};
 use userdeck_client::{
-    Condition, Direction, FieldSpec, Match, Op, Provider, Schema, Sort, UserField, UserQuery,
+    ApiError, Condition, Direction, FieldSpec, Match, Op, Provider, Schema, Sort, UserField,
+    UserQuery, check_structure,
 };
 
 /// Page sizes offered in the pager.
@@ -33,6 +35,9 @@ pub struct ListParams {
     pub size: u32,
     pub conditions: Vec<ConditionParam>,
     pub match_any: bool,
+    /// A custom way to combine the conditions (`(1 or 2) and 3`, Zurmo only); empty means the
+    /// all/any default.
+    pub structure: String,
 }
 
 impl Default for ListParams {
@@ -45,6 +50,7 @@ impl Default for ListParams {
             size: DEFAULT_PAGE_SIZE,
             conditions: Vec::new(),
             match_any: false,
+            structure: String::new(),
         }
     }
 }
@@ -99,6 +105,7 @@ impl ListParams {
                         .unwrap_or(DEFAULT_PAGE_SIZE)
                 }
                 "match" => p.match_any = value == "any",
+                "structure" => p.structure = value.trim().to_string(),
                 "c" => {
                     let mut parts = value.splitn(3, '~');
                     if let (Some(field), Some(op), Some(v)) =
@@ -141,6 +148,9 @@ impl ListParams {
         if self.match_any && !self.conditions.is_empty() {
             pairs.push(("match", "any".into()));
         }
+        if !self.structure.trim().is_empty() && !self.conditions.is_empty() {
+            pairs.push(("structure", self.structure.trim().to_string()));
+        }
         pairs
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
@@ -172,6 +182,9 @@ impl ListParams {
             page: self.page.max(1),
             page_size: self.size,
             fields,
+            // Only a CRM that takes a structure gets one (a hand-edited URL elsewhere is ignored).
+            structure: Some(self.structure.trim().to_string())
+                .filter(|s| !s.is_empty() && schema.provider.capabilities().custom_structure),
         }
     }
 
@@ -188,6 +201,26 @@ impl ListParams {
             page: 1,
             ..self.clone()
         }
+    }
+}
+
+/// The structure the all/any choice means for `count` conditions (`1 and 2 and 3`), the starting
+/// point of Zurmo's editable structure.
+pub fn default_structure(count: usize, any: bool) -> String {
+    let joiner = if any { " or " } else { " and " };
+    (1..=count)
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(joiner)
+}
+
+/// The client's verdict on a structure over `count` conditions: `None` when it is fine, else the
+/// sentence to show next to the field.
+pub fn structure_error(structure: &str, count: usize) -> Option<String> {
+    match check_structure(structure.trim(), count) {
+        Ok(()) => None,
+        Err(ApiError::InvalidQuery { message }) => Some(message),
+        Err(other) => Some(other.to_string()),
     }
 }
 

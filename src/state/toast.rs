@@ -2,7 +2,12 @@
 //!
 //! Provided as context at the app root; components call [`notify`], which does nothing when no
 //! toast area is mounted (component tests), so actions never depend on it.
+//!
+//! Most results are known only after an `await`, where Leptos runs the task with no reactive owner
+//! and so no context to look in; the toast area is one per app, so [`notify`] falls back to the
+//! most recently created one.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -35,25 +40,37 @@ impl Default for Toasts {
     }
 }
 
+thread_local! {
+    /// The app's toast area, for results reported after an `await` (see the module comment).
+    static APP_TOASTS: Cell<Option<Toasts>> = const { Cell::new(None) };
+}
+
 impl Toasts {
     pub fn new() -> Self {
-        Toasts {
+        let toasts = Toasts {
             items: RwSignal::new(Vec::new()),
             next: StoredValue::new(0),
-        }
+        };
+        APP_TOASTS.with(|current| current.set(Some(toasts)));
+        toasts
     }
 
-    /// Shows `text` for a few seconds.
+    /// Shows `text` for a few seconds; does nothing once the toast area has been unmounted.
     pub fn push(&self, kind: ToastKind, text: impl Into<String>) {
-        let id = self.next.get_value() + 1;
+        let Some(id) = self.next.try_get_value().map(|n| n + 1) else {
+            return;
+        };
         self.next.set_value(id);
-        self.items.update(|t| {
+        let pushed = self.items.try_update(|t| {
             t.push(Toast {
                 id,
                 kind,
                 text: text.into(),
             })
         });
+        if pushed.is_none() {
+            return;
+        }
         let items = self.items;
         let seconds = if kind == ToastKind::Error { 8 } else { 4 };
         set_timeout(
@@ -70,9 +87,10 @@ impl Toasts {
     }
 }
 
-/// Shows a toast if a toast area exists.
+/// Shows a toast if a toast area exists, from a component or from a task after an `await`.
 pub fn notify(kind: ToastKind, text: impl Into<String>) {
-    if let Some(t) = use_context::<Toasts>() {
+    let toasts = use_context::<Toasts>().or_else(|| APP_TOASTS.with(Cell::get));
+    if let Some(t) = toasts {
         t.push(kind, text);
     }
 }

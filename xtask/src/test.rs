@@ -88,6 +88,29 @@ pub fn run_all() -> Result<()> {
         tally.check("cargo clippy -D warnings", ok);
         Ok(())
     });
+    let _ = step(
+        "cargo clippy (wasm32: the app and the browser transport)",
+        || {
+            let ok = cmd::run(cmd::cargo().args([
+                "clippy",
+                "-p",
+                "userdeck",
+                "-p",
+                "userdeck-client",
+                "--features",
+                "userdeck-client/browser",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+            .is_ok();
+            tally.check("cargo clippy --target wasm32 -D warnings", ok);
+            Ok(())
+        },
+    );
     let _ = step("native tests", || {
         tally.tests(
             "native tests",

@@ -224,6 +224,13 @@ impl<T: Transport> Client<T> {
     /// Every user matching `query` (all pages), pacing requests to the quota.
     pub async fn list_all(&self, query: &UserQuery) -> Result<Vec<User>, ApiError> {
         if self.connection.provider == Provider::Capsule {
+            if query
+                .structure
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+            {
+                return Err(self.unsupported("combine conditions by a custom structure"));
+            }
             let mut all = self.capsule_all(None).await?;
             all.retain(|u| query.matches(u));
             query.sort_users(&mut all);
@@ -280,6 +287,9 @@ impl<T: Transport> Client<T> {
         q: &UserQuery,
         cancel: Option<&CancelToken>,
     ) -> Result<Page<User>, ApiError> {
+        if q.structure.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            return Err(self.unsupported("combine conditions by a custom structure"));
+        }
         let page_size = match q.page_size {
             0 => capsule::DEFAULT_PER_PAGE,
             n => n.min(capsule::MAX_PER_PAGE),
@@ -438,13 +448,28 @@ impl<T: Transport> Client<T> {
 
     /// Deletes a user.
     pub async fn delete(&self, id: u64) -> Result<(), ApiError> {
+        self.delete_transferring(id, None).await
+    }
+
+    /// Deletes a user, handing their records (deals, contacts, activities…) to the user
+    /// `transfer_to` first, so nothing is orphaned. Only App CRM can transfer (see
+    /// `Capabilities::delete_transfer`); asking another CRM to is an `Unsupported` error, never a
+    /// silent plain delete.
+    pub async fn delete_transferring(
+        &self,
+        id: u64,
+        transfer_to: Option<u64>,
+    ) -> Result<(), ApiError> {
+        if transfer_to.is_some() && !self.capabilities().delete_transfer {
+            return Err(self.unsupported("transfer a deleted user's records"));
+        }
         match self.connection.provider {
             Provider::Capsule => Err(self.unsupported("delete users")),
             Provider::AppCrm => {
                 self.call(
                     true,
                     None,
-                    |t| Ok(appcrm::delete_request(t, id, None)),
+                    |t| Ok(appcrm::delete_request(t, id, transfer_to)),
                     appcrm::decode_empty,
                 )
                 .await

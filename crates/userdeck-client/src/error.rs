@@ -46,6 +46,10 @@ pub enum ApiError {
     /// The answer was not what the reference says; `snippet` is a short excerpt of the body.
     #[error("could not decode {what}: {snippet}")]
     Decode { what: String, snippet: String },
+    /// The query was refused before sending: it is malformed (e.g. a Zurmo search structure that
+    /// names a condition that does not exist or has unbalanced parentheses). `message` says why.
+    #[error("invalid query: {message}")]
+    InvalidQuery { message: String },
     /// The connection's CRM cannot do this (see `Capabilities`), or the query cannot be expressed.
     #[error("not supported: {message}")]
     Unsupported { message: String },

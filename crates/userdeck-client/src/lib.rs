@@ -43,7 +43,7 @@ pub use client::{Auth, Client, Connection};
 pub use error::ApiError;
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use model::{Capabilities, Page, PasswordChange, Provider, SignInKind, User, UserDraft};
-pub use query::{Condition, Direction, Match, Op, Sort, UserField, UserQuery};
+pub use query::{Condition, Direction, Match, Op, Sort, UserField, UserQuery, check_structure};
 pub use raw::RawJson;
 pub use schema::{FieldKind, FieldSpec, FormMode, Required, Schema};
 #[cfg(all(feature = "browser", target_arch = "wasm32"))]

@@ -237,6 +237,11 @@ pub struct Capabilities {
     pub match_any: bool,
     /// Free text and per-field conditions can be combined in one query.
     pub text_with_conditions: bool,
+    /// Deleting a user can hand their records to another user (App CRM `transfer_data_to`).
+    pub delete_transfer: bool,
+    /// Conditions can be combined by a custom boolean structure such as `(1 or 2) and 3`
+    /// (Zurmo's `dynamicStructure`), see [`crate::query::UserQuery::structure`].
+    pub custom_structure: bool,
     /// Partial update (false: every required field must be sent again; the client handles it).
     pub partial_update: bool,
     pub max_page_size: u32,
@@ -262,6 +267,8 @@ impl Capabilities {
                 total_count: false,
                 match_any: true,
                 text_with_conditions: true,
+                delete_transfer: false,
+                custom_structure: false,
                 partial_update: false,
                 max_page_size: 100,
                 default_page_size: 50,
@@ -281,6 +288,8 @@ impl Capabilities {
                 total_count: true,
                 match_any: true,
                 text_with_conditions: false,
+                delete_transfer: true,
+                custom_structure: false,
                 partial_update: false,
                 max_page_size: 100,
                 default_page_size: 15,
@@ -300,6 +309,8 @@ impl Capabilities {
                 total_count: true,
                 match_any: true,
                 text_with_conditions: true,
+                delete_transfer: false,
+                custom_structure: true,
                 partial_update: true,
                 max_page_size: 100,
                 default_page_size: 10,
@@ -321,14 +332,10 @@ pub(crate) fn display_name(
     if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
         return n.to_string();
     }
-    // Built in one string: this runs for every user of every page.
-    let mut full = String::new();
-    for part in [first, last]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    // Built in one string, sized once: this runs for every user of every page.
+    let parts = [first, last].map(|p| p.map(str::trim).filter(|s| !s.is_empty()));
+    let mut full = String::with_capacity(parts.iter().flatten().map(|s| s.len() + 1).sum());
+    for part in parts.into_iter().flatten() {
         if !full.is_empty() {
             full.push(' ');
         }

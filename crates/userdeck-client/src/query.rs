@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ApiError;
 use crate::model::User;
 
 /// A user attribute that can be searched or sorted on.
@@ -126,6 +127,12 @@ pub struct UserQuery {
     pub page_size: u32,
     /// Fields to fetch (App CRM `select`); empty means all.
     pub fields: Vec<UserField>,
+    /// A custom way to combine the conditions instead of all-AND / all-OR, e.g. `(1 or 2) and 3`:
+    /// numbers are 1-based positions among [`UserQuery::active_conditions`]. Only CRMs with
+    /// `Capabilities::custom_structure` (Zurmo) take it; it is checked by [`check_structure`]
+    /// before anything is sent. `None` or blank means the `match_mode` default.
+    #[serde(default)]
+    pub structure: Option<String>,
 }
 
 impl Default for UserQuery {
@@ -138,6 +145,7 @@ impl Default for UserQuery {
             page: 1,
             page_size: 0,
             fields: Vec::new(),
+            structure: None,
         }
     }
 }
@@ -168,6 +176,27 @@ impl UserQuery {
     pub fn matching(mut self, mode: Match) -> UserQuery {
         self.match_mode = mode;
         self
+    }
+
+    /// Builder: a custom condition structure such as `(1 or 2) and 3`.
+    pub fn structured(mut self, structure: impl Into<String>) -> UserQuery {
+        self.structure = Some(structure.into());
+        self
+    }
+
+    /// The custom structure, trimmed, when non-blank and valid for the active conditions; an
+    /// `InvalidQuery` error saying what is wrong otherwise.
+    pub fn checked_structure(&self) -> Result<Option<&str>, ApiError> {
+        let Some(s) = self
+            .structure
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
+        check_structure(s, self.active_conditions().count())?;
+        Ok(Some(s))
     }
 
     /// Builder: sort.
@@ -245,6 +274,177 @@ impl UserQuery {
     }
 }
 
+/// Longest structure accepted: far more than any hand-written one, and it bounds the work.
+const MAX_STRUCTURE_LEN: usize = 1_000;
+/// Deepest parenthesis nesting accepted, so hostile input cannot exhaust the stack.
+const MAX_STRUCTURE_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Number(String),
+    And,
+    Or,
+    Open,
+    Close,
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::InvalidQuery {
+        message: format!("search structure: {message}"),
+    }
+}
+
+/// Checks a condition structure such as `(1 or 2) and 3` against `conditions` conditions:
+/// only the numbers `1..=conditions`, `and`/`or` in any case, parentheses, properly nested and
+/// alternating (operand, operator, operand…). Zurmo answers a bad structure with raw SQL or
+/// exception text, so the client refuses it first with a message a person can act on.
+pub fn check_structure(structure: &str, conditions: usize) -> Result<(), ApiError> {
+    if structure.len() > MAX_STRUCTURE_LEN {
+        return Err(invalid(format!(
+            "too long (at most {MAX_STRUCTURE_LEN} characters)"
+        )));
+    }
+    let tokens = tokenize(structure)?;
+    if tokens.is_empty() {
+        return Err(invalid("it is empty".into()));
+    }
+    let mut parser = Parser {
+        tokens: &tokens,
+        at: 0,
+        conditions,
+    };
+    parser.expression(0)?;
+    match tokens.get(parser.at) {
+        None => Ok(()),
+        Some(Token::Close) => Err(invalid("a \")\" has no matching \"(\"".into())),
+        Some(t) => Err(invalid(format!(
+            "expected \"and\" or \"or\" before {}",
+            describe(t)
+        ))),
+    }
+}
+
+fn tokenize(s: &str) -> Result<Vec<Token>, ApiError> {
+    let mut out = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if c == '(' {
+            out.push(Token::Open);
+        } else if c == ')' {
+            out.push(Token::Close);
+        } else if c.is_ascii_alphanumeric() {
+            // A run of digits or of letters: `1or 2` reads as `1 or 2`, as Zurmo reads it.
+            let digit = c.is_ascii_digit();
+            let mut end = i + c.len_utf8();
+            while let Some((j, d)) = chars.peek().copied() {
+                if !d.is_ascii_alphanumeric() || d.is_ascii_digit() != digit {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            let word = &s[i..end];
+            if word.bytes().all(|b| b.is_ascii_digit()) {
+                out.push(Token::Number(word.to_string()));
+            } else if word.eq_ignore_ascii_case("and") {
+                out.push(Token::And);
+            } else if word.eq_ignore_ascii_case("or") {
+                out.push(Token::Or);
+            } else {
+                return Err(invalid(format!(
+                    "\"{word}\" is neither a condition number nor \"and\"/\"or\""
+                )));
+            }
+        } else {
+            return Err(invalid(format!(
+                "\"{c}\" is not allowed (use numbers, and, or, parentheses)"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn describe(t: &Token) -> String {
+    match t {
+        Token::Number(n) => format!("\"{n}\""),
+        Token::And => "\"and\"".into(),
+        Token::Or => "\"or\"".into(),
+        Token::Open => "\"(\"".into(),
+        Token::Close => "\")\"".into(),
+    }
+}
+
+struct Parser<'a> {
+    tokens: &'a [Token],
+    at: usize,
+    conditions: usize,
+}
+
+impl Parser<'_> {
+    /// expression := operand (("and" | "or") operand)*
+    fn expression(&mut self, depth: usize) -> Result<(), ApiError> {
+        self.operand(depth)?;
+        while let Some(Token::And | Token::Or) = self.tokens.get(self.at) {
+            self.at += 1;
+            self.operand(depth)?;
+        }
+        Ok(())
+    }
+
+    /// operand := number | "(" expression ")"
+    fn operand(&mut self, depth: usize) -> Result<(), ApiError> {
+        match self.tokens.get(self.at) {
+            Some(Token::Number(n)) => {
+                self.at += 1;
+                let valid = n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|v| (1..=self.conditions).contains(v));
+                match (valid, self.conditions) {
+                    (Some(_), _) => Ok(()),
+                    (None, 0) => Err(invalid(format!(
+                        "condition {n} does not exist (there are no conditions)"
+                    ))),
+                    (None, 1) => Err(invalid(format!(
+                        "condition {n} does not exist (there is only condition 1)"
+                    ))),
+                    (None, total) => Err(invalid(format!(
+                        "condition {n} does not exist (conditions are numbered 1 to {total})"
+                    ))),
+                }
+            }
+            Some(Token::Open) => {
+                if depth >= MAX_STRUCTURE_DEPTH {
+                    return Err(invalid("parentheses are nested too deeply".into()));
+                }
+                self.at += 1;
+                self.expression(depth + 1)?;
+                match self.tokens.get(self.at) {
+                    Some(Token::Close) => {
+                        self.at += 1;
+                        Ok(())
+                    }
+                    None => Err(invalid("a \"(\" is never closed".into())),
+                    Some(t) => Err(invalid(format!(
+                        "expected \"and\", \"or\" or \")\" before {}",
+                        describe(t)
+                    ))),
+                }
+            }
+            Some(t) => Err(invalid(format!(
+                "expected a condition number or \"(\" before {}",
+                describe(t)
+            ))),
+            None => Err(invalid(
+                "it ends where a condition number was expected".into(),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +500,61 @@ mod tests {
             .sorted(UserField::Email, Direction::Desc)
             .sort_users(&mut users);
         assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), [9, 100, 10]);
+    }
+
+    fn err(s: &str, n: usize) -> String {
+        match check_structure(s, n) {
+            Err(ApiError::InvalidQuery { message }) => message,
+            other => panic!("{s:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn structures_that_are_valid() {
+        for s in [
+            "1",
+            "(1 or 2) and 3",
+            "1 AND 2 Or 3",
+            "((1))",
+            "1 and (2 or (3 and 1))",
+            "  (1or 2)and 3 ",
+        ] {
+            assert_eq!(check_structure(s, 3), Ok(()), "{s}");
+        }
+    }
+
+    #[test]
+    fn structures_that_are_refused_say_why() {
+        assert!(err("1 or 4", 3).contains("condition 4 does not exist"));
+        assert!(err("0", 3).contains("condition 0 does not exist"));
+        assert!(err("1", 0).contains("no conditions"));
+        assert!(err("(1 or 2", 3).contains("never closed"));
+        assert!(err("1 or 2)", 3).contains("no matching"));
+        assert!(err("1 2", 3).contains("expected \"and\" or \"or\""));
+        assert!(err("1 and", 3).contains("ends where"));
+        assert!(err("and 1", 3).contains("expected a condition number"));
+        assert!(err("()", 3).contains("expected a condition number"));
+        assert!(err("1 xor 2", 3).contains("\"xor\""));
+        assert!(err("1 && 2", 3).contains("\"&\" is not allowed"));
+        assert!(err("1; DROP", 3).contains("not allowed"));
+        assert!(err("", 3).contains("empty"));
+        assert!(err(&"(".repeat(40), 3).contains("nested too deeply"));
+        assert!(err(&"1 or ".repeat(300), 3).contains("too long"));
+        assert!(err("99999999999999999999999", 3).contains("does not exist"));
+    }
+
+    #[test]
+    fn checked_structure_counts_active_conditions_only() {
+        let q = UserQuery::default()
+            .with(UserField::Username, Op::StartsWith, "a")
+            .with(UserField::Username, Op::StartsWith, " ")
+            .with(UserField::Username, Op::StartsWith, "b");
+        assert_eq!(
+            q.clone().structured("1 or 2").checked_structure(),
+            Ok(Some("1 or 2"))
+        );
+        assert!(q.clone().structured("1 or 3").checked_structure().is_err());
+        assert_eq!(q.clone().structured("  ").checked_structure(), Ok(None));
+        assert_eq!(q.checked_structure(), Ok(None));
     }
 }

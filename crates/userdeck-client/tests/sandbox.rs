@@ -814,3 +814,111 @@ async fn a_superseded_search_is_cancelled_and_never_delivered() {
     assert!(second.is_ok());
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn appcrm_delete_can_transfer_records_to_another_user() {
+    let sb = sandbox().await;
+    let c = appcrm_admin(&sb);
+    assert!(c.capabilities().delete_transfer);
+    let me = c.me().await.unwrap();
+    let all = c.list_all(&UserQuery::default()).await.unwrap();
+    let mut others = all.iter().filter(|u| u.id != me.id);
+    let (victim, heir) = (others.next().unwrap().id, others.next().unwrap().id);
+    // A transfer to nobody (or to the deleted user) is the server's 404, and nothing is deleted.
+    assert!(matches!(
+        c.delete_transferring(victim, Some(999_999)).await,
+        Err(ApiError::NotFound { .. })
+    ));
+    assert!(matches!(
+        c.delete_transferring(victim, Some(victim)).await,
+        Err(ApiError::NotFound { .. })
+    ));
+    assert_eq!(c.get(victim).await.unwrap().id, victim);
+    c.delete_transferring(victim, Some(heir)).await.unwrap();
+    assert!(matches!(
+        c.get(victim).await,
+        Err(ApiError::NotFound { .. })
+    ));
+    assert_eq!(c.get(heir).await.unwrap().id, heir);
+    // Zurmo has no transfer: asking for one is refused before anything is sent.
+    let z = zurmo(&sb);
+    assert!(!z.capabilities().delete_transfer);
+    assert!(matches!(
+        z.delete_transferring(2, Some(3)).await,
+        Err(ApiError::Unsupported { .. })
+    ));
+    sb.shutdown().await;
+}
+
+/// Zurmo's text match: starts with, case-insensitive.
+fn prefixed(value: Option<&str>, prefix: &str) -> bool {
+    value.is_some_and(|v| v.to_lowercase().starts_with(&prefix.to_lowercase()))
+}
+
+#[tokio::test]
+async fn zurmo_custom_structure_combines_conditions() {
+    let sb = sandbox().await;
+    let c = zurmo(&sb);
+    let all = c.list_all(&UserQuery::default()).await.unwrap();
+    // Two username prefixes and a last-name initial that together pick a proper subset.
+    let first_two = |u: &userdeck_client::User| {
+        u.username
+            .as_deref()
+            .and_then(|n| n.get(..2))
+            .map(str::to_string)
+    };
+    let a = first_two(&all[0]).unwrap();
+    let b = all.iter().filter_map(first_two).find(|p| *p != a).unwrap();
+    let initial = all
+        .iter()
+        .filter(|u| prefixed(u.username.as_deref(), &a) || prefixed(u.username.as_deref(), &b))
+        .find_map(|u| {
+            u.last_name
+                .as_deref()
+                .and_then(|n| n.get(..1))
+                .map(str::to_string)
+        })
+        .unwrap();
+    let expected: HashSet<u64> = all
+        .iter()
+        .filter(|u| {
+            (prefixed(u.username.as_deref(), &a) || prefixed(u.username.as_deref(), &b))
+                && prefixed(u.last_name.as_deref(), &initial)
+        })
+        .map(|u| u.id)
+        .collect();
+    assert!(!expected.is_empty());
+    let q = UserQuery::default()
+        .with(UserField::Username, Op::StartsWith, a.clone())
+        .with(UserField::Username, Op::StartsWith, b.clone())
+        .with(UserField::LastName, Op::StartsWith, initial.clone())
+        .structured("(1 or 2) and 3");
+    let found = c.list_all(&q).await.unwrap();
+    assert_eq!(ids(&found), expected);
+    // The all-AND default over the same conditions is a different (empty) answer: two different
+    // username prefixes cannot both match.
+    let and_all = UserQuery {
+        structure: None,
+        ..q.clone()
+    };
+    assert!(c.list_all(&and_all).await.unwrap().is_empty());
+    // "1 or (2 and 3)" differs again: every user of prefix `a` whatever the last name.
+    let other = c
+        .list_all(&q.clone().structured("1 OR (2 AND 3)"))
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .filter(|u| prefixed(u.username.as_deref(), &a))
+            .all(|u| ids(&other).contains(&u.id))
+    );
+    // A bad structure is refused by the client with a clear message.
+    match c.list(&q.clone().structured("(1 or 4")).await {
+        Err(ApiError::InvalidQuery { message }) => assert!(
+            message.contains("never closed") || message.contains("4"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    sb.shutdown().await;
+}

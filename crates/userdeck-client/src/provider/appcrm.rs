@@ -21,8 +21,8 @@ use crate::raw::RawJson;
 
 /// Time formats the server really accepts (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: [&str; 3] = ["H:i", "h:i A", "h:i a"];
-/// Date formats the server accepts.
-pub const DATE_FORMATS: [&str; 10] = [
+/// Date formats the server accepts (all eleven of the reference's list).
+pub const DATE_FORMATS: [&str; 11] = [
     "d-m-Y",
     "d/m/Y",
     "m-d-Y",
@@ -33,6 +33,7 @@ pub const DATE_FORMATS: [&str; 10] = [
     "F j, Y",
     "j F, Y",
     "D, F j, Y",
+    "l, F j, Y",
 ];
 /// Columns the server can search on (anything else is a 403).
 pub const SEARCH_FIELDS: [&str; 3] = ["name", "email", "id"];
@@ -54,6 +55,11 @@ const JSON: &str = "application/json";
 /// `GET /api/users?…` with the query translated to App CRM's parameters. Free text and
 /// per-field conditions cannot be combined (both use `q`): that is an `Unsupported` error.
 pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> {
+    if q.structure.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Err(ApiError::Unsupported {
+            message: "App CRM can only match all or any conditions, not a custom structure".into(),
+        });
+    }
     let mut params: Vec<(&str, String)> = vec![
         ("page", q.page.max(1).to_string()),
         (
@@ -592,6 +598,38 @@ mod tests {
 
     fn t() -> Target {
         Target::bearer("https://acme.appcrm.com.br", "1|abc")
+    }
+
+    #[test]
+    fn date_formats_are_the_references_eleven() {
+        assert_eq!(
+            DATE_FORMATS,
+            [
+                "d-m-Y",
+                "d/m/Y",
+                "m-d-Y",
+                "m.d.Y",
+                "m/d/Y",
+                "Y-m-d",
+                "d.m.Y",
+                "F j, Y",
+                "j F, Y",
+                "D, F j, Y",
+                "l, F j, Y",
+            ]
+        );
+    }
+
+    #[test]
+    fn delete_can_transfer_records() {
+        let plain = delete_request(&t(), 7, None);
+        assert_eq!(plain.method, Method::Delete);
+        assert_eq!(plain.url, "https://acme.appcrm.com.br/api/users/7");
+        let moved = delete_request(&t(), 7, Some(3));
+        assert_eq!(
+            moved.url,
+            "https://acme.appcrm.com.br/api/users/7?transfer_data_to=3"
+        );
     }
 
     fn params(r: &HttpRequest) -> Vec<(String, String)> {

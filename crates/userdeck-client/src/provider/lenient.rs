@@ -54,8 +54,9 @@ macro_rules! maps_give {
 }
 
 /// Any JSON value reduced to the scalar the field helpers look at; arrays and objects are
-/// skipped and become `Other`.
-enum Scalar<'a> {
+/// skipped and become `Other`. Shared with the skimmer in `scan.rs`, which builds the same
+/// scalars without serde so both paths apply one rule.
+pub(crate) enum Scalar<'a> {
     Str(Cow<'a, str>),
     Unsigned(u64),
     Signed(i64),
@@ -109,47 +110,64 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
+impl Scalar<'_> {
+    /// Text: a non-empty string, or a number written out as JSON writes it; else `None`.
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            Scalar::Str(s) if !s.is_empty() => Some(s.into_owned()),
+            Scalar::Unsigned(n) => Some(n.to_string()),
+            Scalar::Signed(n) => Some(n.to_string()),
+            Scalar::Float(x) => serde_json::Number::from_f64(x).map(|n| n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A boolean in the shapes PHP servers send (see [`flag`]).
+    pub(crate) fn into_flag(self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(b),
+            Scalar::Unsigned(n) => Some(n != 0),
+            Scalar::Signed(n) => Some(n != 0),
+            Scalar::Float(x) => Some(x != 0.0),
+            Scalar::Str(s) => {
+                let s = s.trim();
+                let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+                if is(&["1", "true", "yes", "on"]) {
+                    Some(true)
+                } else if is(&["0", "false", "no", "off", ""]) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            Scalar::Other => None,
+        }
+    }
+
+    /// An id or count (see [`id`]).
+    pub(crate) fn into_id(self) -> Option<u64> {
+        match self {
+            Scalar::Unsigned(n) => Some(n),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
 /// Text: a non-empty string, or a number written out as JSON writes it; else `None`.
 pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Scalar::deserialize(d)? {
-        Scalar::Str(s) if !s.is_empty() => Some(s.into_owned()),
-        Scalar::Unsigned(n) => Some(n.to_string()),
-        Scalar::Signed(n) => Some(n.to_string()),
-        Scalar::Float(x) => serde_json::Number::from_f64(x).map(|n| n.to_string()),
-        _ => None,
-    })
+    Scalar::deserialize(d).map(Scalar::into_text)
 }
 
 /// A boolean in the shapes PHP servers send: `true`, `1`, `"1"`, `"true"`, `"yes"`, `"on"` (and
 /// their negatives, `""` being false); `None` for null or anything else.
 pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    Ok(match Scalar::deserialize(d)? {
-        Scalar::Bool(b) => Some(b),
-        Scalar::Unsigned(n) => Some(n != 0),
-        Scalar::Signed(n) => Some(n != 0),
-        Scalar::Float(x) => Some(x != 0.0),
-        Scalar::Str(s) => {
-            let s = s.trim();
-            let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
-            if is(&["1", "true", "yes", "on"]) {
-                Some(true)
-            } else if is(&["0", "false", "no", "off", ""]) {
-                Some(false)
-            } else {
-                None
-            }
-        }
-        Scalar::Other => None,
-    })
+    Scalar::deserialize(d).map(Scalar::into_flag)
 }
 
 /// An id or count: a non-negative integer, or a string holding one (`8` or `"8"`).
 pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Scalar::deserialize(d)? {
-        Scalar::Unsigned(n) => Some(n),
-        Scalar::Str(s) => s.trim().parse().ok(),
-        _ => None,
-    })
+    Scalar::deserialize(d).map(Scalar::into_id)
 }
 
 /// True for any string (even empty), false for anything else (`links.next` may be `null`).

@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::lenient::{self, Obj, RawList};
+use super::scan;
 use super::{
     Target, bad_id, decode_users, flatten_errors, generic_status_error, iso_time, text, typed_user,
 };
@@ -159,9 +160,11 @@ fn insert_path(map: &mut Map<String, Value>, path: &str, v: Value) {
 }
 
 /// A list/search request. Plain paging and AND-only conditions with path-safe values use
-/// `GET list/filter/{http_build_query}`; free text, OR matching, or values with `/ & + % = # ?`
-/// use `POST list/filter/` with a `dynamicSearch` and its structure string.
+/// `GET list/filter/{http_build_query}`; free text, OR matching, a custom structure
+/// ([`UserQuery::structure`], checked first: a bad one is `InvalidQuery`), or values with
+/// `/ & + % = # ?` use `POST list/filter/` with a `dynamicSearch` and its structure string.
 pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> {
+    let custom = q.checked_structure()?;
     let page_size = if q.page_size == 0 {
         DEFAULT_PAGE_SIZE
     } else {
@@ -190,7 +193,17 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
     }
     let text = q.search_text();
     let all_safe = clauses.iter().all(|(_, v)| path_safe(v));
-    if text.is_none() && (q.match_mode == Match::All || clauses.len() < 2) && all_safe {
+    // `search[...]` holds one value per attribute: two conditions on one field need clauses.
+    let distinct = clauses
+        .iter()
+        .enumerate()
+        .all(|(i, (a, _))| clauses.iter().skip(i + 1).all(|(b, _)| a != b));
+    if custom.is_none()
+        && distinct
+        && text.is_none()
+        && (q.match_mode == Match::All || clauses.len() < 2)
+        && all_safe
+    {
         if !clauses.is_empty() {
             let mut search = Map::new();
             for (attr, value) in clauses {
@@ -204,7 +217,7 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
         );
         return Ok(t.request(Method::Get, &path));
     }
-    let (dynamic_clauses, structure) = dynamic_search(text, &clauses, q.match_mode);
+    let (dynamic_clauses, structure) = dynamic_search(text, &clauses, q.match_mode, custom);
     params.insert(
         "dynamicSearch".into(),
         json!({"dynamicClauses": dynamic_clauses, "dynamicStructure": structure}),
@@ -215,11 +228,13 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
 }
 
 /// Builds `dynamicClauses` and the structure string: free text as `(1 OR 2 OR 3)` over full name,
-/// username and any email, then the conditions joined with AND or OR.
+/// username and any email, then the conditions joined with AND or OR, or by `custom` (a checked
+/// structure numbering the conditions from 1; shifted past the free-text clauses when there are any).
 pub fn dynamic_search(
     text: Option<&str>,
     clauses: &[(String, String)],
     mode: Match,
+    custom: Option<&str>,
 ) -> (Vec<Value>, String) {
     let mut out = Vec::new();
     let mut groups = Vec::new();
@@ -255,15 +270,56 @@ pub fn dynamic_search(
         Match::All => " AND ",
         Match::Any => " OR ",
     };
+    let offset = groups
+        .first()
+        .filter(|_| text.is_some())
+        .map_or(0, Vec::len);
+    let conds_structure = |conds: &[String]| match custom {
+        Some(c) => shift_positions(c, offset),
+        None => conds.join(joiner),
+    };
     let structure = match groups.as_slice() {
         [only] if text.is_some() => only.join(" OR "),
-        [only] => only.join(joiner),
+        [only] => conds_structure(only),
         [text_group, conds] => {
-            format!("({}) AND ({})", text_group.join(" OR "), conds.join(joiner))
+            format!(
+                "({}) AND ({})",
+                text_group.join(" OR "),
+                conds_structure(conds)
+            )
         }
         _ => String::new(),
     };
     (out, structure)
+}
+
+/// Adds `offset` to every position number of a structure, leaving the rest as written.
+fn shift_positions(structure: &str, offset: usize) -> String {
+    if offset == 0 {
+        return structure.to_string();
+    }
+    let mut out = String::with_capacity(structure.len() + 8);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if !digits.is_empty() {
+            // Checked structures hold only small numbers; anything else is kept as written.
+            match digits.parse::<usize>() {
+                Ok(n) => out.push_str(&(n + offset).to_string()),
+                Err(_) => out.push_str(digits),
+            }
+            digits.clear();
+        }
+    };
+    for c in structure.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 /// Values the path form carries unchanged through the server's decoding.
@@ -490,6 +546,7 @@ struct ListData<'a> {
 /// The fields of a Zurmo user the unified model needs. Booleans are `"1"`/`"0"`/null (sometimes
 /// real booleans); strings carry PHP's `\/` and `\uXXXX` escapes, so they are owned.
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default, rename_all = "camelCase")]
 struct ZurmoUser {
     #[serde(deserialize_with = "lenient::id")]
@@ -520,10 +577,230 @@ struct ZurmoUser {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default, rename_all = "camelCase")]
 struct PrimaryEmail {
     #[serde(deserialize_with = "lenient::text")]
     email_address: Option<String>,
+}
+
+impl ZurmoUser {
+    /// The same fields as the derive reads, skimmed from text serde_json already validated: the
+    /// user is scanned once more without serde's per-key work on the ~17 keys nobody reads.
+    /// `None` (a key with escapes, a repeated field, not an object) leaves it to the derive,
+    /// which decides those cases.
+    fn skim(text: &str) -> Option<ZurmoUser> {
+        let mut u = ZurmoUser::default();
+        let mut seen = 0u16;
+        let mut first = |bit: u16| {
+            let fresh = seen & bit == 0;
+            seen |= bit;
+            fresh.then_some(())
+        };
+        scan::members(text, |key, value| {
+            let v = || scan::scalar(value).ok();
+            match key {
+                "id" => {
+                    first(1)?;
+                    u.id = v()?.into_id();
+                }
+                "username" => {
+                    first(1 << 1)?;
+                    u.username = v()?.into_text();
+                }
+                "firstName" => {
+                    first(1 << 2)?;
+                    u.first_name = v()?.into_text();
+                }
+                "lastName" => {
+                    first(1 << 3)?;
+                    u.last_name = v()?.into_text();
+                }
+                "primaryEmail" => {
+                    first(1 << 4)?;
+                    u.primary_email = skim_email(value)?;
+                }
+                "isActive" => {
+                    first(1 << 5)?;
+                    u.is_active = v()?.into_flag();
+                }
+                "isRootUser" => {
+                    first(1 << 6)?;
+                    u.is_root_user = v()?.into_flag();
+                }
+                "timeZone" => {
+                    first(1 << 7)?;
+                    u.time_zone = v()?.into_text();
+                }
+                "locale" => {
+                    first(1 << 8)?;
+                    u.locale = v()?.into_text();
+                }
+                "language" => {
+                    first(1 << 9)?;
+                    u.language = v()?.into_text();
+                }
+                "createdDateTime" => {
+                    first(1 << 10)?;
+                    u.created_date_time = v()?.into_text();
+                }
+                "modifiedDateTime" => {
+                    first(1 << 11)?;
+                    u.modified_date_time = v()?.into_text();
+                }
+                "lastLoginDateTime" => {
+                    first(1 << 12)?;
+                    u.last_login_date_time = v()?.into_text();
+                }
+                _ => {}
+            }
+            Some(())
+        })?;
+        Some(u)
+    }
+}
+
+/// `primaryEmail` as `Obj<PrimaryEmail>` reads it: an object's `emailAddress`, else nothing.
+fn skim_email(value: &str) -> Option<Obj<PrimaryEmail>> {
+    if !value.starts_with('{') {
+        return Some(Obj(None));
+    }
+    let mut email_address = None;
+    let mut seen = false;
+    scan::members(value, |key, v| {
+        if key == "emailAddress" {
+            if std::mem::replace(&mut seen, true) {
+                return None;
+            }
+            email_address = scan::scalar(v).ok()?.into_text();
+        }
+        Some(())
+    })?;
+    Some(Obj(Some(PrimaryEmail { email_address })))
+}
+
+/// The skimmer against the derive it shortcuts: whenever it answers, it answers the same.
+/// (Property tests run natively: proptest is a native-only dev-dependency.)
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod skim_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The derive's reading, the definition of every rule.
+    fn derived(text: &str) -> Option<ZurmoUser> {
+        lenient::object_str::<ZurmoUser>(text).ok().flatten()
+    }
+
+    #[test]
+    fn reference_user_is_skimmed_like_the_derive() {
+        let text = tests::USER;
+        let fast = ZurmoUser::skim(text).expect("the reference user takes the fast path");
+        assert_eq!(Some(&fast), derived(text).as_ref());
+        assert_eq!(fast.time_zone.as_deref(), Some("America/Chicago"));
+        assert_eq!(fast.is_active, Some(true));
+        // Escaped or repeated keys go to the derive, which reads or refuses them.
+        for text in [
+            r#"{"id":1,"user\u006eame":"x"}"#,
+            r#"{"id":1,"id":2}"#,
+            r#"{"id":1,"primaryEmail":{"emailAddress":"a","emailAddress":"b"}}"#,
+        ] {
+            assert!(ZurmoUser::skim(text).is_none(), "{text}");
+        }
+        assert!(ZurmoUser::skim("[1]").is_none());
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "id",
+                "username",
+                "firstName",
+                "lastName",
+                "primaryEmail",
+                "isActive",
+                "isRootUser",
+                "timeZone",
+                "locale",
+                "language",
+                "createdDateTime",
+                "modifiedDateTime",
+                "lastLoginDateTime",
+                "emailAddress",
+                "manager",
+                "x",
+                "first_name",
+                "user\\u006eame",
+                "ID",
+            ])
+            .prop_map(String::from),
+            "[a-zA-Z]{0,6}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "null",
+                "true",
+                "false",
+                "0",
+                "1",
+                "7",
+                "-1",
+                "1.5",
+                "1e2",
+                "-0",
+                "18446744073709551615",
+                "18446744073709551616",
+                r#""""#,
+                r#"" ""#,
+                r#""1""#,
+                r#""0""#,
+                r#""yes""#,
+                r#""off""#,
+                r#""8""#,
+                r#"" 8 ""#,
+                r#""a\/b""#,
+                r#""\u00e9t\u00e9""#,
+                r#""\"q\"""#,
+                r#""2016-02-01 10:00:00""#,
+                "[]",
+                r#"["a",{"b":"}"}]"#,
+                r#"{"emailAddress":"e@x"}"#,
+                r#"{"emailAddress":null}"#,
+                r#"{"id":6,"emailAddress":"a\/b@x","optOut":"1"}"#,
+                "{}",
+            ])
+            .prop_map(String::from),
+            "\"[a-zA-Z0-9 é.@:-]{0,10}\"",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        leaf().prop_recursive(2, 12, 4, |inner| {
+            prop::collection::vec((key(), inner), 0..4).prop_map(|members| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\" : {v}"))
+                    .collect();
+                format!("{{ {} }}", body.join(",\n"))
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn skim_agrees_with_the_derive(members in prop::collection::vec((key(), value()), 0..10)) {
+            let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let text = format!("{{{}}}", body.join(","));
+            prop_assert!(serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok(), "{}", text);
+            if let Some(fast) = ZurmoUser::skim(&text) {
+                prop_assert_eq!(Some(fast), derived(&text), "{}", text);
+            }
+        }
+    }
 }
 
 /// Maps a Zurmo user object to the unified model (for callers holding a `Value`).
@@ -536,7 +813,10 @@ pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
 /// Maps one user's JSON text to the unified model, keeping the text as `raw`.
 pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
     const WHAT: &str = "Zurmo user";
-    let u: ZurmoUser = typed_user(raw, WHAT)?;
+    let u = match ZurmoUser::skim(raw.get()) {
+        Some(u) => u,
+        None => typed_user(raw, WHAT)?,
+    };
     let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
     let email = u.primary_email.0.and_then(|e| e.email_address);
     Ok(User {
@@ -571,7 +851,7 @@ mod tests {
     use super::*;
     use crate::php::{parse_pairs, urldecode};
 
-    const USER: &str = r#"{"id":5,"createdDateTime":"2016-02-01 10:00:00","modifiedDateTime":"2016-02-02 11:00:00",
+    pub(super) const USER: &str = r#"{"id":5,"createdDateTime":"2016-02-01 10:00:00","modifiedDateTime":"2016-02-02 11:00:00",
  "createdByUser":{"id":1,"username":"super"},"modifiedByUser":{"id":1,"username":"super"},
  "language":"en","locale":null,"timeZone":"America\/Chicago","username":"diggy011",
  "serializedAvatarData":"","isActive":"1","lastLoginDateTime":null,"isRootUser":null,
@@ -825,6 +1105,65 @@ mod tests {
             list_request(&t(), &bad),
             Err(ApiError::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn custom_structure_is_sent_and_checked_first() {
+        let q = UserQuery::page(1, 10)
+            .with(UserField::Username, Op::StartsWith, "a")
+            .with(UserField::Username, Op::StartsWith, "b")
+            .with(UserField::LastName, Op::StartsWith, "c")
+            .structured("(1 or 2) and 3");
+        let r = list_request(&t(), &q).unwrap();
+        assert_eq!(r.method, Method::Post);
+        let body = String::from_utf8(r.body.clone().unwrap()).unwrap();
+        assert!(
+            body.contains("data%5BdynamicSearch%5D%5BdynamicStructure%5D=%281+or+2%29+and+3"),
+            "{body}"
+        );
+        let p = form(&r);
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicStructure]".into(),
+            "(1 or 2) and 3".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][2][lastName]".into(),
+            "c".into()
+        )));
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicClauses][2][structurePosition]".into(),
+            "3".into()
+        )));
+        // With free text first, the structure's numbers move past the three text clauses.
+        let p = form(&list_request(&t(), &q.clone().text("smi")).unwrap());
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicStructure]".into(),
+            "(1 OR 2 OR 3) AND ((4 or 5) and 6)".into()
+        )));
+        // Two conditions on one field cannot share `search[username]`: they go as clauses.
+        let twice = UserQuery::default()
+            .with(UserField::Username, Op::StartsWith, "a")
+            .with(UserField::Username, Op::StartsWith, "b");
+        let p = form(&list_request(&t(), &twice).unwrap());
+        assert!(p.contains(&(
+            "data[dynamicSearch][dynamicStructure]".into(),
+            "1 AND 2".into()
+        )));
+        // Even all-AND path-safe conditions go by POST when a structure is given.
+        let one = UserQuery::default()
+            .with(UserField::Username, Op::StartsWith, "a")
+            .structured("1");
+        assert_eq!(list_request(&t(), &one).unwrap().method, Method::Post);
+        for bad in ["(1 or 2 and 3", "1 or 4", "1 + 2"] {
+            assert!(
+                matches!(
+                    list_request(&t(), &q.clone().structured(bad)),
+                    Err(ApiError::InvalidQuery { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(shift_positions("(1 or 12) AND 3", 3), "(4 or 15) AND 6");
     }
 
     #[test]

@@ -1,0 +1,328 @@
+//! A skimmer for JSON text that serde_json has already validated (a captured `RawValue`): it
+//! walks an object's members and hands back each key and value as borrowed text, so a decoder
+//! can read the dozen fields it needs from a thirty-key user without a second full serde pass.
+//!
+//! It only has to be right for valid JSON; on anything it does not handle plainly (a key with
+//! escapes, text that is not an object) it answers `None` and the caller decodes with serde,
+//! which stays the definition of every rule. It never indexes out of bounds on any input.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::lenient::Scalar;
+
+/// JSON's four whitespace bytes.
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).copied().is_some_and(is_ws) {
+        i += 1;
+    }
+    i
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// A word with the high bit set in (at least) the lowest byte of `w` that is zero; bits above
+/// that byte may be spurious, so only the lowest set bit is meaningful.
+fn zero_byte(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The index of the first byte at or after `i` for which `hit` (a word-at-a-time test built from
+/// [`zero_byte`]) or, on the last few bytes, `byte` says yes. Eight bytes per step: string and
+/// container bodies are where a user's bytes are, and a byte loop was half the decode.
+fn find(
+    b: &[u8],
+    mut i: usize,
+    hit: impl Fn(u64) -> u64,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    while let Some(chunk) = b.get(i..i.checked_add(8)?) {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+        let m = hit(w);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| byte(c)).map(|k| i + k)
+}
+
+/// Given `i` just past an opening quote, the index of the closing quote and whether the string
+/// holds any escape.
+fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
+    loop {
+        i = find(
+            b,
+            i,
+            |w| zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\'))),
+            |c| c == b'"' || c == b'\\',
+        )?;
+        if *b.get(i)? == b'"' {
+            return Some((i, escaped));
+        }
+        escaped = true;
+        i += 2;
+    }
+}
+
+/// The index of the next quote, opener or closer at or after `i`. Setting bit 5 folds `[` onto
+/// `{` and `]` onto `}` (and nothing else onto either), so three tests find all five.
+fn structural(b: &[u8], i: usize) -> Option<usize> {
+    find(
+        b,
+        i,
+        |w| {
+            let folded = w | (ONES * 0x20);
+            zero_byte(w ^ (ONES * u64::from(b'"')))
+                | zero_byte(folded ^ (ONES * u64::from(b'{')))
+                | zero_byte(folded ^ (ONES * u64::from(b'}')))
+        },
+        |c| matches!(c, b'"' | b'{' | b'[' | b'}' | b']'),
+    )
+}
+
+/// The index just past the value starting at `i`.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i + 1).map(|(end, _)| end + 1),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                j = structural(b, j)?;
+                match *b.get(j)? {
+                    b'"' => j = string_end(b, j + 1)?.0,
+                    b'{' | b'[' => depth += 1,
+                    _ => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                }
+                j += 1;
+            }
+        }
+        // A number or literal runs to the next separator.
+        _ => {
+            let rest = b.get(i..)?;
+            let len = rest
+                .iter()
+                .position(|&c| matches!(c, b',' | b'}' | b']') || is_ws(c))
+                .unwrap_or(rest.len());
+            (len > 0).then_some(i + len)
+        }
+    }
+}
+
+/// Calls `each(key, value_text)` for every member of the object `text`, in order, stopping with
+/// `None` when `each` does. `None` also when `text` is not an object or a key has escapes (its
+/// raw text would not be the key serde compares).
+pub(crate) fn members<'a>(
+    text: &'a str,
+    mut each: impl FnMut(&'a str, &'a str) -> Option<()>,
+) -> Option<()> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return Some(());
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let (key_end, escaped) = string_end(b, i + 1)?;
+        if escaped {
+            return None;
+        }
+        let key = text.get(i + 1..key_end)?;
+        i = skip_ws(b, key_end + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, i + 1);
+        let end = value_end(b, start)?;
+        each(key, text.get(start..end)?)?;
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return Some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// One value's text (valid JSON) as the [`Scalar`] serde would make of it: plain strings,
+/// `null`, booleans and unsigned integers directly, anything else (escapes, signs, fractions,
+/// containers) through serde_json.
+pub(crate) fn scalar(value: &str) -> Result<Scalar<'_>, serde_json::Error> {
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
+        && !inner.bytes().any(|c| c == b'\\' || c == b'"')
+    {
+        return Ok(Scalar::Str(Cow::Borrowed(inner)));
+    }
+    match value {
+        "null" => return Ok(Scalar::Other),
+        "true" => return Ok(Scalar::Bool(true)),
+        "false" => return Ok(Scalar::Bool(false)),
+        _ => {}
+    }
+    if !value.is_empty()
+        && value.bytes().all(|c| c.is_ascii_digit())
+        && let Ok(n) = value.parse::<u64>()
+    {
+        return Ok(Scalar::Unsigned(n));
+    }
+    Scalar::deserialize(&mut serde_json::Deserializer::from_str(value))
+}
+
+// Native only: the property tests need proptest, a native-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn all(text: &str) -> Option<Vec<(&str, &str)>> {
+        let mut out = Vec::new();
+        members(text, |k, v| {
+            out.push((k, v));
+            Some(())
+        })
+        .map(|()| out)
+    }
+
+    #[test]
+    fn members_borrow_keys_and_value_text() {
+        let text =
+            r#" { "a" : "x\"}" , "b":{"c":[1,{"d":"]"}]},"e":-1.5e3,"f":null,"g":[],"h":"" } "#;
+        assert_eq!(
+            all(text).unwrap(),
+            [
+                ("a", r#""x\"}""#),
+                ("b", r#"{"c":[1,{"d":"]"}]}"#),
+                ("e", "-1.5e3"),
+                ("f", "null"),
+                ("g", "[]"),
+                ("h", r#""""#)
+            ]
+        );
+        assert_eq!(all("{}").unwrap(), []);
+        assert_eq!(all(" {\n}\t").unwrap(), []);
+        // Not an object, or a key serde would unescape: the caller's serde path decides.
+        assert!(all("[1]").is_none());
+        assert!(all(r#"{"\u0061":1}"#).is_none());
+        // Stopping early is passed through.
+        assert!(members(r#"{"a":1}"#, |_, _| None).is_none());
+        // Truncated or malformed text never panics.
+        for bad in [
+            r#"{"a""#,
+            r#"{"a":"#,
+            r#"{"a":"x"#,
+            r#"{"a":[1"#,
+            r#"{"a":1"#,
+            "{",
+            r#"{"a":1 x"#,
+        ] {
+            assert!(all(bad).is_none(), "{bad}");
+        }
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            // Quotes, backslashes, brackets and multibyte text at every offset of a word.
+            "[a-z\"\\\\{}\\[\\]/é\u{1F600} ,:]{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z\"\\\\ {]{0,12}", inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every member of any object, compact or pretty, comes back with its exact value text;
+        /// and a cut-short text never panics.
+        #[test]
+        fn members_of_any_object(map in prop::collection::btree_map("[a-zA-Z0-9é]{0,12}", json(), 0..10), pretty in any::<bool>(), cut in any::<prop::sample::Index>()) {
+            let object = Value::Object(map.into_iter().collect());
+            let text = if pretty {
+                serde_json::to_string_pretty(&object).unwrap()
+            } else {
+                serde_json::to_string(&object).unwrap()
+            };
+            let mut seen = 0;
+            members(&text, |k, v| {
+                // Through text on both sides: float parsing need not round-trip exactly.
+                let parsed: Value = serde_json::from_str(v).ok()?;
+                let expected: Value = serde_json::from_str(&object.get(k)?.to_string()).ok()?;
+                (parsed == expected).then(|| seen += 1)
+            })
+            .expect("members");
+            prop_assert_eq!(seen, object.as_object().map_or(0, |m| m.len()));
+            let end = cut.index(text.len().max(1));
+            if let Some(short) = text.get(..end) {
+                let _ = members(short, |_, _| Some(()));
+            }
+        }
+    }
+
+    #[test]
+    fn scalars_match_serde() {
+        fn serde(v: &str) -> Result<Scalar<'_>, serde_json::Error> {
+            Scalar::deserialize(&mut serde_json::Deserializer::from_str(v))
+        }
+        for v in [
+            r#""plain""#,
+            r#""""#,
+            r#""a\/b""#,
+            r#""\u00e9""#,
+            "null",
+            "true",
+            "false",
+            "0",
+            "8",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-3",
+            "1.5",
+            "1e2",
+            "[1]",
+            r#"{"a":1}"#,
+        ] {
+            let (fast, slow) = (scalar(v).unwrap(), serde(v).unwrap());
+            let show = |s: &Scalar<'_>| match s {
+                Scalar::Str(s) => format!("str {s}"),
+                Scalar::Unsigned(n) => format!("u {n}"),
+                Scalar::Signed(n) => format!("i {n}"),
+                Scalar::Float(x) => format!("f {x}"),
+                Scalar::Bool(b) => format!("b {b}"),
+                Scalar::Other => "other".into(),
+            };
+            assert_eq!(show(&fast), show(&slow), "{v}");
+        }
+        assert!(matches!(
+            scalar(r#""plain""#),
+            Ok(Scalar::Str(Cow::Borrowed("plain")))
+        ));
+    }
+}
