@@ -205,24 +205,34 @@ pub fn run_all() -> Result<()> {
 
     let mut client_doc = String::new();
     step("client decode/encode (Criterion)", || {
-        let mut lines = Vec::new();
-        let ok = cmd::run_streaming(
-            cmd::cargo().args(["bench", "-p", "userdeck-client", "--", "--noplot"]),
-            |line| {
-                if line.contains("time:") || line.starts_with("median") {
-                    lines.push(line.trim().to_owned());
-                }
-            },
-        )?;
-        if !ok {
-            return Err(err("cargo bench -p userdeck-client failed"));
+        let started = std::time::SystemTime::now();
+        run(cmd::cargo().args([
+            "bench",
+            "-p",
+            "userdeck-client",
+            "--bench",
+            "decode",
+            "--",
+            "--noplot",
+        ]))?;
+        let medians = criterion_medians(&cmd::root().join("target/criterion"), started);
+        if medians.is_empty() {
+            return Err(err("Criterion wrote no estimates"));
+        }
+        let mut table = String::from("| benchmark | median |\n|---|---:|\n");
+        for (name, ns) in &medians {
+            let shown = if *ns >= 1e6 {
+                format!("{:.2} ms", ns / 1e6)
+            } else {
+                format!("{:.1} µs", ns / 1e3)
+            };
+            let _ = writeln!(table, "| {name} | {shown} |");
         }
         let _ = writeln!(
             client_doc,
-            "## Client protocol core (issue 4)\n\n`cargo bench -p userdeck-client` (Criterion; \
-             the middle figure is the estimate, bracketed by its confidence interval). Target: \
-             decode a 1,000-user page ≤ 2 ms.\n\n```\n{}\n```\n",
-            lines.join("\n")
+            "## Client protocol core (issue 4)\n\n`cargo bench -p userdeck-client --bench decode` \
+             (Criterion medians, release build). Target: decode a 1,000-user page ≤ 2 ms. \
+             History and profiles: `crates/userdeck-client/BENCHMARKS.md`.\n\n{table}"
         );
         Ok(())
     })?;
@@ -311,4 +321,45 @@ fn proxy_pair(sandbox: SocketAddr, proxy: SocketAddr) -> (Target, Target) {
     let via_proxy =
         Target::get(proxy, format!("/proxy/appcrm{path}")).header("Accept", "application/json");
     (direct, via_proxy)
+}
+
+/// Criterion's median (ns) of every benchmark it measured since `since`, by name, from
+/// `target/criterion/**/new/estimates.json`.
+fn criterion_medians(dir: &Path, since: std::time::SystemTime) -> Vec<(String, f64)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let fresh = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= since);
+            let is_estimate = path.ends_with("new/estimates.json");
+            if !(fresh && is_estimate) {
+                continue;
+            }
+            let median = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|v| v["median"]["point_estimate"].as_f64());
+            let name = path
+                .parent()
+                .and_then(Path::parent)
+                .and_then(|p| p.strip_prefix(dir).ok())
+                .map(|p| p.display().to_string());
+            if let (Some(name), Some(median)) = (name, median) {
+                found.push((name, median));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }

@@ -75,7 +75,7 @@ pub fn ensure(needs: Needs) -> Result<()> {
             debian.push("chromium-driver");
         }
     }
-    step("Debian packages (npm, Chromium, ChromeDriver)", || {
+    step("Debian packages", || {
         if debian.is_empty() {
             println!("already installed");
             return Ok(());
