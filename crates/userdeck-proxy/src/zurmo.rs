@@ -5,9 +5,8 @@
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::header::{HeaderName, HeaderValue};
-use serde::Deserialize;
 use tokio::sync::Mutex;
-use userdeck_client::http::{HttpRequest, Method};
+use userdeck_client::provider::zurmo::{self as protocol, ZurmoSession};
 
 use crate::config::ServerCredentials;
 use crate::error::Error;
@@ -22,19 +21,6 @@ const PEEK_BYTES: usize = 1024;
 #[derive(Default)]
 pub struct SessionCache {
     current: Mutex<Option<ZurmoSession>>,
-}
-
-#[derive(Clone)]
-struct ZurmoSession {
-    session_id: String,
-    token: String,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    status: Option<String>,
-    data: Option<serde_json::Value>,
-    message: Option<String>,
 }
 
 /// Forwards `call` with the proxy's Zurmo session, re-signing in once if Zurmo asks for it.
@@ -105,18 +91,12 @@ async fn peek(mut response: UpstreamResponse) -> Peeked {
             }
         }
     }
-    if ended && response.status.is_success() && is_sign_in_required(&seen) {
+    if ended && response.status.is_success() && protocol::is_sign_in_required(&seen) {
         return Peeked::SignInRequired;
     }
     let rest = std::mem::replace(&mut response.body, futures_util::stream::empty().boxed());
     response.body = futures_util::stream::iter(prefix).chain(rest).boxed();
     Peeked::Other(response)
-}
-
-fn is_sign_in_required(body: &[u8]) -> bool {
-    serde_json::from_slice::<Envelope>(body).is_ok_and(|e| {
-        e.status.as_deref() == Some("FAILURE") && e.message.as_deref() == Some("Sign in required.")
-    })
 }
 
 /// The cached session, or a fresh sign-in when there is none or it is the `stale` one.
@@ -144,56 +124,21 @@ async fn login(shared: &Shared, upstream: &Upstream) -> Result<ZurmoSession, Err
         ));
     };
     let base = upstream.conn.base_url.as_str().trim_end_matches('/');
-    let request = HttpRequest::new(Method::Post, format!("{base}/zurmo/api/login"))
-        .header("Accept", "application/json")
-        .header("ZURMO_API_REQUEST_TYPE", "REST")
-        .header("ZURMO_AUTH_USERNAME", username.as_str())
-        .header("ZURMO_AUTH_PASSWORD", password.expose());
+    let request = protocol::login_request(base, username.as_str(), password.expose());
     let answer = send_value(&shared.http, request, &shared.config.limits).await?;
-    let refused = |why: String| {
+    let session = protocol::decode_login(&answer, now_ms()).map_err(|e| {
         Error::UpstreamInvalid(format!(
-            "the proxy could not sign in to Zurmo connection `{}`: {why}",
+            "the proxy could not sign in to Zurmo connection `{}`: {e}",
             upstream.conn.id
         ))
-    };
-    let envelope: Envelope = serde_json::from_slice(&answer.body).map_err(|_| {
-        refused(format!(
-            "HTTP {} with a body that is not Zurmo JSON",
-            answer.status
-        ))
     })?;
-    if envelope.status.as_deref() != Some("SUCCESS") {
-        return Err(refused(
-            envelope.message.unwrap_or_else(|| "no reason given".into()),
-        ));
-    }
-    let field = |name: &str| {
-        envelope
-            .data
-            .as_ref()
-            .and_then(|d| d.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    match (field("sessionId"), field("token")) {
-        (Some(session_id), Some(token)) => {
-            tracing::info!(connection = %upstream.conn.id, "signed in to Zurmo");
-            Ok(ZurmoSession { session_id, token })
-        }
-        _ => Err(refused("the answer has no sessionId/token".into())),
-    }
+    tracing::info!(connection = %upstream.conn.id, "signed in to Zurmo");
+    Ok(session)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn recognises_the_sign_in_envelope() {
-        assert!(super::is_sign_in_required(
-            br#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#
-        ));
-        assert!(!super::is_sign_in_required(
-            br#"{"status":"FAILURE","data":null,"message":"Nope","errors":null}"#
-        ));
-        assert!(!super::is_sign_in_required(b"<html>"));
-    }
+/// Wall-clock milliseconds, which the client's sans-IO decoders take as an argument.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

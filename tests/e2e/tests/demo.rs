@@ -43,11 +43,16 @@ async fn each_ready_connection_shows_its_first_page_of_users() {
             .await
             .expect("open the users page");
         browser
-            .wait_for("table.users-table tbody tr", &format!("{id} users"))
+            .wait_for(
+                "table.users-table tbody tr[data-id]",
+                &format!("{id} users"),
+            )
             .await;
         let rows = browser
             .client
-            .find_all(fantoccini::Locator::Css("table.users-table tbody tr"))
+            .find_all(fantoccini::Locator::Css(
+                "table.users-table tbody tr[data-id]",
+            ))
             .await
             .expect("rows");
         assert!(rows.len() >= 10, "{id}: only {} rows", rows.len());

@@ -53,6 +53,19 @@ pub fn login_request(base_url: &str, username: &str, password: &str) -> HttpRequ
         .header("ZURMO_API_REQUEST_TYPE", "REST")
 }
 
+/// Whether `body` is Zurmo's HTTP-200 "Sign in required." envelope: the session expired or was
+/// never valid. For code that relays Zurmo answers (the proxy) and must re-sign in on it.
+pub fn is_sign_in_required(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        status: Option<String>,
+        message: Option<String>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|p| {
+        p.status.as_deref() == Some("FAILURE") && p.message.as_deref() == Some(SIGN_IN_REQUIRED)
+    })
+}
+
 /// `GET zurmo/api/logout`.
 pub fn logout_request(t: &Target) -> HttpRequest {
     t.request(Method::Get, "/zurmo/api/logout")
@@ -849,6 +862,20 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_only_the_sign_in_required_envelope() {
+        assert!(is_sign_in_required(
+            br#"{"status":"FAILURE","data":null,"message":"Sign in required.","errors":null}"#
+        ));
+        assert!(!is_sign_in_required(
+            br#"{"status":"FAILURE","data":null,"message":"The ID specified was invalid.","errors":null}"#
+        ));
+        assert!(!is_sign_in_required(
+            br#"{"status":"SUCCESS","data":null,"message":"Sign in required.","errors":null}"#
+        ));
+        assert!(!is_sign_in_required(b"<html>Sign in required.</html>"));
+    }
     use crate::php::{parse_pairs, urldecode};
 
     pub(super) const USER: &str = r#"{"id":5,"createdDateTime":"2016-02-01 10:00:00","modifiedDateTime":"2016-02-02 11:00:00",
