@@ -1,10 +1,10 @@
 //! The users list's query as it lives in the URL (`?q=…&sort=…&dir=…&page=…&size=…`, plus the
 //! advanced search's `c=…`, `match=any` and Zurmo's `structure=(1 or 2) and 3`), so a
 //! reload, back/forward or a shared link shows the same list, and its translation to the client's
-//! [`UserQuery`]. Which fields can be sorted or searched is asked of the client's own codecs, so
-//! the wire rules stay in the client.
+//! [`UserQuery`]. Which fields can be sorted or searched is the client's answer
+//! (`provider::can_sort`, `provider::search_ops`), so the wire rules stay in the client.
 
-use userdeck_client::provider::{Target, appcrm, zurmo};
+use userdeck_client::provider;
 use userdeck_client::{
     ApiError, Condition, Direction, FieldSpec, Match, Op, Provider, Schema, Sort, UserField,
     UserQuery, check_structure,
@@ -232,33 +232,14 @@ pub fn field_of(schema: &Schema, key: &str) -> UserField {
         .unwrap_or_else(|| UserField::Native(key.to_string()))
 }
 
-/// Whether the CRM can sort on this column: asked of the provider's codec (Capsule sorts on the
-/// client, so every column works there).
+/// Whether the CRM can sort on this column (the client's rule; Capsule sorts on the client).
 pub fn can_sort(provider: Provider, spec: &FieldSpec) -> bool {
-    let schema = Schema::of(provider);
-    let q = UserQuery::default().sorted(field_of(&schema, spec.key), Direction::Asc);
-    codec_accepts(provider, &q)
+    provider::can_sort(provider, &field_of(&Schema::of(provider), spec.key))
 }
 
 /// The operators the CRM supports on a field (empty: the field cannot be searched).
 pub fn search_ops(provider: Provider, spec: &FieldSpec) -> Vec<Op> {
-    let schema = Schema::of(provider);
-    [Op::Contains, Op::StartsWith, Op::Equals, Op::In]
-        .into_iter()
-        .filter(|op| {
-            let q = UserQuery::default().with(field_of(&schema, spec.key), *op, "x");
-            codec_accepts(provider, &q)
-        })
-        .collect()
-}
-
-fn codec_accepts(provider: Provider, q: &UserQuery) -> bool {
-    let target = Target::new("http://check.invalid", Vec::new());
-    match provider {
-        Provider::Capsule => true,
-        Provider::AppCrm => appcrm::list_request(&target, q).is_ok(),
-        Provider::Zurmo => zurmo::list_request(&target, q).is_ok(),
-    }
+    provider::search_ops(provider, &field_of(&Schema::of(provider), spec.key))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass unchanged).

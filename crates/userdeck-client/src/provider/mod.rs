@@ -14,7 +14,41 @@ use serde_json::value::RawValue;
 
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::User;
+use crate::model::{Provider, User};
+use crate::query::{Direction, Op, UserField, UserQuery};
+
+/// Whether `provider`'s user list can be sorted on `field`. Capsule sorts on the client, so every
+/// field works there; the others answer what their request builder accepts.
+pub fn can_sort(provider: Provider, field: &UserField) -> bool {
+    builder_accepts(
+        provider,
+        &UserQuery::default().sorted(field.clone(), Direction::Asc),
+    )
+}
+
+/// The operators `provider` can search `field` with; empty when the field cannot be searched.
+pub fn search_ops(provider: Provider, field: &UserField) -> Vec<Op> {
+    [Op::Contains, Op::StartsWith, Op::Equals, Op::In]
+        .into_iter()
+        .filter(|op| {
+            builder_accepts(
+                provider,
+                &UserQuery::default().with(field.clone(), *op, "x"),
+            )
+        })
+        .collect()
+}
+
+/// Asks the provider's own list-request builder, so these answers can never drift from what is
+/// really sent (Capsule filters and sorts on the client: it accepts everything).
+fn builder_accepts(provider: Provider, query: &UserQuery) -> bool {
+    let target = Target::new("http://capability.check", Vec::new());
+    match provider {
+        Provider::Capsule => true,
+        Provider::AppCrm => appcrm::list_request(&target, query).is_ok(),
+        Provider::Zurmo => zurmo::list_request(&target, query).is_ok(),
+    }
+}
 
 /// Where and as whom to send: the connection's base URL and the headers that authenticate it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -198,6 +232,19 @@ pub(crate) fn generic_status_error(resp: &HttpResponse, at_ms: u64) -> ApiError 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capabilities_per_field_follow_each_crms_request_rules() {
+        // App CRM searches only name, email and id (the reference's `search_fields`).
+        assert!(!search_ops(Provider::AppCrm, &UserField::Email).is_empty());
+        assert!(search_ops(Provider::AppCrm, &UserField::Native("timezone".into())).is_empty());
+        // Capsule filters and sorts on the client: everything is allowed.
+        assert!(can_sort(Provider::Capsule, &UserField::Native("anything".into())));
+        assert_eq!(search_ops(Provider::Capsule, &UserField::Email).len(), 4);
+        // A column name that is not an identifier is never sent as a sort.
+        assert!(!can_sort(Provider::AppCrm, &UserField::Native("drop table".into())));
+        assert!(can_sort(Provider::AppCrm, &UserField::DisplayName));
+    }
     use serde_json::json;
 
     /// The wire's boolean reader, applied to one key of a `Value`.
