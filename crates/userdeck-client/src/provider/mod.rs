@@ -239,10 +239,16 @@ mod tests {
         assert!(!search_ops(Provider::AppCrm, &UserField::Email).is_empty());
         assert!(search_ops(Provider::AppCrm, &UserField::Native("timezone".into())).is_empty());
         // Capsule filters and sorts on the client: everything is allowed.
-        assert!(can_sort(Provider::Capsule, &UserField::Native("anything".into())));
+        assert!(can_sort(
+            Provider::Capsule,
+            &UserField::Native("anything".into())
+        ));
         assert_eq!(search_ops(Provider::Capsule, &UserField::Email).len(), 4);
         // A column name that is not an identifier is never sent as a sort.
-        assert!(!can_sort(Provider::AppCrm, &UserField::Native("drop table".into())));
+        assert!(!can_sort(
+            Provider::AppCrm,
+            &UserField::Native("drop table".into())
+        ));
         assert!(can_sort(Provider::AppCrm, &UserField::DisplayName));
     }
     use serde_json::json;
