@@ -238,7 +238,7 @@ pub fn AdvancedSearch(
                 <fieldset class="match">
                     <legend>"Match"</legend>
                     <label><input type="radio" name="match" prop:checked=move || !any.get() on:change=move |_| any.set(false)/>"all conditions"</label>
-                    <label><input type="radio" name="match" prop:checked=move || any.get() on:change=move |_| any.set(true)/>"any condition"</label>
+                    <label><input type="radio" name="match" data-testid="match-any" prop:checked=move || any.get() on:change=move |_| any.set(true)/>"any condition"</label>
                 </fieldset>
             })}
             <ul class="conditions" role="list">
@@ -264,7 +264,7 @@ pub fn AdvancedSearch(
                 </div>
             })}
             <div class="actions">
-                <button type="button" on:click=add>"Add condition"</button>
+                <button type="button" data-testid="add-condition" on:click=add>"Add condition"</button>
                 <button type="button" on:click=clear>"Clear"</button>
                 <button type="submit" class="primary" data-testid="apply-search">"Apply"</button>
             </div>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::components::status_chip::StatusChip;
+use crate::components::status_chip::{RateLimitNotice, StatusChip};
 use crate::state::connections::Connections;
 use crate::state::toast::ToastArea;
 
@@ -35,6 +35,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <a class="manage" href="/connections">"Connections"</a>
         </header>
         <main id="main" class="app-main" tabindex="-1">
+            {move || current.get().map(|id| view! { <RateLimitNotice id=id/> })}
             {children()}
         </main>
         <ToastArea/>

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_query_map};
 use userdeck_client::Provider;
 
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
@@ -28,11 +29,12 @@ where
         let id = id.get();
         let info = connections.find(&id);
         let has_secret = connections.has_secret(&id);
+        let ended = sessions.has_ended(&id);
         let loading = connections.state.with(|s| *s == LoadState::Loading);
-        (id, info, has_secret, loading)
+        (id, info, has_secret, ended, loading)
     });
     move || {
-        let (id, info, _, loading) = key.get();
+        let (id, info, _, ended, loading) = key.get();
         match info {
             None if loading => view! { <p role="status" class="loading">"Loading…"</p> }.into_any(),
             None => view! {
@@ -40,6 +42,15 @@ where
                 <p>"No connection is called “"{id}"”. "<a href="/">"Choose one"</a>" or "<a href="/connections">"add it"</a>"."</p>
             }
             .into_any(),
+            Some(info) if ended && info.sign_in_method() != SignIn::None => {
+                // The CRM rejected what the tab held: ask again (a proxy that holds the
+                // credentials cannot be helped from here, so its errors just show).
+                let reason = match (&info.oauth, info.sign_in_method()) {
+                    (Some(o), SignIn::OAuth) => NotReady::NeedsOAuth(o.start.clone()),
+                    _ => NotReady::SessionEnded,
+                };
+                view! { <SignInPanel info=info reason=reason/> }.into_any()
+            }
             Some(info) => match sessions.client(&info, &connections) {
                 Ok(client) => {
                     if sessions.status.with_untracked(|s| s.get(&info.id).and_then(|x| x.user.clone()).is_none()) {
@@ -67,7 +78,10 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
     let connections = expect_context::<Connections>();
     let sessions = expect_context::<Sessions>();
     let provider = info.provider_kind();
-    let method = info.sign_in_method();
+    let method = RwSignal::new(info.sign_in_method());
+    // App CRM accepts either credential; the others take exactly one kind.
+    let can_choose = provider == Some(Provider::AppCrm)
+        && matches!(method.get_untracked(), SignIn::Token | SignIn::Password);
     let login = RwSignal::new(info.login.clone().unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let remember = RwSignal::new(false);
@@ -76,8 +90,11 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
     let info_s = StoredValue::new(info.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let chosen = method.get_untracked();
         let info = ConnectionInfo {
-            login: Some(login.get_untracked()).filter(|l| !l.is_empty()),
+            login: Some(login.get_untracked())
+                .filter(|l| !l.is_empty() && chosen == SignIn::Password),
+            sign_in: chosen,
             ..info_s.get_value()
         };
         let secret_now = secret.get_untracked();
@@ -108,6 +125,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     if let Some(l) = &info.login {
                         connections.set_login(&info.id, l);
                     }
+                    connections.set_sign_in(&info.id, chosen);
                     sessions.forget(&info.id);
                     connections.set_secret(&info.id, secret_now, remember.get_untracked());
                     sessions.set_user(&info.id, Some(name.clone()));
@@ -124,25 +142,63 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         Some(Provider::Zurmo) => "Username",
         _ => "Email",
     };
-    let form = match (&reason, method) {
-        (NotReady::NeedsOAuth(start), _) => view! {
-            <p>"This connection signs in with your CRM account."</p>
-            <a class="button primary" href=start.clone() rel="external" data-testid="oauth-start">"Connect with Capsule"</a>
+    // Back from the consent page: the proxy says why the sign-in did not happen.
+    let query = use_query_map();
+    let id_for_outcome = info.id.clone();
+    let oauth_failure = move || {
+        query.with(|q| {
+            (q.get("oauth").as_deref() == Some("error")
+                && q.get("connection").as_deref() == Some(id_for_outcome.as_str()))
+            .then(|| {
+                q.get("reason")
+                    .unwrap_or_else(|| "no reason was given".into())
+            })
+        })
+    };
+    let here = use_location();
+    let form = match &reason {
+        NotReady::NeedsOAuth(start) => {
+            let start = start.clone();
+            // Come back to this page, not the start page, after the consent screen.
+            let href = move || {
+                let path = here.pathname.get();
+                format!("{start}?return_to={}", js_sys::encode_uri_component(&path))
+            };
+            view! {
+                {move || oauth_failure().map(|reason| view! {
+                    <p class="error" role="alert" data-testid="oauth-error">
+                        {format!("Capsule did not connect: {reason} You can try again.")}
+                    </p>
+                })}
+                <p>"This connection signs in with your CRM account."</p>
+                <a class="button primary" href=href rel="external" data-testid="oauth-start">"Connect with Capsule"</a>
+            }
+            .into_any()
         }
-        .into_any(),
-        (NotReady::UnknownProvider(_), _) => ().into_any(),
-        (_, m) => view! {
+        NotReady::UnknownProvider(_) => ().into_any(),
+        _ => view! {
             <form class="sign-in" on:submit=submit data-testid="sign-in">
-                {(m == SignIn::Password).then(|| view! {
+                {can_choose.then(|| view! {
+                    <fieldset class="choice">
+                        <legend>"Sign in with"</legend>
+                        <label class="check"><input type="radio" name="sign-in-method" data-testid="method-token"
+                            prop:checked=move || method.get() == SignIn::Token
+                            on:change=move |_| method.set(SignIn::Token)/>"API token"</label>
+                        <label class="check"><input type="radio" name="sign-in-method" data-testid="method-password"
+                            prop:checked=move || method.get() == SignIn::Password
+                            on:change=move |_| method.set(SignIn::Password)/>"Email and password"</label>
+                    </fieldset>
+                })}
+                {move || (method.get() == SignIn::Password).then(|| view! {
                     <label class="field">
                         <span>{login_label}</span>
-                        <input type="text" autocomplete="username" required prop:value=move || login.get()
+                        <input type="text" autocomplete="username" required data-testid="login" prop:value=move || login.get()
                             on:input=move |ev| login.set(event_target_value(&ev))/>
                     </label>
                 })}
                 <label class="field">
-                    <span>{if m == SignIn::Password { "Password" } else { "API token" }}</span>
-                    <input type="password" autocomplete=if m == SignIn::Password { "current-password" } else { "off" }
+                    <span>{move || if method.get() == SignIn::Password { "Password" } else { "API token" }}</span>
+                    <input type="password" autocomplete=move || if method.get() == SignIn::Password { "current-password" } else { "off" }
                         data-testid="secret" prop:value=move || secret.get()
                         on:input=move |ev| secret.set(event_target_value(&ev))/>
                 </label>

@@ -45,11 +45,39 @@ pub fn StatusChip(#[prop(into)] id: Signal<String>) -> impl IntoView {
                         None => parts.push(format!("{} requests left", q.remaining)),
                     }
                 }
+                if s.waiting_until.is_some() {
+                    parts.push("waiting for the rate limit".to_string());
+                }
                 if s.error.is_some() {
                     parts.push("error".to_string());
                 }
                 parts.join(" · ")
             }}
         </span>
+    }
+}
+
+/// A notice while the client of connection `id` waits out the CRM's rate limit: the work
+/// carries on by itself afterwards, and the user should know why nothing happens meanwhile.
+#[component]
+pub fn RateLimitNotice(#[prop(into)] id: Signal<String>) -> impl IntoView {
+    let sessions = expect_context::<Sessions>();
+    let until = move || {
+        sessions
+            .status
+            .with(|s| s.get(&id.get()).and_then(|x| x.waiting_until))
+    };
+    move || {
+        until().map(|until| {
+            let seconds = until
+                .saturating_sub(js_sys::Date::now() as u64)
+                .div_ceil(1000)
+                .max(1);
+            view! {
+                <p class="notice" role="status" data-testid="rate-limit-wait">
+                    {format!("The CRM's rate limit is used up: waiting {seconds} s. What you asked for carries on by itself afterwards.")}
+                </p>
+            }
+        })
     }
 }

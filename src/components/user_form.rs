@@ -19,7 +19,7 @@ use userdeck_client::{
 
 use crate::components::formats::{now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
-use crate::state::session::{ApiClient, describe};
+use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::storage::{self, Store};
 use crate::state::toast::{ToastKind, notify};
 
@@ -153,7 +153,12 @@ pub fn UserForm(
     #[prop(into)]
     draft_key: String,
     on_saved: Callback<User>,
+    /// The connection's id, so a rejected session ends it and the gate asks for a sign-in
+    /// (this form then comes back from its draft).
+    #[prop(optional, into)]
+    connection: Option<String>,
 ) -> impl IntoView {
+    let sessions = use_context::<Sessions>();
     let provider = client.with_value(|c| c.connection().provider);
     let schema = Schema::of(provider);
     let initial = initial_values(&schema, mode, user.as_ref());
@@ -224,6 +229,7 @@ pub fn UserForm(
             schema_s.with_value(|s| initial_s.with_value(|i| drafts(s, mode, &vals, i)));
         busy.set(true);
         let client = client.get_value();
+        let connection = connection.clone();
         leptos::task::spawn_local(async move {
             let outcome = match (mode, user_id) {
                 (FormMode::Create, _) => client.create(&changed).await,
@@ -234,6 +240,9 @@ pub fn UserForm(
                 }),
             };
             busy.set(false);
+            if let (Some(s), Some(id)) = (sessions, &connection) {
+                s.report(id, &client, &outcome);
+            }
             match outcome {
                 Ok(saved) => {
                     storage::remove(Store::Session, &key_s.get_value());

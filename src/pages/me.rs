@@ -81,7 +81,7 @@ pub fn MePage() -> impl IntoView {
                             Some(Ok(u)) => {
                                 let profile = caps.profile.then(|| view! {
                                     <h2>"Update profile"</h2>
-                                    <UserForm client=client mode=FormMode::Profile user=u.clone() draft_key=draft_key.clone()
+                                    <UserForm client=client mode=FormMode::Profile user=u.clone() draft_key=draft_key.clone() connection=info.id.clone()
                                         on_saved=Callback::new(move |_| reload.update(|n| *n += 1))/>
                                 });
                                 view! {

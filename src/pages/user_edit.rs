@@ -28,7 +28,7 @@ pub fn UserCreatePage() -> impl IntoView {
                         view! {
                             <p><a href=base.clone()>"← All users"</a></p>
                             <h1>"New user"</h1>
-                            <UserForm client=client mode=FormMode::Create draft_key=format!("userdeck.draft.{}.new", info.id) on_saved=on_saved/>
+                            <UserForm client=client mode=FormMode::Create draft_key=format!("userdeck.draft.{}.new", info.id) on_saved=on_saved connection=info.id.clone()/>
                         }.into_any()
                     } else {
                         view! { <p class="hint">{format!("{} cannot create users through its API.", info.provider_label())}</p> }.into_any()
@@ -80,7 +80,7 @@ pub fn UserEditPage() -> impl IntoView {
                                 <p><a href=back>"← Back to the user"</a></p>
                                 <h1>{format!("Edit {}", u.display_name)}</h1>
                                 <UserForm client=client mode=FormMode::Update user=u.clone()
-                                    draft_key=format!("userdeck.draft.{}.{}", conn_id, u.id) on_saved=on_saved/>
+                                    draft_key=format!("userdeck.draft.{}.{}", conn_id, u.id) on_saved=on_saved connection=conn_id.clone()/>
                             }.into_any()
                         }
                     }

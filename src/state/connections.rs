@@ -104,8 +104,10 @@ impl ConnectionInfo {
         }
         match self.auth.as_str() {
             "oauth" => SignIn::OAuth,
-            "browser" => match self.provider_kind() {
-                Some(Provider::Zurmo) => SignIn::Password,
+            "browser" => match (self.provider_kind(), self.sign_in) {
+                (Some(Provider::Zurmo), _) => SignIn::Password,
+                // App CRM takes a token or email + password; the user picks at sign-in.
+                (_, chosen @ (SignIn::Token | SignIn::Password)) => chosen,
                 _ => SignIn::Token,
             },
             _ => SignIn::None,
@@ -251,6 +253,16 @@ impl Connections {
         self.list.update(|list| {
             if let Some(c) = list.iter_mut().find(|c| c.id == id) {
                 c.login = Some(login.to_string());
+            }
+        });
+        self.persist();
+    }
+
+    /// Sets how a connection signs in (the choice made on its sign-in form).
+    pub fn set_sign_in(&self, id: &str, method: SignIn) {
+        self.list.update(|list| {
+            if let Some(c) = list.iter_mut().find(|c| c.id == id) {
+                c.sign_in = method;
             }
         });
         self.persist();

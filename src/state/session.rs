@@ -4,8 +4,9 @@
 //! Clients are kept for the life of the tab so their sessions, rate-limit knowledge and Capsule
 //! cache carry from page to page; editing a connection or signing out drops its client.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use userdeck_client::ratelimit::Quota;
@@ -35,6 +36,8 @@ pub struct Status {
     pub user: Option<String>,
     pub quota: Option<Quota>,
     pub error: Option<String>,
+    /// While the client waits out the rate limit: until when (ms since the epoch).
+    pub waiting_until: Option<u64>,
 }
 
 /// Why no client can be made for a connection yet.
@@ -46,6 +49,9 @@ pub enum NotReady {
     NeedsOAuth(String),
     /// The provider is not one this app supports.
     UnknownProvider(String),
+    /// The CRM stopped accepting the credentials the tab held (a revoked token, a changed
+    /// password): the user signs in again, and unsaved forms come back from their drafts.
+    SessionEnded,
 }
 
 impl NotReady {
@@ -57,6 +63,9 @@ impl NotReady {
                 "Connect this connection with its CRM to see its users.".into()
             }
             NotReady::UnknownProvider(p) => format!("“{p}” is not a CRM Userdeck supports."),
+            NotReady::SessionEnded => "The CRM no longer accepts the credentials this tab held. \
+                 Sign in again to carry on: unsaved changes in forms are kept."
+                .into(),
         }
     }
 }
@@ -66,6 +75,8 @@ impl NotReady {
 pub struct Sessions {
     clients: StoredValue<HashMap<String, Rc<ApiClient>>, LocalStorage>,
     pub status: RwSignal<HashMap<String, Status>>,
+    /// Connections whose credentials the CRM rejected; their gate asks for a sign-in again.
+    pub ended: RwSignal<HashSet<String>>,
 }
 
 impl Default for Sessions {
@@ -79,6 +90,7 @@ impl Sessions {
         Self {
             clients: StoredValue::new_local(HashMap::new()),
             status: RwSignal::new(HashMap::new()),
+            ended: RwSignal::new(HashSet::new()),
         }
     }
 
@@ -92,7 +104,13 @@ impl Sessions {
             return Ok(client);
         }
         let connection = connection_for(info, connections.secret(&info.id))?;
-        let client = Rc::new(new_client(connection));
+        let status = self.status;
+        let id = info.id.clone();
+        let client = Rc::new(new_client(connection).with_wait_observer(Arc::new(
+            move |until: Option<u64>| {
+                status.update(|s| s.entry(id.clone()).or_default().waiting_until = until);
+            },
+        )));
         self.clients.update_value(|c| {
             c.insert(info.id.clone(), client.clone());
         });
@@ -104,17 +122,25 @@ impl Sessions {
         self.clients.update_value(|c| {
             c.remove(id);
         });
+        self.ended.update(|e| {
+            e.remove(id);
+        });
         self.status.update(|s| {
             s.remove(id);
         });
     }
 
     /// Records the outcome of a call for the status chip: the quota the client last saw and the
-    /// error, if any (a superseded search is not an error).
+    /// error, if any (a superseded search is not an error). Rejected credentials (after the
+    /// client's own attempt to sign in again) end the connection's session in this tab.
     pub fn report<T>(&self, id: &str, client: &ApiClient, outcome: &Result<T, ApiError>) {
         let quota = client.quota();
         let error = match outcome {
             Err(ApiError::Cancelled) => return,
+            Err(e) if e.needs_sign_in() => {
+                self.end(id);
+                Some(describe(e))
+            }
             Err(e) => Some(describe(e)),
             Ok(_) => None,
         };
@@ -123,6 +149,21 @@ impl Sessions {
             entry.quota = quota.or(entry.quota);
             entry.error = error;
         });
+    }
+
+    /// Drops the client of `id` and marks its session ended (see [`NotReady::SessionEnded`]).
+    pub fn end(&self, id: &str) {
+        self.clients.update_value(|c| {
+            c.remove(id);
+        });
+        self.ended.update(|e| {
+            e.insert(id.to_string());
+        });
+    }
+
+    /// Whether the CRM rejected the credentials of `id` since they were entered (reactive).
+    pub fn has_ended(&self, id: &str) -> bool {
+        self.ended.with(|e| e.contains(id))
     }
 
     /// Records who is signed in on `id`.

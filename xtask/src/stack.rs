@@ -69,7 +69,7 @@ impl Demo {
         if app_listen.port() == 0 {
             app_listen.set_port(free_port()?);
         }
-        let text = demo_config(app_listen, &sandbox.url());
+        let text = demo::proxy_config(app_listen, &sandbox.url(), &bundle::dist_dir());
         let config = ProxyConfig::parse(&text, "demo config (xtask)", cmd::root(), &|_| None)
             .map_err(|e| err(format!("demo proxy config: {e}")))?;
         let proxy = Proxy::start(config)
@@ -90,58 +90,6 @@ impl Demo {
         self.proxy.shutdown().await;
         self.sandbox.shutdown().await;
     }
-}
-
-/// One connection per sandbox CRM, ready to use (the proxy holds the demo credentials), plus a
-/// Capsule connection that signs in through the OAuth consent page.
-fn demo_config(app: SocketAddr, sandbox: &str) -> String {
-    let dist = bundle::dist_dir();
-    format!(
-        r#"listen = "{app}"
-static_dir = "{dist}"
-# `trunk serve` on 8082 (Trunk.toml) is a second origin for the same app during development.
-allowed_origins = ["http://127.0.0.1:8082"]
-
-[connections.capsule]
-name = "Capsule CRM (sandbox)"
-provider = "capsule"
-base_url = "{sandbox}/capsule"
-token = "{capsule_token}"
-
-[connections.capsule-oauth]
-name = "Capsule CRM (sandbox, OAuth)"
-provider = "capsule"
-base_url = "{sandbox}/capsule"
-[connections.capsule-oauth.oauth]
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-authorise_url = "{sandbox}/capsule/oauth/authorise"
-token_url = "{sandbox}/capsule/oauth/token"
-revoke_url = "{sandbox}/capsule/oauth/revoke"
-scopes = ["read", "write"]
-redirect_url = "http://{app}/oauth/capsule-oauth/callback"
-
-[connections.appcrm]
-name = "App CRM (sandbox)"
-provider = "appcrm"
-base_url = "{sandbox}/appcrm"
-token = "{appcrm_token}"
-
-[connections.zurmo]
-name = "Zurmo (sandbox)"
-provider = "zurmo"
-base_url = "{sandbox}/zurmo/index.php"
-username = "{zurmo_user}"
-password = "{zurmo_password}"
-"#,
-        dist = dist.display(),
-        capsule_token = demo::CAPSULE_TOKEN,
-        client_id = demo::OAUTH_CLIENT_ID,
-        client_secret = demo::OAUTH_CLIENT_SECRET,
-        appcrm_token = demo::APPCRM_ADMIN_TOKEN,
-        zurmo_user = demo::ZURMO_USERNAME,
-        zurmo_password = demo::ZURMO_PASSWORD,
-    )
 }
 
 fn loopback(port: u16) -> SocketAddr {

@@ -56,11 +56,16 @@ struct State {
     capsule_all: Option<(u64, Vec<User>)>,
 }
 
+/// Told when the client starts waiting for the rate limit (`Some(until_ms)`, the transport's
+/// clock) and when the wait is over (`None`), so a UI can say why nothing happens yet.
+pub type WaitObserver = std::sync::Arc<dyn Fn(Option<u64>) + Send + Sync>;
+
 /// The users client for one connection.
 pub struct Client<T> {
     connection: Connection,
     transport: T,
     retry: RetryPolicy,
+    on_wait: Option<WaitObserver>,
     state: Mutex<State>,
     generation: AtomicU64,
     inflight: Mutex<Option<CancelToken>>,
@@ -78,6 +83,7 @@ impl<T: Transport> Client<T> {
             connection,
             transport,
             retry: RetryPolicy::default(),
+            on_wait: None,
             state: Mutex::new(State {
                 bearer,
                 limiter,
@@ -91,6 +97,12 @@ impl<T: Transport> Client<T> {
     /// Replaces the retry policy (builder style).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Client<T> {
         self.retry = retry;
+        self
+    }
+
+    /// Reports rate-limit waits to `observer` (builder style).
+    pub fn with_wait_observer(mut self, observer: WaitObserver) -> Client<T> {
+        self.on_wait = Some(observer);
         self
     }
 
@@ -622,7 +634,13 @@ impl<T: Transport> Client<T> {
                 });
             }
             if pause > 0 {
+                if let Some(observe) = &self.on_wait {
+                    observe(Some(now + pause));
+                }
                 self.transport.sleep(Duration::from_millis(pause)).await;
+                if let Some(observe) = &self.on_wait {
+                    observe(None);
+                }
             }
             if cancel.is_some_and(CancelToken::is_cancelled) {
                 return Err(ApiError::Cancelled);

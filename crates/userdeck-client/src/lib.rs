@@ -39,7 +39,7 @@ pub mod retry;
 pub mod schema;
 pub mod transport;
 
-pub use client::{Auth, Client, Connection};
+pub use client::{Auth, Client, Connection, WaitObserver};
 pub use error::ApiError;
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use model::{Capabilities, Page, PasswordChange, Provider, SignInKind, User, UserDraft};

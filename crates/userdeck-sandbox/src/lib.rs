@@ -169,6 +169,72 @@ pub mod demo {
     pub const ZURMO_USER_USERNAME: &str = "jim";
     /// Password of the ordinary Zurmo user.
     pub const ZURMO_USER_PASSWORD: &str = "jim-password";
+
+    /// The proxy configuration (TOML, as `crates/userdeck-proxy/README.md` describes it) of the
+    /// demo in front of a sandbox at `sandbox_url`: one ready connection per CRM (the proxy holds
+    /// the credentials), Capsule through the OAuth consent page, and App CRM and Zurmo
+    /// connections the user signs in to from the app. The demo and the end-to-end tests both
+    /// start the proxy from it, so they exercise the configuration path a deployment uses.
+    ///
+    /// `listen` is where the proxy will listen (the OAuth redirect URL names it) and
+    /// `static_dir` the app bundle it serves.
+    pub fn proxy_config(
+        listen: std::net::SocketAddr,
+        sandbox_url: &str,
+        static_dir: &std::path::Path,
+    ) -> String {
+        let dist = static_dir.display();
+        let sandbox = sandbox_url.trim_end_matches('/');
+        format!(
+            r#"listen = "{listen}"
+static_dir = "{dist}"
+# `trunk serve` on 8082 (Trunk.toml) is a second origin for the same app during development.
+allowed_origins = ["http://127.0.0.1:8082"]
+
+[connections.capsule]
+name = "Capsule CRM (sandbox)"
+provider = "capsule"
+base_url = "{sandbox}/capsule"
+token = "{CAPSULE_TOKEN}"
+
+[connections.capsule-oauth]
+name = "Capsule CRM (sandbox, OAuth)"
+provider = "capsule"
+base_url = "{sandbox}/capsule"
+[connections.capsule-oauth.oauth]
+client_id = "{OAUTH_CLIENT_ID}"
+client_secret = "{OAUTH_CLIENT_SECRET}"
+authorise_url = "{sandbox}/capsule/oauth/authorise"
+token_url = "{sandbox}/capsule/oauth/token"
+revoke_url = "{sandbox}/capsule/oauth/revoke"
+scopes = ["read", "write"]
+redirect_url = "http://{listen}/oauth/capsule-oauth/callback"
+
+[connections.appcrm]
+name = "App CRM (sandbox)"
+provider = "appcrm"
+base_url = "{sandbox}/appcrm"
+token = "{APPCRM_ADMIN_TOKEN}"
+
+[connections.appcrm-signin]
+name = "App CRM (sandbox, sign in)"
+provider = "appcrm"
+base_url = "{sandbox}/appcrm"
+
+[connections.zurmo]
+name = "Zurmo (sandbox)"
+provider = "zurmo"
+base_url = "{sandbox}/zurmo/index.php"
+username = "{ZURMO_USERNAME}"
+password = "{ZURMO_PASSWORD}"
+
+[connections.zurmo-signin]
+name = "Zurmo (sandbox, sign in)"
+provider = "zurmo"
+base_url = "{sandbox}/zurmo/index.php"
+"#
+        )
+    }
 }
 
 /// State shared by every handler.

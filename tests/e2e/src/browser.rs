@@ -1,0 +1,448 @@
+//! A chromedriver process and one headless Chromium session, with the few verbs the journeys
+//! use. Every wait polls a condition in the page (never a fixed sleep) and, on timeout, saves a
+//! screenshot and fails with what it was waiting for.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use serde_json::{Value, json};
+
+use crate::{free_port, output_dir};
+
+/// How long a condition may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The colour scheme the page sees through `prefers-color-scheme`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+/// A headless Chromium driven over WebDriver.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: TempDir,
+    downloads: TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a session in a fresh profile, with downloads
+    /// saved (without asking) to a folder of its own.
+    pub async fn start() -> Browser {
+        // Two crypto back ends are linked in (see Cargo.toml): choose one before any TLS
+        // config is built. A second call finds it installed, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = free_port();
+        let driver_path =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
+        let profile = TempDir::new("userdeck-chromium");
+        let downloads = TempDir::new("userdeck-downloads");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.0.display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.0.display().to_string(),
+                    "download.prompt_for_download": false,
+                }
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object literal")
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        // chromedriver takes a moment to listen: retry the session until it answers.
+        let deadline = Instant::now() + PATIENCE;
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls client")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => panic!("chromedriver at {url}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Browser {
+            client,
+            driver,
+            profile,
+            downloads,
+        }
+    }
+
+    /// Opens `url` and waits for the app to have started (its layout is on the page).
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+        self.wait_for("main#main", &format!("the app at {url}"))
+            .await;
+    }
+
+    /// Waits until `css` matches an element.
+    pub async fn wait_for(&self, css: &str, what: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => {
+                self.fail(what, &format!("`{css}` never appeared ({e})"))
+                    .await
+            }
+        }
+    }
+
+    /// Waits until the JavaScript expression `condition` is truthy in the page; returns its value.
+    pub async fn wait_until(&self, condition: &str, what: &str) -> Value {
+        let script = format!("return ({condition});");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let last = match self.client.execute(&script, Vec::new()).await {
+                Ok(v) if truthy(&v) => return v,
+                Ok(v) => v.to_string(),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() > deadline {
+                self.fail(what, &format!("`{condition}` stayed false (last: {last})"))
+                    .await
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the element `css` exists and its text contains `needle`.
+    pub async fn wait_for_text(&self, css: &str, needle: &str, what: &str) {
+        let condition = format!(
+            "Array.from(document.querySelectorAll({css})).some(e => e.textContent.includes({needle}))",
+            css = js(css),
+            needle = js(needle)
+        );
+        self.wait_until(&condition, what).await;
+    }
+
+    /// Waits until the page's URL (path and query) satisfies `predicate`.
+    pub async fn wait_for_url(
+        &self,
+        what: &str,
+        predicate: impl Fn(&url::Url) -> bool,
+    ) -> url::Url {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(url) = self.client.current_url().await
+                && predicate(&url)
+            {
+                return url;
+            }
+            if Instant::now() > deadline {
+                self.fail(what, "the address never matched").await
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the element `css` (waiting for it first).
+    pub async fn click(&self, css: &str) {
+        let element = self.wait_for(css, &format!("click {css}")).await;
+        if let Err(e) = element.click().await {
+            self.fail(&format!("click {css}"), &e.to_string()).await
+        }
+    }
+
+    /// Replaces the value of the input `css` with `text`, typed key by key.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let element = self.wait_for(css, &format!("fill {css}")).await;
+        element.clear().await.expect("clear the field");
+        element.send_keys(text).await.expect("type into the field");
+    }
+
+    /// Chooses the option with value `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let element = self.wait_for(css, &format!("select in {css}")).await;
+        element
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("choose {value:?} in {css}: {e}"));
+    }
+
+    /// The value of the form control `css`.
+    pub async fn value(&self, css: &str) -> String {
+        let element = self.wait_for(css, &format!("read {css}")).await;
+        element
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// The text of the element `css`.
+    pub async fn text(&self, css: &str) -> String {
+        let element = self.wait_for(css, &format!("read {css}")).await;
+        element.text().await.unwrap_or_default()
+    }
+
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    /// The texts of every element matching `css`, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let script = format!(
+            "return Array.from(document.querySelectorAll({})).map(e => e.textContent.trim());",
+            js(css)
+        );
+        let v = self
+            .client
+            .execute(&script, Vec::new())
+            .await
+            .expect("read texts");
+        strings(&v)
+    }
+
+    /// Waits until the users table has settled (not busy) with at least one row, and returns
+    /// the rows' user ids in order.
+    pub async fn rows(&self, what: &str) -> Vec<String> {
+        self.wait_until(
+            "document.querySelector('table.users-table[aria-busy=false] tbody tr[data-id]')",
+            what,
+        )
+        .await;
+        self.row_ids().await
+    }
+
+    /// Waits until the settled table shows rows other than `before` (after a page or sort
+    /// change), and returns them.
+    pub async fn rows_other_than(&self, before: &[String], what: &str) -> Vec<String> {
+        let before = Value::from(before.to_vec()).to_string();
+        let condition = format!(
+            "(() => {{ if (!document.querySelector('table.users-table[aria-busy=false]')) return false; \
+               const ids = Array.from(document.querySelectorAll('table.users-table tbody tr[data-id]')).map(r => r.dataset.id); \
+               return ids.length > 0 && JSON.stringify(ids) !== JSON.stringify({before}); }})()"
+        );
+        self.wait_until(&condition, what).await;
+        self.row_ids().await
+    }
+
+    /// The user ids of the table's rows now.
+    pub async fn row_ids(&self) -> Vec<String> {
+        let v = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('table.users-table tbody tr[data-id]')).map(r => r.dataset.id);",
+                Vec::new(),
+            )
+            .await
+            .expect("read the row ids");
+        strings(&v)
+    }
+
+    /// The texts of the column whose header has `data-key=key`, one per row.
+    pub async fn column(&self, key: &str) -> Vec<String> {
+        let script = format!(
+            "const ths = Array.from(document.querySelectorAll('table.users-table thead th')); \
+             const i = ths.findIndex(t => t.dataset.key === {key}); \
+             if (i < 0) return null; \
+             return Array.from(document.querySelectorAll('table.users-table tbody tr[data-id]')) \
+               .map(r => (r.children[i] ? r.children[i].textContent.trim() : ''));",
+            key = js(key)
+        );
+        let v = self
+            .client
+            .execute(&script, Vec::new())
+            .await
+            .expect("read a column");
+        assert!(!v.is_null(), "the table has no column {key}");
+        strings(&v)
+    }
+
+    /// Sets what `prefers-color-scheme` answers (Chromium's DevTools emulation), so a test can
+    /// see both themes without a second browser.
+    pub async fn set_theme(&self, theme: Theme) {
+        let value = match theme {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        };
+        self.client
+            .issue_cmd(DevTools {
+                method: "Emulation.setEmulatedMedia",
+                params: json!({ "features": [{ "name": "prefers-color-scheme", "value": value }] }),
+            })
+            .await
+            .expect("emulate the colour scheme");
+    }
+
+    /// Saves a screenshot of `screen` in light and in dark in the output folder.
+    pub async fn screenshot_themes(&self, screen: &str) {
+        for theme in [Theme::Dark, Theme::Light] {
+            self.set_theme(theme).await;
+            // The new scheme applies on the next style recalculation: wait for it to show.
+            let expected = if theme == Theme::Dark {
+                "dark"
+            } else {
+                "light"
+            };
+            self.wait_until(
+                &format!("matchMedia('(prefers-color-scheme: {expected})').matches"),
+                "the emulated colour scheme",
+            )
+            .await;
+            let name = format!("{screen}-{expected}");
+            assert!(
+                self.screenshot(&name).await.is_some(),
+                "could not save the screenshot {name}"
+            );
+        }
+    }
+
+    /// Saves a PNG of the current page in the output folder and returns its path.
+    pub async fn screenshot(&self, name: &str) -> Option<PathBuf> {
+        let png = self.client.screenshot().await.ok()?;
+        let path = output_dir().join(format!("{}.png", sanitize(name)));
+        std::fs::write(&path, png).ok()?;
+        Some(path)
+    }
+
+    /// Where this browser saves downloads.
+    pub fn downloads(&self) -> &Path {
+        &self.downloads.0
+    }
+
+    /// Waits for a finished download named `name` and returns its contents.
+    pub async fn downloaded(&self, name: &str) -> String {
+        let path = self.downloads.0.join(name);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            // Chromium writes `name.crdownload` and renames it when complete.
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                self.fail("download", &format!("{} never arrived", path.display()))
+                    .await
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves a screenshot and panics with what was expected and where the page was.
+    pub async fn fail(&self, what: &str, why: &str) -> ! {
+        let shot = self.screenshot(&format!("FAILED-{what}")).await;
+        let url = self.client.current_url().await.map(|u| u.to_string());
+        panic!("{what}: {why}; page {url:?}; screenshot {shot:?}")
+    }
+
+    /// Ends the session and the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = &self.profile;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // A panicking test never reaches `close`: do not leave a driver behind.
+        let _ = self.driver.kill();
+    }
+}
+
+/// A JavaScript string literal of `s`.
+pub fn js(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(String::from))
+        .collect()
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// A Chromium DevTools command, through chromedriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// A directory removed when dropped (Chromium's throwaway profile, the downloads).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,85 @@
+//! Every main screen, in light and dark: a screenshot of each kept in the test output, and no
+//! serious or critical axe-core violation in either theme.
+
+use userdeck_e2e::{Browser, Stack, Theme};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_screens_in_light_and_dark_pass_axe() {
+    let stack = Stack::start().await;
+    let browser = Browser::start().await;
+    let screens = [
+        ("connections-home", "/", "li.connection"),
+        ("connections-manage", "/connections", "main h1"),
+        (
+            "users-appcrm",
+            "/c/appcrm/users",
+            "table.users-table[aria-busy=false] tbody tr[data-id]",
+        ),
+        (
+            "users-zurmo",
+            "/c/zurmo/users",
+            "table.users-table[aria-busy=false] tbody tr[data-id]",
+        ),
+        (
+            "users-capsule",
+            "/c/capsule/users",
+            "table.users-table[aria-busy=false] tbody tr[data-id]",
+        ),
+        (
+            "detail-appcrm",
+            "/c/appcrm/users/1",
+            "[data-testid=user-fields]",
+        ),
+        (
+            "detail-zurmo",
+            "/c/zurmo/users/1",
+            "[data-testid=user-fields]",
+        ),
+        (
+            "edit-appcrm",
+            "/c/appcrm/users/1/edit",
+            "[data-testid=user-form] #f-name",
+        ),
+        (
+            "edit-zurmo",
+            "/c/zurmo/users/1/edit",
+            "[data-testid=user-form] #f-username",
+        ),
+        (
+            "create-appcrm",
+            "/c/appcrm/users/new",
+            "[data-testid=user-form]",
+        ),
+        (
+            "profile-appcrm",
+            "/c/appcrm/me",
+            "[data-testid=user-fields]",
+        ),
+        (
+            "profile-capsule",
+            "/c/capsule/me",
+            "[data-testid=user-fields]",
+        ),
+        (
+            "sign-in-appcrm",
+            "/c/appcrm-signin/users",
+            "[data-testid=sign-in]",
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (name, path, ready) in screens {
+        browser.set_theme(Theme::Light).await;
+        browser.open(&stack.url(path)).await;
+        browser.wait_for(ready, name).await;
+        browser.screenshot_themes(name).await;
+        for theme in [Theme::Light, Theme::Dark] {
+            browser.set_theme(theme).await;
+            for v in browser.serious_a11y_violations().await {
+                problems.push(format!("{name} ({theme:?}): {v:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "axe-core: {problems:#?}");
+    browser.close().await;
+    stack.shutdown().await;
+}
