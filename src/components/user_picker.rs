@@ -16,7 +16,8 @@ const DEBOUNCE_MS: u64 = 250;
 const MATCHES: u32 = 10;
 
 /// The search box and its matches. `on_pick` receives the chosen user's id and display name;
-/// `exclude` is never offered (the user being deleted cannot inherit their own records).
+/// users in `exclude` are never offered (the users being deleted cannot inherit their own
+/// records).
 #[component]
 pub fn UserPicker(
     client: StoredValue<Rc<ApiClient>, LocalStorage>,
@@ -29,7 +30,7 @@ pub fn UserPicker(
     /// `data-testid` of the search input.
     #[prop(into)]
     testid: String,
-    #[prop(optional)] exclude: Option<u64>,
+    #[prop(optional)] exclude: Vec<u64>,
     on_pick: Callback<(u64, String)>,
 ) -> impl IntoView {
     let search = RwSignal::new(String::new());
@@ -43,6 +44,7 @@ pub fn UserPicker(
             found.set(Vec::new());
             return;
         }
+        let exclude = exclude.clone();
         let handle = set_timeout_with_handle(
             move || {
                 let client = client.get_value();
@@ -52,7 +54,7 @@ pub fn UserPicker(
                         found.set(
                             page.items
                                 .into_iter()
-                                .filter(|u| Some(u.id) != exclude)
+                                .filter(|u| !exclude.contains(&u.id))
                                 .map(|u| (u.id, u.display_name))
                                 .collect(),
                         );
@@ -84,6 +86,40 @@ pub fn UserPicker(
                     </li>
                 </For>
             </ul>
+        </div>
+    }
+}
+
+/// App CRM's "transfer this user's records to" choice in a delete dialog: search a user, or
+/// leave it empty and the records are not moved.
+#[component]
+pub fn TransferTo(
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    /// The chosen heir (id, display name).
+    heir: RwSignal<Option<(u64, String)>>,
+    /// The users being deleted.
+    exclude: Vec<u64>,
+) -> impl IntoView {
+    let label = if exclude.len() > 1 {
+        "Transfer these users' records to"
+    } else {
+        "Transfer this user's records to"
+    };
+    view! {
+        <div class="field transfer" data-testid="transfer-to">
+            <label for="transfer-to">{label}</label>
+            <UserPicker client=client input_id="transfer-to" search_label=label
+                testid="transfer-search" exclude=exclude
+                on_pick=Callback::new(move |picked| heir.set(Some(picked)))/>
+            <p class="hint" aria-live="polite" data-testid="transfer-choice">
+                {move || match heir.get() {
+                    Some((id, name)) => format!("Records go to {name} (#{id})."),
+                    None => "No one chosen: the records are not transferred.".to_string(),
+                }}
+                {move || heir.get().is_some().then(|| view! {
+                    <button type="button" class="link" on:click=move |_| heir.set(None)>" Clear"</button>
+                })}
+            </p>
         </div>
     }
 }

@@ -17,6 +17,13 @@ pub struct Column {
     pub sortable: bool,
 }
 
+/// A row's identity: the user and the exact JSON the CRM sent for them.
+fn row_key(user: &User) -> (u64, u64) {
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(user.raw.text(), &mut hasher);
+    (user.id, std::hash::Hasher::finish(&hasher))
+}
+
 /// The text of a cell; booleans read as words, HTML (mail signatures) as its text only.
 pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
     let raw = spec.display(user).unwrap_or_default();
@@ -221,71 +228,69 @@ pub fn UsersTable(
         }
     };
 
-    let body = move || {
-        let cols = columns.get();
-        let users = rows.get();
-        if users.is_empty() && loading.get() {
-            return (0..5)
-                .map(|_| {
-                    view! {
-                        <tr class="skeleton" aria-hidden="true">
-                            {selectable.then(|| view! { <td class="select"><span class="bone"></span></td> })}
-                            {cols.iter().map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}
-                        </tr>
-                    }
-                })
-                .collect_view()
-                .into_any();
-        }
-        let base = detail_base.get();
-        users
-            .into_iter()
-            .enumerate()
-            .map(|(index, user)| {
-                let id = user.id;
-                let href = format!("{base}/{id}");
-                let name = user.display_name.clone();
-                let cells = cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, col)| {
-                        let text = cell_text(&col.spec, &user);
-                        let class = if col.spec.column { "" } else { "optional" };
-                        if i == 0 {
-                            view! { <td class=class><a href=href.clone() tabindex="-1">{text}</a></td> }.into_any()
-                        } else {
-                            view! { <td class=class>{text}</td> }.into_any()
-                        }
-                    })
-                    .collect_view();
-                let is_selected = move || selected.with(|s| s.contains(&id));
+    // Skeleton rows only while the very first page loads.
+    let skeleton = move || {
+        let cols = columns.with(Vec::len);
+        (0..5)
+            .map(|_| {
                 view! {
-                    <tr
-                        data-index=index
-                        data-id=id
-                        tabindex=move || if active_row.get() == index { "0" } else { "-1" }
-                        aria-selected=move || is_selected().to_string()
-                        class:selected=is_selected
-                        on:focus=move |_| active_row.set(index)
-                        on:dblclick=move |_| on_open.run(id)
-                    >
-                        {selectable.then(|| view! {
-                            <td class="select">
-                                <input
-                                    type="checkbox"
-                                    aria-label=format!("Select {name}")
-                                    prop:checked=is_selected
-                                    on:change=move |_| toggle(id)
-                                />
-                            </td>
-                        })}
-                        {cells}
+                    <tr class="skeleton" aria-hidden="true">
+                        {selectable.then(|| view! { <td class="select"><span class="bone"></span></td> })}
+                        {(0..cols).map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}
                     </tr>
                 }
-                .into_any()
             })
             .collect_view()
-            .into_any()
+    };
+    // Rows are keyed by the user and their JSON, so a sort or a refetch of the same users moves
+    // the existing rows instead of rebuilding them; a changed user gets a new row.
+    let row = move |index: ReadSignal<usize>, user: User| {
+        let id = user.id;
+        let name = user.display_name.clone();
+        let user = StoredValue::new(user);
+        let cells = move || {
+            let href = format!("{}/{id}", detail_base.get());
+            columns.with(|cols| {
+                user.with_value(|user| {
+                    cols.iter()
+                        .enumerate()
+                        .map(|(i, col)| {
+                            let text = cell_text(&col.spec, user);
+                            let class = if col.spec.column { "" } else { "optional" };
+                            if i == 0 {
+                                view! { <td class=class><a href=href.clone() tabindex="-1">{text}</a></td> }.into_any()
+                            } else {
+                                view! { <td class=class>{text}</td> }.into_any()
+                            }
+                        })
+                        .collect_view()
+                })
+            })
+        };
+        let is_selected = move || selected.with(|s| s.contains(&id));
+        view! {
+            <tr
+                data-index=move || index.get()
+                data-id=id
+                tabindex=move || if active_row.get() == index.get() { "0" } else { "-1" }
+                aria-selected=move || is_selected().to_string()
+                class:selected=is_selected
+                on:focus=move |_| active_row.set(index.get_untracked())
+                on:dblclick=move |_| on_open.run(id)
+            >
+                {selectable.then(|| view! {
+                    <td class="select">
+                        <input
+                            type="checkbox"
+                            aria-label=format!("Select {name}")
+                            prop:checked=is_selected
+                            on:change=move |_| toggle(id)
+                        />
+                    </td>
+                })}
+                {cells}
+            </tr>
+        }
     };
 
     view! {
@@ -308,7 +313,14 @@ pub fn UsersTable(
                         {header}
                     </tr>
                 </thead>
-                <tbody on:keydown=on_keydown>{body}</tbody>
+                <tbody on:keydown=on_keydown>
+                    <Show
+                        when=move || !(rows.with(Vec::is_empty) && loading.get())
+                        fallback=skeleton
+                    >
+                        <ForEnumerate each=move || rows.get() key=row_key children=row/>
+                    </Show>
+                </tbody>
             </table>
         </div>
     }

@@ -8,7 +8,7 @@ use userdeck_client::{ApiError, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
 use crate::components::sign_in::ConnectionGate;
-use crate::components::user_picker::UserPicker;
+use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{cell_text, strip_tags};
 use crate::state::session::{Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -111,21 +111,7 @@ pub fn UserDetailPage() -> impl IntoView {
                             >
                                 <p>{move || format!("Delete {}? This cannot be undone.", user.with(|u| u.as_ref().and_then(|r| r.as_ref().ok()).map(|u| u.display_name.clone()).unwrap_or_default()))}</p>
                                 {caps.delete_transfer.then(|| view! {
-                                    <div class="field transfer" data-testid="transfer-to">
-                                        <label for="transfer-to">"Transfer this user's records to"</label>
-                                        <UserPicker client=client input_id="transfer-to" search_label="Transfer this user's records to"
-                                            testid="transfer-search" exclude=user_id.get_untracked().unwrap_or_default()
-                                            on_pick=Callback::new(move |picked| heir.set(Some(picked)))/>
-                                        <p class="hint" aria-live="polite" data-testid="transfer-choice">
-                                            {move || match heir.get() {
-                                                Some((id, name)) => format!("Records go to {name} (#{id})."),
-                                                None => "No one chosen: the records are not transferred.".to_string(),
-                                            }}
-                                            {move || heir.get().is_some().then(|| view! {
-                                                <button type="button" class="link" on:click=move |_| heir.set(None)>" Clear"</button>
-                                            })}
-                                        </p>
-                                    </div>
+                                    <TransferTo client=client heir=heir exclude=user_id.get_untracked().into_iter().collect()/>
                                 })}
                             </ConfirmDialog>
                         </Show>

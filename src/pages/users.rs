@@ -19,6 +19,7 @@ use crate::components::dialog::ConfirmDialog;
 use crate::components::pager::{PageInfo, Pager};
 use crate::components::search_bar::SearchBar;
 use crate::components::sign_in::ConnectionGate;
+use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort, field_of};
@@ -244,14 +245,17 @@ pub fn UsersView(
         !caps.text_with_conditions && params.with(|p| !p.conditions.is_empty())
     });
 
-    // Bulk delete: confirm by typing the connection's name.
+    // Bulk delete: confirm by typing the connection's name; App CRM may hand the records on.
     let confirming = RwSignal::new(false);
+    let heir = RwSignal::new(None::<(u64, String)>);
     let deleting = RwSignal::new(None::<(usize, usize)>);
     let name_phrase = info.name.clone();
     let id_for_delete = conn_id.clone();
     let do_delete = Callback::new(move |()| {
         confirming.set(false);
         let ids: Vec<u64> = selected.get_untracked().into_iter().collect();
+        let to = heir.get_untracked().map(|(to, _)| to);
+        heir.set(None);
         let client = client.get_value();
         let id = id_for_delete.clone();
         leptos::task::spawn_local(async move {
@@ -259,7 +263,7 @@ pub fn UsersView(
             let mut failures = Vec::new();
             for (done, user) in ids.iter().enumerate() {
                 deleting.set(Some((done, total)));
-                let outcome = client.delete(*user).await;
+                let outcome = client.delete_transferring(*user, to).await;
                 if let Some(s) = sessions {
                     s.report(&id, &client, &outcome);
                 }
@@ -273,9 +277,12 @@ pub fn UsersView(
             deleting.set(None);
             let ok = total - failures.len();
             if ok > 0 {
+                let moved = to
+                    .map(|t| format!(" Their records went to user #{t}."))
+                    .unwrap_or_default();
                 notify(
                     ToastKind::Success,
-                    format!("Deleted {ok} of {total} users."),
+                    format!("Deleted {ok} of {total} users.{moved}"),
                 );
             }
             if !failures.is_empty() {
@@ -388,9 +395,12 @@ pub fn UsersView(
                 confirm_label="Delete"
                 phrase=name_phrase.clone()
                 on_confirm=do_delete
-                on_cancel=Callback::new(move |()| confirming.set(false))
+                on_cancel=Callback::new(move |()| { confirming.set(false); heir.set(None); })
             >
                 <p>{move || format!("Delete {} selected users? This cannot be undone.", selected.with(BTreeSet::len))}</p>
+                {caps.delete_transfer.then(|| view! {
+                    <TransferTo client=client heir=heir exclude=selected.get_untracked().into_iter().collect()/>
+                })}
             </ConfirmDialog>
         </Show>
     }

@@ -79,7 +79,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs every measurement and writes BENCHMARKS.md.
 pub fn run_all() -> Result<()> {
-    step("install tools", || tools::ensure(tools::Needs::Build))?;
+    step("install tools", || tools::ensure(tools::Needs::Browser))?;
     let mut doc = String::new();
     let _ = writeln!(doc, "# Benchmarks\n");
     let _ = writeln!(
@@ -95,6 +95,12 @@ pub fn run_all() -> Result<()> {
         "## Release bundle (issue 2, 5)\n\n{}",
         bundle::report(&assets)
     );
+
+    let ui = step(
+        "time to first row and sort re-render (headless Chromium)",
+        ui_figures,
+    )?;
+    let _ = writeln!(doc, "{ui}");
 
     step("release build of the servers", || {
         run(cmd::cargo().args([
@@ -243,6 +249,59 @@ pub fn run_all() -> Result<()> {
         .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
     println!("\n{doc}\nwritten to {}", path.display());
     Ok(())
+}
+
+/// Runs the browser-side measurements (`tests/e2e/src/bin/ui-bench.rs`) against the release
+/// bundle and turns the JSON lines it prints into a table.
+fn ui_figures() -> Result<String> {
+    let mut figures: Vec<serde_json::Value> = Vec::new();
+    let ok = cmd::run_streaming(
+        cmd::cargo()
+            .args([
+                "run",
+                "--release",
+                "-p",
+                "userdeck-e2e",
+                "--bin",
+                "ui-bench",
+            ])
+            .env("USERDECK_DIST", bundle::dist_dir())
+            .env("CHROMEDRIVER", crate::stack::chromedriver_path()),
+        |line| {
+            if let Ok(v) = serde_json::from_str(line) {
+                figures.push(v);
+            }
+        },
+    )?;
+    if !ok || figures.is_empty() {
+        return Err(err("the browser measurements failed (see above)"));
+    }
+    let mut table = String::from(
+        "| figure | CRM | median | samples | target | how |\n|---|---|---:|---:|---|---|\n",
+    );
+    for f in &figures {
+        let (name, target) = match f["metric"].as_str() {
+            Some("first_row") => ("time to first table row", "≤ 150 ms"),
+            Some("sort_rerender") => ("sort re-render, 100 rows", "≤ 16 ms"),
+            _ => ("?", ""),
+        };
+        let _ = writeln!(
+            table,
+            "| {name} | {} | {:.1} ms | {} | {target} | {} |",
+            f["crm"].as_str().unwrap_or("?"),
+            f["median_ms"].as_f64().unwrap_or(f64::NAN),
+            f["samples_ms"].as_array().map_or(0, Vec::len),
+            f["note"].as_str().unwrap_or_default()
+        );
+    }
+    Ok(format!(
+        "## Time to first row and sort re-render (issue 5, 7)\n\n\
+         `cargo run --release -p userdeck-e2e --bin ui-bench`: headless Chromium, the release \
+         bundle served by the proxy in front of the sandbox, all on this machine. First row: 10 \
+         cold loads (a new browser each), navigation start to the first user row in the DOM, \
+         measured in the page (`performance.now()`). Sort: 10 timed clicks on a column header of \
+         a 100-row page after one warm-up, click to the table's last DOM change.\n\n{table}"
+    ))
 }
 
 /// CPU model, cores and memory, from /proc.

@@ -43,14 +43,6 @@ impl DemoOptions {
             sandbox_listen: loopback(8081),
         }
     }
-
-    /// Free ports, for tests running beside anything else.
-    pub fn for_tests() -> DemoOptions {
-        DemoOptions {
-            app_listen: loopback(0),
-            sandbox_listen: loopback(0),
-        }
-    }
 }
 
 /// The sandbox and the proxy, running.

@@ -169,24 +169,19 @@ pub fn run_all() -> Result<()> {
                 tally.check(&format!("release bundle ({e})"), false);
                 return Ok(());
             }
-            match runtime.block_on(stack::Demo::start(stack::DemoOptions::for_tests())) {
-                Ok(demo) => {
-                    let output = cmd::root().join("test-output");
-                    let _ = std::fs::create_dir_all(&output);
-                    tally.tests(
-                        "end-to-end tests",
-                        cmd::cargo()
-                            .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=1"])
-                            .env("USERDECK_APP_URL", demo.app_url())
-                            .env("USERDECK_SANDBOX_URL", demo.sandbox_url())
-                            .env("USERDECK_TEST_OUTPUT", &output)
-                            .env("USERDECK_AXE_JS", tools::axe_js())
-                            .env("CHROMEDRIVER", stack::chromedriver_path()),
-                    );
-                    runtime.block_on(demo.shutdown());
-                }
-                Err(e) => tally.check(&format!("end-to-end: demo did not start ({e})"), false),
-            }
+            // Each test starts its own sandbox and proxy (tests/e2e/src/stack.rs), so journeys
+            // that break the sandbox run beside the others; two at a time suit two cores.
+            let output = cmd::root().join("test-output");
+            let _ = std::fs::create_dir_all(&output);
+            tally.tests(
+                "end-to-end tests",
+                cmd::cargo()
+                    .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=2"])
+                    .env("USERDECK_DIST", bundle::dist_dir())
+                    .env("USERDECK_TEST_OUTPUT", &output)
+                    .env("USERDECK_AXE_JS", tools::axe_js())
+                    .env("CHROMEDRIVER", stack::chromedriver_path()),
+            );
             Ok(())
         },
     );

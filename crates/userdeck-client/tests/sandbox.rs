@@ -179,6 +179,34 @@ async fn capsule_forced_429_is_waited_out_and_retried() {
 }
 
 #[tokio::test]
+async fn the_wait_observer_hears_the_start_and_end_of_a_rate_limit_wait() {
+    let sb = sandbox().await;
+    let heard = Arc::new(std::sync::Mutex::new(Vec::<Option<u64>>::new()));
+    let log = heard.clone();
+    let c = appcrm_admin(&sb).with_wait_observer(Arc::new(move |until| {
+        log.lock().unwrap().push(until);
+    }));
+    c.me().await.unwrap();
+    assert!(heard.lock().unwrap().is_empty(), "no wait without a limit");
+    sb.force_rate_limit(Crm::AppCrm, Duration::from_millis(1200));
+    let asked = NativeTransport::new().now_ms();
+    c.me().await.unwrap();
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(
+        heard.len(),
+        2,
+        "one wait, told when it starts and ends: {heard:?}"
+    );
+    let until = heard[0].expect("the start carries its end time");
+    assert!(
+        until > asked && until <= asked + 5_000,
+        "{until} vs {asked}"
+    );
+    assert_eq!(heard[1], None);
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn capsule_oauth_pkce_flow_gives_a_working_token() {
     let sb = sandbox().await;
     let t = NativeTransport::new();

@@ -296,6 +296,18 @@ impl Browser {
             .expect("emulate the colour scheme");
     }
 
+    /// Runs `script` at the start of every document this browser loads, before the page's own
+    /// scripts (for measuring from the very beginning of a navigation).
+    pub async fn on_every_document(&self, script: &str) {
+        self.client
+            .issue_cmd(DevTools {
+                method: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": script }),
+            })
+            .await
+            .expect("add a script to every document");
+    }
+
     /// Saves a screenshot of `screen` in light and in dark in the output folder.
     pub async fn screenshot_themes(&self, screen: &str) {
         for theme in [Theme::Dark, Theme::Light] {

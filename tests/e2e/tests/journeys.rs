@@ -386,6 +386,54 @@ async fn creating_editing_and_deleting_a_user() {
         )
         .await;
 
+    // Bulk: select two users, hand their records to the admin, confirm by typing the
+    // connection's name.
+    browser.open(&stack.url("/c/appcrm/users")).await;
+    let rows = browser.rows("appcrm: list for a bulk delete").await;
+    let doomed = [rows[4].clone(), rows[5].clone()];
+    for id in &doomed {
+        browser
+            .click(&format!(
+                "tr[data-id='{id}'] td.select input[type=checkbox]"
+            ))
+            .await;
+    }
+    browser
+        .wait_for_text("[data-testid=bulk-delete]", "(2)", "appcrm: two selected")
+        .await;
+    browser.click("[data-testid=bulk-delete]").await;
+    browser
+        .fill("[data-testid=transfer-search]", &surname)
+        .await;
+    browser.click("[data-testid=pick-user]").await;
+    browser
+        .wait_for_text(
+            "[data-testid=transfer-choice]",
+            "Records go to",
+            "appcrm: bulk heir",
+        )
+        .await;
+    browser
+        .fill("[data-testid=confirm-phrase]", "App CRM (sandbox)")
+        .await;
+    browser.click("[data-testid=confirm]").await;
+    browser
+        .wait_for_text(
+            "[data-testid=toasts]",
+            "Deleted 2 of 2 users",
+            "appcrm: bulk result",
+        )
+        .await;
+    browser
+        .wait_until(
+            &format!(
+                "!document.querySelector(\"tr[data-id='{}']\") && !document.querySelector(\"tr[data-id='{}']\") && document.querySelector('table.users-table[aria-busy=false] tbody tr[data-id]')",
+                doomed[0], doomed[1]
+            ),
+            "appcrm: the deleted rows are gone",
+        )
+        .await;
+
     // Zurmo: the client's own check (usernames are lowercase) stops the first try.
     browser.open(&stack.url("/c/zurmo/users/new")).await;
     browser
@@ -600,8 +648,7 @@ async fn a_forced_rate_limit_is_waited_out() {
         stack
             .sandbox()
             .force_rate_limit(crm, Duration::from_secs(3));
-        // Capsule pages on the client once it has every user: ask for another sort instead,
-        // which Capsule lists again only after a reload.
+        // A reload starts a new client, which must ask the CRM again.
         browser.client.refresh().await.expect("reload");
         let notice = browser.text("[data-testid=rate-limit-wait]").await;
         assert!(notice.contains("waiting"), "{id}: {notice}");

@@ -1,0 +1,161 @@
+//! The browser side of `cargo xtask bench`: time from navigation to the first table row (cold
+//! loads) and the re-render of a 100-row page after a sort, in headless Chromium against the
+//! release bundle, the proxy and the sandbox. Prints one JSON object per figure on stdout.
+//!
+//! Both are measured inside the page, on its own clock (`performance.now()`), by observers the
+//! harness adds; the app carries no instrumentation of its own.
+
+use serde_json::{Value, json};
+use userdeck_e2e::{Browser, Stack};
+
+const COLD_LOADS: usize = 10;
+const SORTS: usize = 11;
+
+/// Records when the first user row enters the DOM, counted from the start of the navigation.
+const FIRST_ROW_OBSERVER: &str = r#"
+(() => {
+  const seen = () => document.querySelector('table.users-table tbody tr[data-id]');
+  const observer = new MutationObserver(() => {
+    if (seen()) { window.__firstRowMs = performance.now(); observer.disconnect(); }
+  });
+  observer.observe(document, { childList: true, subtree: true });
+})();
+"#;
+
+/// Clicks a sort header and reports the time from the click to the table's last DOM change,
+/// once the rows are in their new order and the table has been quiet for 150 ms.
+const TIMED_SORT: &str = r#"
+const [selector, done] = [arguments[0], arguments[arguments.length - 1]];
+const table = document.querySelector('table.users-table');
+const ids = () => Array.from(table.querySelectorAll('tbody tr[data-id]')).map(r => r.dataset.id).join();
+const before = ids();
+let last = 0;
+const observer = new MutationObserver(() => { last = performance.now(); });
+observer.observe(table, { childList: true, subtree: true, attributes: true, characterData: true });
+const start = performance.now();
+document.querySelector(selector).click();
+const poll = () => {
+  const now = performance.now();
+  if (ids() !== before && table.getAttribute('aria-busy') === 'false' && now - last > 150) {
+    observer.disconnect();
+    done({ ms: last - start, rows: table.querySelectorAll('tbody tr[data-id]').length });
+  } else if (now - start > 20000) {
+    observer.disconnect();
+    done({ error: 'the rows never changed order' });
+  } else {
+    setTimeout(poll, 10);
+  }
+};
+setTimeout(poll, 10);
+"#;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn report(metric: &str, crm: &str, samples: Vec<f64>, note: &str) {
+    let line = json!({
+        "metric": metric,
+        "crm": crm,
+        "median_ms": median(samples.clone()),
+        "samples_ms": samples,
+        "note": note,
+    });
+    println!("{line}");
+}
+
+#[tokio::main]
+async fn main() {
+    let stack = Stack::start().await;
+    let crms = [
+        ("appcrm", "email"),
+        ("capsule", "email"),
+        ("zurmo", "username"),
+    ];
+
+    for (crm, _) in crms {
+        let mut samples = Vec::new();
+        for _ in 0..COLD_LOADS {
+            // A new browser each time: no HTTP cache, no compiled wasm, nothing warm.
+            let browser = Browser::start().await;
+            browser.on_every_document(FIRST_ROW_OBSERVER).await;
+            browser
+                .client
+                .goto(&stack.url(&format!("/c/{crm}/users")))
+                .await
+                .expect("navigate");
+            let ms = browser
+                .wait_until("window.__firstRowMs", &format!("{crm}: first row"))
+                .await;
+            samples.push(ms.as_f64().unwrap_or(f64::NAN));
+            if std::env::var_os("UI_BENCH_TIMELINE").is_some() {
+                // Where a load's time goes: every request, from the page's own timings.
+                let timeline = browser
+                    .client
+                    .execute(
+                        "return performance.getEntriesByType('resource').map(e => \
+                           [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseEnd)]) \
+                           .concat([['first row', 0, Math.round(window.__firstRowMs)]]);",
+                        Vec::new(),
+                    )
+                    .await
+                    .unwrap_or_default();
+                eprintln!("{crm}: {timeline}");
+            }
+            browser.close().await;
+        }
+        report(
+            "first_row",
+            crm,
+            samples,
+            "navigation start to the first user row in the DOM, cold browser",
+        );
+    }
+
+    let browser = Browser::start().await;
+    for (crm, key) in crms {
+        browser
+            .open(&stack.url(&format!("/c/{crm}/users?size=100")))
+            .await;
+        browser.rows(&format!("{crm}: 100 rows")).await;
+        let mut samples = Vec::new();
+        for n in 0..SORTS {
+            let outcome = browser
+                .client
+                .execute_async(
+                    TIMED_SORT,
+                    vec![Value::from(format!("[data-testid=sort-{key}]"))],
+                )
+                .await
+                .expect("timed sort");
+            if let Some(e) = outcome.get("error") {
+                panic!("{crm}: sort {n}: {e}");
+            }
+            let rows = outcome["rows"].as_u64().unwrap_or(0);
+            assert_eq!(
+                rows, 100,
+                "{crm}: a sort of a 100-row page shows {rows} rows"
+            );
+            // The first sort warms up (Capsule fetches every user once to sort on the client).
+            if n > 0 {
+                samples.push(outcome["ms"].as_f64().unwrap_or(f64::NAN));
+            }
+        }
+        let note = if crm == "capsule" {
+            "click to the last DOM change, 100 rows, sorted in the browser"
+        } else {
+            "click to the last DOM change, 100 rows, sorted by the CRM (includes the request)"
+        };
+        report("sort_rerender", crm, samples, note);
+    }
+    browser.close().await;
+    stack.shutdown().await;
+}
