@@ -259,3 +259,48 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
     assert_eq!(connections.secret("cap").as_deref(), Some(CAPSULE_TOKEN));
     assert!(!all_local().contains(CAPSULE_TOKEN));
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_oauth_consent_says_why_and_links_back_to_this_page() {
+    use userdeck::components::sign_in::ConnectionGate;
+    use userdeck::state::connections::parse_declared;
+    clear_storage();
+    let history = web_sys::window().unwrap().history().unwrap();
+    let before = web_sys::window().unwrap().location().href().unwrap();
+    // Where the proxy's callback sends the browser after a denial.
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some("/c/b/users?oauth=error&connection=b&reason=You%20denied%20access."),
+        )
+        .unwrap();
+    let body = r#"{"connections":[
+        {"id":"b","name":"B","provider":"capsule","base_url":"/proxy/b","auth":"oauth","signed_in":false,
+         "oauth":{"start":"/oauth/b/start","logout":"/oauth/b/logout"}}]}"#;
+    let connections = Connections::new();
+    connections.list.set(parse_declared(body).unwrap());
+    connections
+        .state
+        .set(userdeck::state::connections::LoadState::Loaded);
+    let root = test_root();
+    let _m = mount_to(root.clone(), move || {
+        provide_context(connections);
+        provide_context(Sessions::new());
+        view! { <ConnectionGate id="b" let:_ready><p data-testid="ready">"ready"</p></ConnectionGate> }
+    });
+    tick().await;
+    let message = texts(&root, "[data-testid=oauth-error]").join(" ");
+    let link = query(&root, "[data-testid=oauth-start]")
+        .and_then(|a| a.get_attribute("href"))
+        .unwrap_or_default();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&before))
+        .unwrap();
+    assert!(
+        message.contains("Capsule did not connect: You denied access."),
+        "{message:?}"
+    );
+    assert_eq!(link, "/oauth/b/start?return_to=%2Fc%2Fb%2Fusers");
+    assert!(query(&root, "[data-testid=ready]").is_none());
+}

@@ -5,7 +5,6 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map};
 use userdeck_client::Provider;
 
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
@@ -70,6 +69,18 @@ where
             },
         }
     }
+}
+
+/// This page's path and query parameters, read from the address bar (the panel also renders
+/// outside a router, in component tests).
+fn here() -> (String, Option<web_sys::UrlSearchParams>) {
+    let location = web_sys::window().map(|w| w.location());
+    let path = location
+        .as_ref()
+        .and_then(|l| l.pathname().ok())
+        .unwrap_or_else(|| "/".into());
+    let search = location.and_then(|l| l.search().ok()).unwrap_or_default();
+    (path, web_sys::UrlSearchParams::new_with_str(&search).ok())
 }
 
 /// The sign-in a connection needs. Credentials are checked against the CRM before they are kept.
@@ -142,30 +153,18 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         Some(Provider::Zurmo) => "Username",
         _ => "Email",
     };
-    // Back from the consent page: the proxy says why the sign-in did not happen.
-    let query = use_query_map();
-    let id_for_outcome = info.id.clone();
-    let oauth_failure = move || {
-        query.with(|q| {
-            (q.get("oauth").as_deref() == Some("error")
-                && q.get("connection").as_deref() == Some(id_for_outcome.as_str()))
-            .then(|| {
-                q.get("reason")
-                    .unwrap_or_else(|| "no reason was given".into())
-            })
-        })
-    };
-    let here = use_location();
     let form = match &reason {
         NotReady::NeedsOAuth(start) => {
-            let start = start.clone();
-            // Come back to this page, not the start page, after the consent screen.
-            let href = move || {
-                let path = here.pathname.get();
-                format!("{start}?return_to={}", js_sys::encode_uri_component(&path))
-            };
+            // The consent page sends the browser back here (a full page load), with the
+            // proxy's reason when the sign-in did not happen.
+            let (path, outcome) = here();
+            let param = |key: &str| outcome.as_ref().and_then(|o| o.get(key));
+            let failure = (param("oauth").as_deref() == Some("error")
+                && param("connection").as_deref() == Some(info.id.as_str()))
+            .then(|| param("reason").unwrap_or_else(|| "no reason was given.".into()));
+            let href = format!("{start}?return_to={}", js_sys::encode_uri_component(&path));
             view! {
-                {move || oauth_failure().map(|reason| view! {
+                {failure.map(|reason| view! {
                     <p class="error" role="alert" data-testid="oauth-error">
                         {format!("Capsule did not connect: {reason} You can try again.")}
                     </p>

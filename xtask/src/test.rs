@@ -116,6 +116,8 @@ pub fn run_all() -> Result<()> {
             "native tests",
             cmd::cargo().args([
                 "test",
+                // Every test binary runs even after one fails, so the tally counts them all.
+                "--no-fail-fast",
                 "--workspace",
                 "--exclude",
                 "userdeck-e2e",
@@ -138,6 +140,7 @@ pub fn run_all() -> Result<()> {
                         cmd::cargo()
                             .args([
                                 "test",
+                                "--no-fail-fast",
                                 "--target",
                                 "wasm32-unknown-unknown",
                                 "-p",
@@ -176,7 +179,14 @@ pub fn run_all() -> Result<()> {
             tally.tests(
                 "end-to-end tests",
                 cmd::cargo()
-                    .args(["test", "-p", "userdeck-e2e", "--", "--test-threads=2"])
+                    .args([
+                        "test",
+                        "--no-fail-fast",
+                        "-p",
+                        "userdeck-e2e",
+                        "--",
+                        "--test-threads=2",
+                    ])
                     .env("USERDECK_DIST", bundle::dist_dir())
                     .env("USERDECK_TEST_OUTPUT", &output)
                     .env("USERDECK_AXE_JS", tools::axe_js())

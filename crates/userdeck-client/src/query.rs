@@ -253,25 +253,148 @@ impl UserQuery {
 
     /// Client-side sort (used for Capsule): numbers compare numerically, text case-insensitively,
     /// missing values last.
-    pub fn sort_users(&self, users: &mut [User]) {
+    pub fn sort_users(&self, users: &mut Vec<User>) {
         let Some(sort) = &self.sort else { return };
-        users.sort_by(|a, b| {
-            let (va, vb) = (sort.field.value_of(a), sort.field.value_of(b));
-            let ord = match (&va, &vb) {
+        // Each user's key is worked out once (a comparison sort would otherwise clone, parse
+        // and lowercase both sides of every comparison): numbers compare as numbers when both
+        // sides are numbers, anything else as case-insensitive text, and missing values last.
+        let key = |u: &User| {
+            sort.field
+                .value_of(u)
+                .map(|v| (Decimal::parse(&v), v.to_lowercase()))
+        };
+        let mut keyed: Vec<_> = users.drain(..).map(|u| (key(&u), u)).collect();
+        keyed.sort_by(|(a, _), (b, _)| {
+            let ord = match (a, b) {
                 (None, None) => std::cmp::Ordering::Equal,
                 (None, Some(_)) => return std::cmp::Ordering::Greater,
                 (Some(_), None) => return std::cmp::Ordering::Less,
-                (Some(x), Some(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
-                    (Ok(nx), Ok(ny)) => nx.partial_cmp(&ny).unwrap_or(std::cmp::Ordering::Equal),
-                    _ => x.to_lowercase().cmp(&y.to_lowercase()),
-                },
+                (Some((Some(nx), _)), Some((Some(ny), _))) => nx.cmp_to(ny),
+                (Some((_, x)), Some((_, y))) => x.cmp(y),
             };
             match sort.direction {
                 Direction::Asc => ord,
                 Direction::Desc => ord.reverse(),
             }
         });
+        users.extend(keyed.into_iter().map(|(_, u)| u));
     }
+}
+
+/// A number as written, in Rust's float syntax (`12`, `-3.5`, `1e3`, `inf`): `0.digits × 10^point`
+/// with no leading or trailing zeros in `digits` (none for zero). Sorting compares the digits
+/// exactly instead of parsing to `f64`, whose parser and tables would add ~15 KB gzipped to the
+/// browser bundle.
+#[derive(Debug)]
+enum Decimal {
+    NaN,
+    Infinite {
+        neg: bool,
+    },
+    Finite {
+        neg: bool,
+        point: i64,
+        digits: Vec<u8>,
+    },
+}
+
+impl Decimal {
+    /// Accepts exactly what `str::parse::<f64>` accepts.
+    fn parse(s: &str) -> Option<Decimal> {
+        let (neg, rest) = split_sign(s);
+        if rest.eq_ignore_ascii_case("inf") || rest.eq_ignore_ascii_case("infinity") {
+            return Some(Decimal::Infinite { neg });
+        }
+        if rest.eq_ignore_ascii_case("nan") {
+            return Some(Decimal::NaN);
+        }
+        let (mantissa, exponent) = match rest.find(['e', 'E']) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if (int.is_empty() && frac.is_empty()) || !all_digits(int) || !all_digits(frac) {
+            return None;
+        }
+        let exponent = match exponent {
+            Some(e) => parse_exponent(e)?,
+            None => 0,
+        };
+        let mut digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+        let leading = digits.iter().take_while(|&&d| d == b'0').count();
+        digits.drain(..leading);
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        if digits.is_empty() {
+            return Some(Decimal::Finite {
+                neg: false,
+                point: 0,
+                digits,
+            });
+        }
+        // Lengths are bounded by the text; the exponent saturates far beyond f64's range.
+        let point = (int.len() as i64 - leading as i64).saturating_add(exponent);
+        Some(Decimal::Finite { neg, point, digits })
+    }
+
+    /// Numeric order; NaN equals anything (as `f64::partial_cmp` falling back to equal did).
+    fn cmp_to(&self, other: &Decimal) -> std::cmp::Ordering {
+        let (Some(a), Some(b)) = (self.rank(), other.rank()) else {
+            return std::cmp::Ordering::Equal;
+        };
+        a.cmp(&b).then_with(|| match (self, other) {
+            (
+                Decimal::Finite { neg, point, digits },
+                Decimal::Finite {
+                    point: p,
+                    digits: d,
+                    ..
+                },
+            ) => {
+                let magnitude = point.cmp(p).then_with(|| digits.cmp(d));
+                if *neg { magnitude.reverse() } else { magnitude }
+            }
+            _ => std::cmp::Ordering::Equal,
+        })
+    }
+
+    /// Sign class: -inf < negative < zero < positive < +inf; none for NaN.
+    fn rank(&self) -> Option<u8> {
+        Some(match self {
+            Decimal::NaN => return None,
+            Decimal::Infinite { neg: true } => 0,
+            Decimal::Finite { digits, .. } if digits.is_empty() => 2,
+            Decimal::Finite { neg: true, .. } => 1,
+            Decimal::Finite { .. } => 3,
+            Decimal::Infinite { neg: false } => 4,
+        })
+    }
+}
+
+fn split_sign(s: &str) -> (bool, &str) {
+    match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    }
+}
+
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An exponent (`3`, `-12`, `+5`), saturated at ±2^40: far past where every f64 is 0 or infinite.
+fn parse_exponent(e: &str) -> Option<i64> {
+    const LIMIT: i64 = 1 << 40;
+    let (neg, digits) = split_sign(e);
+    if digits.is_empty() || !all_digits(digits) {
+        return None;
+    }
+    let magnitude = digits
+        .bytes()
+        .fold(0i64, |n, d| (n * 10 + i64::from(d - b'0')).min(LIMIT));
+    Some(if neg { -magnitude } else { magnitude })
 }
 
 /// Longest structure accepted: far more than any hand-written one, and it bounds the work.
@@ -441,6 +564,74 @@ impl Parser<'_> {
             None => Err(invalid(
                 "it ends where a condition number was expected".into(),
             )),
+        }
+    }
+}
+
+// Native only: the property test needs proptest, a native-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod decimal_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering::{self, Equal, Greater, Less};
+
+    fn exact(a: &str, b: &str) -> Option<Ordering> {
+        Some(Decimal::parse(a)?.cmp_to(&Decimal::parse(b)?))
+    }
+
+    /// What the sort did before: parse both to f64.
+    fn by_f64(a: &str, b: &str) -> Option<Ordering> {
+        match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => Some(x.partial_cmp(&y).unwrap_or(Equal)),
+            _ => None,
+        }
+    }
+
+    fn number_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[+-]?[0-9]{0,5}(\\.[0-9]{0,5})?([eE][+-]?[0-9]{0,3})?",
+            "[+-]?(inf|INF|Infinity|nan|NaN|infinit)",
+            "[0-9.eE+ -]{0,6}",
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            ".{0,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// The same syntax as f64 parsing, and the same order wherever the two f64 values differ
+        /// (distinct decimals that round to one f64 may be ordered where f64 says equal).
+        #[test]
+        fn agrees_with_f64(a in number_like(), b in number_like()) {
+            let (e, f) = (exact(&a, &b), by_f64(&a, &b));
+            prop_assert_eq!(e.is_some(), f.is_some(), "{:?} vs {:?}", a, b);
+            if let (Some(e), Some(f)) = (e, f)
+                && f != Equal
+            {
+                prop_assert_eq!(e, f, "{:?} vs {:?}", a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn examples() {
+        for (a, b, want) in [
+            ("9", "10", Some(Less)),
+            ("-9", "-10", Some(Greater)),
+            ("1e3", "999.5", Some(Greater)),
+            ("0.0", "-0", Some(Equal)),
+            ("007", "7.000", Some(Equal)),
+            (".5", "5.", Some(Less)),
+            ("-inf", "-1e308", Some(Less)),
+            ("nan", "1", Some(Equal)),
+            ("12345678901234567890", "12345678901234567891", Some(Less)),
+            ("1e", "1", None),
+            ("abc", "1", None),
+            (" 1", "1", None),
+            ("", "1", None),
+        ] {
+            assert_eq!(exact(a, b), want, "{a:?} vs {b:?}");
         }
     }
 }
