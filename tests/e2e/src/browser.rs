@@ -2,6 +2,7 @@
 //! use. Every wait polls a condition in the page (never a fixed sleep) and, on timeout, saves a
 //! screenshot and fails with what it was waiting for.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,7 +27,8 @@ pub enum Theme {
 pub struct Browser {
     pub client: Client,
     driver: Child,
-    profile: TempDir,
+    // Removed after the browser is gone (fields drop after `Drop::drop`).
+    _profile: TempDir,
     downloads: TempDir,
 }
 
@@ -40,7 +42,10 @@ impl Browser {
         let port = free_port();
         let driver_path =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        // Its own process group, so that killing the group also ends the Chromium it started
+        // when a failing test never gets to close the session.
         let driver = Command::new(&driver_path)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -83,7 +88,7 @@ impl Browser {
         Browser {
             client,
             driver,
-            profile,
+            _profile: profile,
             downloads,
         }
     }
@@ -368,19 +373,24 @@ impl Browser {
         panic!("{what}: {why}; page {url:?}; screenshot {shot:?}")
     }
 
-    /// Ends the session and the driver.
-    pub async fn close(mut self) {
+    /// Ends the session; dropping then stops the driver.
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = &self.profile;
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // A panicking test never reaches `close`: do not leave a driver behind.
+        // A panicking test never reaches `close`: leave neither the driver nor its browser.
+        if let Ok(group) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) with a negative pid signals that process group; no memory is
+            // touched.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
