@@ -79,6 +79,48 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             }
         }
     }
+    // The same console on a phone: the users list and a form.
+    browser
+        .client
+        .set_window_size(390, 844)
+        .await
+        .expect("a phone-sized window");
+    for (name, path, ready) in [
+        (
+            "phone-users-appcrm",
+            "/c/appcrm/users",
+            "table.users-table[aria-busy=false] tbody tr[data-id]",
+        ),
+        (
+            "phone-edit-appcrm",
+            "/c/appcrm/users/1/edit",
+            "[data-testid=user-form] #f-name",
+        ),
+    ] {
+        browser.set_theme(Theme::Light).await;
+        browser.open(&stack.url(path)).await;
+        browser.wait_for(ready, name).await;
+        let overflow = browser
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                Vec::new(),
+            )
+            .await
+            .expect("measure the page width");
+        // The table may scroll inside its own box; the page itself must not scroll sideways.
+        assert!(
+            overflow.as_i64().unwrap_or(i64::MAX) <= 0,
+            "{name}: the page is {overflow} px wider than a phone"
+        );
+        browser.screenshot_themes(name).await;
+        for theme in [Theme::Light, Theme::Dark] {
+            browser.set_theme(theme).await;
+            for v in browser.serious_a11y_violations().await {
+                problems.push(format!("{name} ({theme:?}): {v:?}"));
+            }
+        }
+    }
     assert!(problems.is_empty(), "axe-core: {problems:#?}");
     browser.close().await;
     stack.shutdown().await;
