@@ -6,6 +6,7 @@
 //! client's codecs), and hands the conditions to the page, which puts them in the URL.
 
 use leptos::prelude::*;
+use userdeck_client::query::lowercase;
 use userdeck_client::{FieldKind, Op, Provider, Schema};
 
 use crate::state::list_query::{
@@ -24,10 +25,7 @@ pub struct Applied {
 
 /// Lower case with single spaces, so `1 AND  2` counts as the default `1 and 2`.
 fn normalised(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    lowercase(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// A field that can be searched and its operators.

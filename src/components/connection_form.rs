@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use userdeck_client::Provider;
+use userdeck_client::query::lowercase;
 
 use crate::state::connections::{ConnectionInfo, Connections, SignIn};
 use crate::state::session::Sessions;
@@ -12,7 +13,7 @@ use crate::state::toast::{ToastKind, notify};
 /// A URL-safe id from a name (`"Sales team"` → `sales-team`).
 pub fn slug(name: &str) -> String {
     let mut out = String::new();
-    for c in name.trim().to_lowercase().chars() {
+    for c in lowercase(name.trim()).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {

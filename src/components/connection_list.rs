@@ -1,12 +1,13 @@
 //! The list of connections on the home page, with a filter box for people who run many CRMs.
 
 use leptos::prelude::*;
+use userdeck_client::query::lowercase;
 
 use crate::state::connections::{ConnectionInfo, Connections};
 
 /// Case-insensitive match on the name, the id and the provider's label.
 pub fn matches(connection: &ConnectionInfo, filter: &str) -> bool {
-    let needle = filter.trim().to_lowercase();
+    let needle = lowercase(filter.trim());
     needle.is_empty()
         || [
             connection.name.as_str(),
@@ -14,7 +15,7 @@ pub fn matches(connection: &ConnectionInfo, filter: &str) -> bool {
             connection.provider_label(),
         ]
         .iter()
-        .any(|hay| hay.to_lowercase().contains(&needle))
+        .any(|hay| lowercase(hay).contains(&needle))
 }
 
 /// Renders `connections` as links to their users, narrowed by what is typed in the filter.

@@ -132,3 +132,22 @@ async fn a_superseded_search_is_aborted_and_never_delivered() {
     assert_eq!(first.borrow_mut().take(), Some(Err(ApiError::Cancelled)));
     assert!(second.is_ok(), "{second:?}");
 }
+
+/// In the browser, non-ASCII text is lowered by JavaScript: it must agree with Rust's mapping.
+#[wasm_bindgen_test]
+fn lowercase_agrees_with_rust() {
+    for text in [
+        "Ada LOVELACE",
+        "ÉLODIE Ørsted",
+        "ΟΔΥΣΣΕΥΣ ΣΑΣ",
+        "İstanbul KELVIN \u{212A}",
+        "ẞTRASSE Ǆemal",
+        "",
+    ] {
+        assert_eq!(
+            userdeck_client::query::lowercase(text),
+            text.to_lowercase(),
+            "{text:?}"
+        );
+    }
+}
