@@ -3,8 +3,8 @@
 //! building a `Value` tree for every user of a page cost far more than the rest of the decode.
 
 use std::fmt;
-use std::ops::Deref;
-use std::sync::OnceLock;
+use std::ops::{Deref, Range};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -13,15 +13,33 @@ use serde_json::value::RawValue;
 /// JSON text plus its [`Value`], parsed on first use. Reads go through `Deref<Target = Value>`
 /// (`user.raw.get("roles")`, `&*user.raw`), so it stands in for the `Value` it replaced.
 pub struct RawJson {
-    text: Box<RawValue>,
+    /// The text this value is a span of: its own copy, or a whole page body that the page's users
+    /// share (one copy and one allocation per page instead of one per user; the body then lives
+    /// as long as any of them). Every constructor takes text serde_json accepts, or a span of a
+    /// body checked as strictly, so `text[span]` is always exactly one JSON value.
+    text: Arc<str>,
+    span: Range<usize>,
     parsed: OnceLock<Value>,
 }
 
 impl RawJson {
     /// Keeps a copy of already-validated JSON text (what the decoders hold for each user).
     pub fn from_raw(raw: &RawValue) -> RawJson {
+        RawJson::from_valid(raw.get())
+    }
+
+    /// Keeps a copy of `text`, which the caller has seen serde_json accept as exactly one JSON
+    /// value with no surrounding whitespace.
+    pub(crate) fn from_valid(text: &str) -> RawJson {
+        RawJson::shared(&Arc::from(text), 0..text.len())
+    }
+
+    /// The value at `span` of `page`, sharing the page's text rather than copying it. The caller
+    /// has checked that span as one JSON value with no surrounding whitespace.
+    pub(crate) fn shared(page: &Arc<str>, span: Range<usize>) -> RawJson {
         RawJson {
-            text: raw.to_owned(),
+            text: Arc::clone(page),
+            span,
             parsed: OnceLock::new(),
         }
     }
@@ -33,19 +51,22 @@ impl RawJson {
 
     /// The JSON text, exactly as received (no parse).
     pub fn text(&self) -> &str {
-        self.text.get()
+        // The span is checked when the value is made; `null` is never seen in practice.
+        self.text.get(self.span.clone()).unwrap_or("null")
     }
 
-    /// The text as a `RawValue`, to decode it again into a typed struct.
+    /// The text as a `RawValue`, to decode it again into a typed struct. This borrows it through
+    /// serde_json, which scans the text once more; the text was validated when it was captured, so
+    /// a failure cannot happen in practice, and if it ever did this would read as `null`.
     pub fn as_raw_value(&self) -> &RawValue {
-        &self.text
+        serde_json::from_str(self.text()).unwrap_or(RawValue::NULL)
     }
 
     /// The parsed value. The text was validated when it was captured, so a failure cannot happen
     /// in practice; if it ever did, the value reads as `null` rather than panicking.
     pub fn value(&self) -> &Value {
         self.parsed
-            .get_or_init(|| serde_json::from_str(self.text.get()).unwrap_or(Value::Null))
+            .get_or_init(|| serde_json::from_str(self.text()).unwrap_or(Value::Null))
     }
 
     /// Whether the text has been parsed yet (lets tests check the parse is lazy).
@@ -64,10 +85,7 @@ impl Deref for RawJson {
 
 impl From<Box<RawValue>> for RawJson {
     fn from(text: Box<RawValue>) -> RawJson {
-        RawJson {
-            text,
-            parsed: OnceLock::new(),
-        }
+        RawJson::from_valid(text.get())
     }
 }
 
@@ -81,10 +99,10 @@ impl From<Value> for RawJson {
     /// Serialises the value once and keeps it as the already-parsed form.
     fn from(value: Value) -> RawJson {
         // Serialising a `Value` cannot fail (its keys are strings, its numbers finite).
-        let text =
-            serde_json::value::to_raw_value(&value).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let text = serde_json::to_string(&value).unwrap_or_else(|_| "null".to_string());
         RawJson {
-            text,
+            span: 0..text.len(),
+            text: Arc::from(text),
             parsed: OnceLock::from(value),
         }
     }
@@ -100,7 +118,8 @@ impl Default for RawJson {
 impl Clone for RawJson {
     fn clone(&self) -> RawJson {
         RawJson {
-            text: self.text.clone(),
+            text: Arc::clone(&self.text),
+            span: self.span.clone(),
             parsed: self.parsed.clone(),
         }
     }
@@ -108,7 +127,7 @@ impl Clone for RawJson {
 
 impl fmt::Debug for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RawJson").field(&self.text.get()).finish()
+        f.debug_tuple("RawJson").field(&self.text()).finish()
     }
 }
 
@@ -116,7 +135,7 @@ impl PartialEq for RawJson {
     /// Equal texts are equal without parsing; different texts (other spacing, `\/` escapes, key
     /// order after a round trip) fall back to comparing the parsed values.
     fn eq(&self, other: &RawJson) -> bool {
-        self.text.get() == other.text.get() || self.value() == other.value()
+        self.text() == other.text() || self.value() == other.value()
     }
 }
 
@@ -176,6 +195,32 @@ mod tests {
         let boxed = RawValue::from_string("[1]".into()).unwrap();
         assert_eq!(RawJson::from(boxed.as_ref()), RawJson::from(json!([1])));
         assert_eq!(format!("{:?}", RawJson::from(json!(1))), r#"RawJson("1")"#);
+    }
+
+    #[test]
+    fn spans_of_a_shared_page_read_as_their_own_text() {
+        let page: Arc<str> = Arc::from(r#"{"items":[{"id":1,"tz":"a\/b"}, {"id":2}]}"#);
+        let first = RawJson::shared(&page, 10..30);
+        let second = RawJson::shared(&page, 32..40);
+        assert_eq!(first.text(), r#"{"id":1,"tz":"a\/b"}"#);
+        assert_eq!(second.text(), r#"{"id":2}"#);
+        assert_eq!(first["tz"], "a/b");
+        assert_eq!(second, json!({"id":2}));
+        assert_eq!(
+            first,
+            RawJson::from_text(r#"{"id":1,"tz":"a\/b"}"#).unwrap()
+        );
+        assert_eq!(format!("{second:?}"), r#"RawJson("{\"id\":2}")"#);
+        assert_eq!(
+            first.as_raw_value().get(),
+            first.text(),
+            "borrowed again through serde_json"
+        );
+        // The users share the page: one allocation, kept while any of them lives.
+        let copy = first.clone();
+        assert_eq!(Arc::strong_count(&page), 4);
+        drop((first, second));
+        assert_eq!(copy.text(), r#"{"id":1,"tz":"a\/b"}"#);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! It only has to be right for valid JSON; on anything it does not handle plainly (a key with
 //! escapes, text that is not an object) it answers `None` and the caller decodes with serde,
-//! which stays the definition of every rule. It never indexes out of bounds on any input.
+//! which stays the definition of every rule. It never indexes out of bounds on any input. Its
+//! word-at-a-time search also finds where a string's plain text stops for the validating
+//! one-pass Zurmo page reader ([`string_stop`]).
 
 use std::borrow::Cow;
 
@@ -36,15 +38,15 @@ fn zero_byte(w: u64) -> u64 {
 /// The index of the first byte at or after `i` for which `hit` (a word-at-a-time test built from
 /// [`zero_byte`]) or, on the last few bytes, `byte` says yes. Eight bytes per step: string and
 /// container bodies are where a user's bytes are, and a byte loop was half the decode.
+#[inline(always)]
 fn find(
     b: &[u8],
     mut i: usize,
     hit: impl Fn(u64) -> u64,
     byte: impl Fn(u8) -> bool,
 ) -> Option<usize> {
-    while let Some(chunk) = b.get(i..i.checked_add(8)?) {
-        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-        let m = hit(w);
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let m = hit(u64::from_le_bytes(*chunk));
         if m != 0 {
             return Some(i + (m.trailing_zeros() / 8) as usize);
         }
@@ -70,6 +72,25 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
         escaped = true;
         i += 2;
     }
+}
+
+/// The index of the first quote, backslash or control character at or after `i`: where a plain
+/// run of string text stops. JSON forbids raw control characters in strings, so the validating
+/// page reader (`zurmo/page.rs`) stops on them too. (`w - 0x20` sets the high bit of a byte
+/// whose own high bit is clear only when that byte is below 0x20 or a lower byte borrowed, so,
+/// as with [`zero_byte`], the lowest set bit is always a real hit.)
+#[inline(always)]
+pub(crate) fn string_stop(b: &[u8], i: usize) -> Option<usize> {
+    find(
+        b,
+        i,
+        |w| {
+            zero_byte(w ^ (ONES * u64::from(b'"')))
+                | zero_byte(w ^ (ONES * u64::from(b'\\')))
+                | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
+        },
+        |c| c == b'"' || c == b'\\' || c < 0x20,
+    )
 }
 
 /// The index of the next quote, opener or closer at or after `i`. Setting bit 5 folds `[` onto
@@ -167,10 +188,13 @@ pub(crate) fn members<'a>(
 /// `null`, booleans and unsigned integers directly, anything else (escapes, signs, fractions,
 /// containers) through serde_json.
 pub(crate) fn scalar(value: &str) -> Result<Scalar<'_>, serde_json::Error> {
-    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
-        && !inner.bytes().any(|c| c == b'\\' || c == b'"')
-    {
-        return Ok(Scalar::Str(Cow::Borrowed(inner)));
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        if !inner.bytes().any(|c| c == b'\\' || c == b'"') {
+            return Ok(Scalar::Str(Cow::Borrowed(inner)));
+        }
+        if let Some(text) = unescape_slashes(inner) {
+            return Ok(Scalar::Str(Cow::Owned(text)));
+        }
     }
     match value {
         "null" => return Ok(Scalar::Other),
@@ -185,6 +209,21 @@ pub(crate) fn scalar(value: &str) -> Result<Scalar<'_>, serde_json::Error> {
         return Ok(Scalar::Unsigned(n));
     }
     Scalar::deserialize(&mut serde_json::Deserializer::from_str(value))
+}
+
+/// A string's inner text whose only escapes are `\/` (PHP escapes every slash, so Zurmo's time
+/// zones and URLs all have them), unescaped without serde; `None` for any other escape.
+fn unescape_slashes(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        let (plain, tail) = rest.split_at(at);
+        out.push_str(plain);
+        out.push('/');
+        rest = tail.strip_prefix("\\/")?;
+    }
+    out.push_str(rest);
+    (!out.contains('"')).then_some(out)
 }
 
 // Native only: the property tests need proptest, a native-only dev-dependency.
@@ -286,6 +325,20 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// The word-at-a-time search stops where a byte loop would, at every offset of a word.
+        #[test]
+        fn string_stop_finds_the_first_stop(bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(0x1f), Just(0x7f), Just(0x80), Just(0xff), Just(b' '), Just(b'a'), any::<u8>()], 0..40), from in any::<prop::sample::Index>()) {
+            let start = from.index(bytes.len() + 1);
+            let expected = bytes
+                .iter()
+                .skip(start)
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                .map(|k| start + k);
+            prop_assert_eq!(string_stop(&bytes, start), expected);
+        }
+    }
+
     #[test]
     fn scalars_match_serde() {
         fn serde(v: &str) -> Result<Scalar<'_>, serde_json::Error> {
@@ -295,6 +348,10 @@ mod tests {
             r#""plain""#,
             r#""""#,
             r#""a\/b""#,
+            r#""\/\/x\/""#,
+            r#""a\\/b""#,
+            r#""a\/\"b""#,
+            r#""a\/\u00e9""#,
             r#""\u00e9""#,
             "null",
             "true",

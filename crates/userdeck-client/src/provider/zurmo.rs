@@ -19,6 +19,8 @@ use crate::php::http_build_query;
 use crate::query::{Direction, Match, Op, UserField, UserQuery};
 use crate::raw::RawJson;
 
+mod page;
+
 /// Zurmo's default page size.
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
 /// The message of an expired or missing session.
@@ -505,19 +507,57 @@ pub fn decode_logout(resp: &HttpResponse, at_ms: u64) -> Result<(), ApiError> {
 
 /// Decodes a list page `{totalCount, currentPage[, items]}`; `items` is absent when there are
 /// none and counts may be numeric strings. `page_size` is what was asked for.
+///
+/// A plain SUCCESS page is read in one pass (`page.rs`); anything else (FAILURE, an error,
+/// any shape the one pass does not take) goes through the two-pass decode, which defines the
+/// answer, errors included.
 pub fn decode_list(
     resp: &HttpResponse,
     page_size: u32,
     at_ms: u64,
 ) -> Result<Page<User>, ApiError> {
+    let fast = if resp.is_success() {
+        page::read(&resp.body)
+    } else {
+        None
+    };
+    let list = match fast {
+        Some(list) => list,
+        None => two_pass_list(resp, at_ms)?,
+    };
+    let total = list.total;
+    let page = list.current_page.unwrap_or(1).clamp(1, u64::from(u32::MAX)) as u32;
+    let page_size = if page_size == 0 {
+        DEFAULT_PAGE_SIZE
+    } else {
+        page_size
+    };
+    let has_next = total.is_some_and(|t| u64::from(page).saturating_mul(u64::from(page_size)) < t);
+    Ok(Page {
+        items: list.items,
+        total,
+        page,
+        page_size,
+        has_next,
+    })
+}
+
+/// A list page's decoded `data`, before paging is worked out.
+#[cfg_attr(test, derive(Debug, PartialEq))]
+struct UserList {
+    total: Option<u64>,
+    current_page: Option<u64>,
+    items: Vec<User>,
+}
+
+/// The page read twice: the envelope with each user captured as text, then each user's text.
+fn two_pass_list(resp: &HttpResponse, at_ms: u64) -> Result<UserList, ApiError> {
     let Obj(Some(data)) = open::<Obj<ListData>>(resp, "Zurmo users list", at_ms)? else {
         return Err(ApiError::decode(
             "Zurmo users list (data is not an object)",
             &resp.body,
         ));
     };
-    let total = data.total_count;
-    let page = data.current_page.unwrap_or(1).clamp(1, u64::from(u32::MAX)) as u32;
     let items = match data.items {
         RawList::Absent => Vec::new(),
         RawList::Items(items) => decode_users(&items, user_from_raw)?,
@@ -528,18 +568,10 @@ pub fn decode_list(
             ));
         }
     };
-    let page_size = if page_size == 0 {
-        DEFAULT_PAGE_SIZE
-    } else {
-        page_size
-    };
-    let has_next = total.is_some_and(|t| u64::from(page).saturating_mul(u64::from(page_size)) < t);
-    Ok(Page {
+    Ok(UserList {
+        total: data.total_count,
+        current_page: data.current_page,
         items,
-        total,
-        page,
-        page_size,
-        has_next,
     })
 }
 
@@ -605,71 +637,78 @@ impl ZurmoUser {
     fn skim(text: &str) -> Option<ZurmoUser> {
         let mut u = ZurmoUser::default();
         let mut seen = 0u16;
+        scan::members(text, |key, value| u.member(&mut seen, key, value))?;
+        Some(u)
+    }
+
+    /// Reads one member, given its unescaped key and its value's JSON text, as the derive reads
+    /// it. `None` for a field already `seen` (the derive refuses repeats). Shared by [`skim`] and
+    /// the one-pass page reader (`page.rs`), so both apply one rule.
+    ///
+    /// [`skim`]: ZurmoUser::skim
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
         let mut first = |bit: u16| {
-            let fresh = seen & bit == 0;
-            seen |= bit;
+            let fresh = *seen & bit == 0;
+            *seen |= bit;
             fresh.then_some(())
         };
-        scan::members(text, |key, value| {
-            let v = || scan::scalar(value).ok();
-            match key {
-                "id" => {
-                    first(1)?;
-                    u.id = v()?.into_id();
-                }
-                "username" => {
-                    first(1 << 1)?;
-                    u.username = v()?.into_text();
-                }
-                "firstName" => {
-                    first(1 << 2)?;
-                    u.first_name = v()?.into_text();
-                }
-                "lastName" => {
-                    first(1 << 3)?;
-                    u.last_name = v()?.into_text();
-                }
-                "primaryEmail" => {
-                    first(1 << 4)?;
-                    u.primary_email = skim_email(value)?;
-                }
-                "isActive" => {
-                    first(1 << 5)?;
-                    u.is_active = v()?.into_flag();
-                }
-                "isRootUser" => {
-                    first(1 << 6)?;
-                    u.is_root_user = v()?.into_flag();
-                }
-                "timeZone" => {
-                    first(1 << 7)?;
-                    u.time_zone = v()?.into_text();
-                }
-                "locale" => {
-                    first(1 << 8)?;
-                    u.locale = v()?.into_text();
-                }
-                "language" => {
-                    first(1 << 9)?;
-                    u.language = v()?.into_text();
-                }
-                "createdDateTime" => {
-                    first(1 << 10)?;
-                    u.created_date_time = v()?.into_text();
-                }
-                "modifiedDateTime" => {
-                    first(1 << 11)?;
-                    u.modified_date_time = v()?.into_text();
-                }
-                "lastLoginDateTime" => {
-                    first(1 << 12)?;
-                    u.last_login_date_time = v()?.into_text();
-                }
-                _ => {}
+        let v = || scan::scalar(value).ok();
+        match key {
+            "id" => {
+                first(1)?;
+                self.id = v()?.into_id();
             }
-            Some(())
-        })?;
-        Some(u)
+            "username" => {
+                first(1 << 1)?;
+                self.username = v()?.into_text();
+            }
+            "firstName" => {
+                first(1 << 2)?;
+                self.first_name = v()?.into_text();
+            }
+            "lastName" => {
+                first(1 << 3)?;
+                self.last_name = v()?.into_text();
+            }
+            "primaryEmail" => {
+                first(1 << 4)?;
+                self.primary_email = skim_email(value)?;
+            }
+            "isActive" => {
+                first(1 << 5)?;
+                self.is_active = v()?.into_flag();
+            }
+            "isRootUser" => {
+                first(1 << 6)?;
+                self.is_root_user = v()?.into_flag();
+            }
+            "timeZone" => {
+                first(1 << 7)?;
+                self.time_zone = v()?.into_text();
+            }
+            "locale" => {
+                first(1 << 8)?;
+                self.locale = v()?.into_text();
+            }
+            "language" => {
+                first(1 << 9)?;
+                self.language = v()?.into_text();
+            }
+            "createdDateTime" => {
+                first(1 << 10)?;
+                self.created_date_time = v()?.into_text();
+            }
+            "modifiedDateTime" => {
+                first(1 << 11)?;
+                self.modified_date_time = v()?.into_text();
+            }
+            "lastLoginDateTime" => {
+                first(1 << 12)?;
+                self.last_login_date_time = v()?.into_text();
+            }
+            _ => {}
+        }
+        Some(())
     }
 }
 
@@ -722,7 +761,7 @@ mod skim_tests {
         assert!(ZurmoUser::skim("[1]").is_none());
     }
 
-    fn key() -> impl Strategy<Value = String> {
+    pub(super) fn key() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::sample::select(vec![
                 "id",
@@ -789,7 +828,7 @@ mod skim_tests {
         ]
     }
 
-    fn value() -> impl Strategy<Value = String> {
+    pub(super) fn value() -> impl Strategy<Value = String> {
         leaf().prop_recursive(2, 12, 4, |inner| {
             prop::collection::vec((key(), inner), 0..4).prop_map(|members| {
                 let body: Vec<String> = members
@@ -830,9 +869,15 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
         Some(u) => u,
         None => typed_user(raw, WHAT)?,
     };
-    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
+    to_user(u, || RawJson::from_raw(raw)).ok_or_else(|| bad_id(WHAT, raw))
+}
+
+/// The unified user from the fields read and the user's whole JSON (made only when there is an
+/// id); `None` without an id.
+fn to_user(u: ZurmoUser, raw: impl FnOnce() -> RawJson) -> Option<User> {
+    let id = u.id?;
     let email = u.primary_email.0.and_then(|e| e.email_address);
-    Ok(User {
+    Some(User {
         id,
         display_name: display_name(
             None,
@@ -855,7 +900,7 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
         updated_at: iso_time(u.modified_date_time),
         last_login_at: iso_time(u.last_login_date_time),
         avatar_url: None,
-        raw: RawJson::from_raw(raw),
+        raw: raw(),
     })
 }
 
