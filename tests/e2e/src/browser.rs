@@ -301,6 +301,14 @@ impl Browser {
             .expect("emulate the colour scheme");
     }
 
+    /// Sends a Chromium DevTools command and returns its result.
+    pub async fn devtools(&self, method: &'static str, params: Value) -> Value {
+        self.client
+            .issue_cmd(DevTools { method, params })
+            .await
+            .unwrap_or_else(|e| panic!("DevTools {method}: {e}"))
+    }
+
     /// Runs `script` at the start of every document this browser loads, before the page's own
     /// scripts (for measuring from the very beginning of a navigation).
     pub async fn on_every_document(&self, script: &str) {

@@ -4,6 +4,10 @@
 //!
 //! Both are measured inside the page, on its own clock (`performance.now()`), by observers the
 //! harness adds; the app carries no instrumentation of its own.
+//!
+//! To see where the time goes: `UI_BENCH_TIMELINE=1` prints every request and long task of the
+//! cold loads, and `UI_BENCH_PROFILE=1` a sampled CPU profile of the sorts (self time by
+//! function; build the bundle with wasm-opt's `-g` to get Rust names instead of indices).
 
 use serde_json::{Value, json};
 use userdeck_e2e::{Browser, Stack};
@@ -19,6 +23,12 @@ const FIRST_ROW_OBSERVER: &str = r#"
     if (seen()) { window.__firstRowMs = performance.now(); observer.disconnect(); }
   });
   observer.observe(document, { childList: true, subtree: true });
+  window.__longTasks = [];
+  try {
+    new PerformanceObserver(list => {
+      for (const e of list.getEntries()) window.__longTasks.push([Math.round(e.startTime), Math.round(e.duration)]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (_) {}
 })();
 "#;
 
@@ -103,7 +113,8 @@ async fn main() {
                     .execute(
                         "return performance.getEntriesByType('resource').map(e => \
                            [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseEnd)]) \
-                           .concat([['first row', 0, Math.round(window.__firstRowMs)]]);",
+                           .concat([['first row', 0, Math.round(window.__firstRowMs)]]) \
+                           .concat(window.__longTasks.map(t => ['long task', t[0], t[0] + t[1]]));",
                         Vec::new(),
                     )
                     .await
@@ -158,6 +169,14 @@ async fn main() {
             .await;
         browser.rows(&format!("{crm}: 100 rows")).await;
         let mut samples = Vec::new();
+        let profiling = std::env::var_os("UI_BENCH_PROFILE").is_some();
+        if profiling {
+            browser.devtools("Profiler.enable", json!({})).await;
+            browser
+                .devtools("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+                .await;
+            browser.devtools("Profiler.start", json!({})).await;
+        }
         for n in 0..SORTS {
             let outcome = browser
                 .client
@@ -178,6 +197,45 @@ async fn main() {
             // The first sort warms up (Capsule fetches every user once to sort on the client).
             if n > 0 {
                 samples.push(outcome["ms"].as_f64().unwrap_or(f64::NAN));
+            }
+        }
+        if profiling {
+            // Self time by function over the timed sorts, to see where a re-render goes.
+            let profile = browser.devtools("Profiler.stop", json!({})).await;
+            let nodes = profile["profile"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let samples_ids = profile["profile"]["samples"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let mut hits: std::collections::HashMap<u64, usize> = Default::default();
+            for id in samples_ids.iter().filter_map(Value::as_u64) {
+                *hits.entry(id).or_default() += 1;
+            }
+            let mut by_name: std::collections::HashMap<String, usize> = Default::default();
+            for node in &nodes {
+                let id = node["id"].as_u64().unwrap_or(0);
+                let frame = &node["callFrame"];
+                let name = format!(
+                    "{} {}",
+                    frame["functionName"].as_str().unwrap_or(""),
+                    frame["url"]
+                        .as_str()
+                        .unwrap_or("")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                );
+                *by_name.entry(name).or_default() += hits.get(&id).copied().unwrap_or(0);
+            }
+            let mut top: Vec<_> = by_name.into_iter().collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1));
+            let total: usize = top.iter().map(|t| t.1).sum();
+            eprintln!("{crm}: {total} samples");
+            for (name, n) in top.iter().take(25) {
+                eprintln!("  {n:6} {name}");
             }
         }
         let note = if crm == "capsule" {
