@@ -231,7 +231,7 @@ async fn main() {
                 *by_name.entry(name).or_default() += hits.get(&id).copied().unwrap_or(0);
             }
             let mut top: Vec<_> = by_name.into_iter().collect();
-            top.sort_by(|a, b| b.1.cmp(&a.1));
+            top.sort_by_key(|t| std::cmp::Reverse(t.1));
             let total: usize = top.iter().map(|t| t.1).sum();
             eprintln!("{crm}: {total} samples");
             for (name, n) in top.iter().take(25) {
