@@ -304,3 +304,37 @@ async fn a_refused_oauth_consent_says_why_and_links_back_to_this_page() {
     assert_eq!(link, "/oauth/b/start?return_to=%2Fc%2Fb%2Fusers");
     assert!(query(&root, "[data-testid=ready]").is_none());
 }
+
+#[wasm_bindgen_test]
+fn only_the_client_in_use_can_end_a_session() {
+    use userdeck::state::connections::ConnectionInfo;
+    use userdeck_client::{ApiError, Provider};
+    clear_storage();
+    let connections = Connections::new();
+    connections.save(
+        ConnectionInfo::new_saved("app", "App", Provider::AppCrm, "http://127.0.0.1:9"),
+        Some("old-token".into()),
+        false,
+    );
+    let sessions = Sessions::new();
+    let info = connections.find("app").unwrap();
+    let rejected: Result<(), ApiError> = Err(ApiError::SessionExpired);
+    let old = sessions.client(&info, &connections).unwrap();
+    sessions.report("app", &old, &rejected);
+    assert!(sessions.has_ended("app"), "a rejected session ends");
+
+    // Signed in again: a new client, and the session is live.
+    connections.set_secret("app", "new-token".into(), false);
+    sessions.forget("app");
+    let new = sessions.client(&info, &connections).unwrap();
+    assert!(!sessions.has_ended("app"));
+    // A late failure of the old client's call says nothing about the new session…
+    sessions.report("app", &old, &rejected);
+    assert!(
+        !sessions.has_ended("app"),
+        "the old client ended the new session"
+    );
+    // …the new client's own does.
+    sessions.report("app", &new, &rejected);
+    assert!(sessions.has_ended("app"));
+}

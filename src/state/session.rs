@@ -134,6 +134,11 @@ impl Sessions {
     /// error, if any (a superseded search is not an error). Rejected credentials (after the
     /// client's own attempt to sign in again) end the connection's session in this tab.
     pub fn report<T>(&self, id: &str, client: &ApiClient, outcome: &Result<T, ApiError>) {
+        // A call made by a client that has since been replaced (the user signed in again while
+        // it was in flight) says nothing about the session in use now.
+        if !self.is_current(id, client) {
+            return;
+        }
         let quota = client.quota();
         let error = match outcome {
             Err(ApiError::Cancelled) => return,
@@ -149,6 +154,14 @@ impl Sessions {
             entry.quota = quota.or(entry.quota);
             entry.error = error;
         });
+    }
+
+    /// Whether `client` is the one this tab uses for `id` now.
+    fn is_current(&self, id: &str, client: &ApiClient) -> bool {
+        self.clients.with_value(|c| {
+            c.get(id)
+                .is_some_and(|current| std::ptr::eq(&**current, client))
+        })
     }
 
     /// Drops the client of `id` and marks its session ended (see [`NotReady::SessionEnded`]).
