@@ -1,6 +1,8 @@
 //! One user: every field the CRM returned, the raw JSON, and edit/delete where the CRM allows.
 //! HTML from the CRM (mail signatures) is shown as text, never injected.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
@@ -10,7 +12,7 @@ use crate::components::dialog::ConfirmDialog;
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{cell_text, strip_tags};
-use crate::state::session::{Sessions, describe};
+use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
 
 /// The routed page `/c/{conn}/users/{id}`.
@@ -29,21 +31,7 @@ pub fn UserDetailPage() -> impl IntoView {
                     let (info, client) = ready;
                     let caps = client.with_value(|c| c.capabilities());
                     let schema = client.with_value(|c| c.schema());
-                    let user = RwSignal::new(None::<Result<User, ApiError>>);
-                    let cid = info.id.clone();
-                    Effect::new(move |_| {
-                        let Some(id) = user_id.get() else {
-                            user.set(Some(Err(ApiError::NotFound { message: "not a user id".into() })));
-                            return;
-                        };
-                        let client = client.get_value();
-                        let cid = cid.clone();
-                        leptos::task::spawn_local(async move {
-                            let outcome = client.get(id).await;
-                            sessions.report(&cid, &client, &outcome);
-                            user.set(Some(outcome));
-                        });
-                    });
+                    let user = load_user(client, info.id.clone(), user_id, sessions);
                     let confirming = RwSignal::new(false);
                     // App CRM: who inherits the deleted user's records (none: they are not moved).
                     let heir = RwSignal::new(None::<(u64, String)>);
@@ -120,6 +108,33 @@ pub fn UserDetailPage() -> impl IntoView {
             </ConnectionGate>
         </section>
     }
+}
+
+/// The user the route names, fetched with `client` whenever the id changes (and reported for
+/// the status chip): `None` while loading, `NotFound` for an id that is not a number.
+pub fn load_user(
+    client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    connection: String,
+    user_id: Memo<Option<u64>>,
+    sessions: Sessions,
+) -> RwSignal<Option<Result<User, ApiError>>> {
+    let user = RwSignal::new(None);
+    Effect::new(move |_| {
+        let Some(id) = user_id.get() else {
+            user.set(Some(Err(ApiError::NotFound {
+                message: "not a user id".into(),
+            })));
+            return;
+        };
+        let client = client.get_value();
+        let connection = connection.clone();
+        leptos::task::spawn_local(async move {
+            let outcome = client.get(id).await;
+            sessions.report(&connection, &client, &outcome);
+            user.set(Some(outcome));
+        });
+    });
+    user
 }
 
 /// Every field: the schema's fields first (with their labels), then anything else the CRM sent.

@@ -2,10 +2,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use userdeck_client::{ApiError, FormMode, User};
+use userdeck_client::{FormMode, User};
 
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
+use crate::pages::user_detail::load_user;
 use crate::state::session::{Sessions, describe};
 
 /// `/c/{conn}/users/new`.
@@ -53,18 +54,7 @@ pub fn UserEditPage() -> impl IntoView {
             <ConnectionGate id=conn let:ready>
                 {
                     let (info, client) = ready;
-                    let user = RwSignal::new(None::<Result<User, ApiError>>);
-                    let cid = info.id.clone();
-                    Effect::new(move |_| {
-                        let Some(id) = user_id.get() else { return };
-                        let client = client.get_value();
-                        let cid = cid.clone();
-                        leptos::task::spawn_local(async move {
-                            let outcome = client.get(id).await;
-                            sessions.report(&cid, &client, &outcome);
-                            user.set(Some(outcome));
-                        });
-                    });
+                    let user = load_user(client, info.id.clone(), user_id, sessions);
                     let base = format!("/c/{}/users", info.id);
                     let nav = navigate.clone();
                     let conn_id = info.id.clone();

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::model::{Capabilities, Page, PasswordChange, Provider, User, UserDraft};
 use crate::provider::zurmo::ZurmoSession;
-use crate::provider::{Target, appcrm, capsule, zurmo};
+use crate::provider::{self, Target, appcrm, capsule, zurmo};
 use crate::query::UserQuery;
 use crate::ratelimit::{Quota, RateLimiter};
 use crate::retry::RetryPolicy;
@@ -375,35 +375,14 @@ impl<T: Transport> Client<T> {
 
     /// One user by id.
     pub async fn get(&self, id: u64) -> Result<User, ApiError> {
-        match self.connection.provider {
-            Provider::Capsule => {
-                self.call(
-                    true,
-                    None,
-                    |t| Ok(capsule::get_request(t, id)),
-                    capsule::decode_user,
-                )
-                .await
-            }
-            Provider::AppCrm => {
-                self.call(
-                    true,
-                    None,
-                    |t| Ok(appcrm::get_request(t, id)),
-                    appcrm::decode_user,
-                )
-                .await
-            }
-            Provider::Zurmo => {
-                self.call(
-                    true,
-                    None,
-                    |t| Ok(zurmo::get_request(t, id)),
-                    zurmo::decode_user,
-                )
-                .await
-            }
-        }
+        let provider = self.connection.provider;
+        self.call(
+            true,
+            None,
+            |t| Ok(provider::get_request(provider, t, id)),
+            |r, now| provider::decode_user(provider, r, now),
+        )
+        .await
     }
 
     /// Creates a user (never retried automatically: a create is not idempotent).
@@ -500,30 +479,14 @@ impl<T: Transport> Client<T> {
 
     /// The signed-in user.
     pub async fn me(&self) -> Result<User, ApiError> {
-        match self.connection.provider {
-            Provider::Capsule => {
-                self.call(
-                    true,
-                    None,
-                    |t| Ok(capsule::me_request(t)),
-                    capsule::decode_user,
-                )
-                .await
-            }
-            Provider::AppCrm => {
-                self.call(
-                    true,
-                    None,
-                    |t| Ok(appcrm::me_request(t)),
-                    appcrm::decode_user,
-                )
-                .await
-            }
-            Provider::Zurmo => {
-                self.call(true, None, |t| Ok(zurmo::me_request(t)), zurmo::decode_user)
-                    .await
-            }
-        }
+        let provider = self.connection.provider;
+        self.call(
+            true,
+            None,
+            |t| Ok(provider::me_request(provider, t)),
+            |r, now| provider::decode_user(provider, r, now),
+        )
+        .await
     }
 
     /// Updates the signed-in user's profile (App CRM only; unset fields keep their values).

@@ -17,6 +17,33 @@ use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Provider, User};
 use crate::query::{Direction, Op, UserField, UserQuery};
 
+/// `GET` one user by id, as `provider` spells it.
+pub fn get_request(provider: Provider, t: &Target, id: u64) -> HttpRequest {
+    match provider {
+        Provider::Capsule => capsule::get_request(t, id),
+        Provider::AppCrm => appcrm::get_request(t, id),
+        Provider::Zurmo => zurmo::get_request(t, id),
+    }
+}
+
+/// `GET` the signed-in user, as `provider` spells it.
+pub fn me_request(provider: Provider, t: &Target) -> HttpRequest {
+    match provider {
+        Provider::Capsule => capsule::me_request(t),
+        Provider::AppCrm => appcrm::me_request(t),
+        Provider::Zurmo => zurmo::me_request(t),
+    }
+}
+
+/// Decodes `provider`'s answer carrying one user (read, current user).
+pub fn decode_user(provider: Provider, resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
+    match provider {
+        Provider::Capsule => capsule::decode_user(resp, at_ms),
+        Provider::AppCrm => appcrm::decode_user(resp, at_ms),
+        Provider::Zurmo => zurmo::decode_user(resp, at_ms),
+    }
+}
+
 /// Whether `provider`'s user list can be sorted on `field`. Capsule sorts on the client, so every
 /// field works there; the others answer what their request builder accepts.
 pub fn can_sort(provider: Provider, field: &UserField) -> bool {
