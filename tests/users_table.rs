@@ -12,7 +12,7 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
 use serde_json::json;
-use userdeck::components::users_table::{Column, UsersTable};
+use userdeck::components::users_table::{Column, DIM_AFTER_MS, UsersTable};
 use userdeck::pages::users::UsersView;
 use userdeck::state::connections::ConnectionInfo;
 use userdeck::state::list_query::ListParams;
@@ -140,6 +140,13 @@ async fn skeletons_show_on_first_load_and_old_rows_stay_during_a_refetch() {
     loading.set(true);
     tick().await;
     assert_eq!(query_all(&root, "table.users-table tbody tr").len(), 3);
+    // A quick answer never dims the table; a slow one does, and its answer undims it.
+    assert!(query(&root, ".table-wrap.refreshing").is_none());
+    loading.set(false);
+    sleep_ms(DIM_AFTER_MS + 50).await;
+    assert!(query(&root, ".table-wrap.refreshing").is_none());
+    loading.set(true);
+    sleep_ms(DIM_AFTER_MS + 50).await;
     assert!(query(&root, ".table-wrap.refreshing").is_some());
     assert_eq!(
         query(&root, "table")
@@ -148,6 +155,9 @@ async fn skeletons_show_on_first_load_and_old_rows_stay_during_a_refetch() {
             .as_deref(),
         Some("true")
     );
+    loading.set(false);
+    tick().await;
+    assert!(query(&root, ".table-wrap.refreshing").is_none());
 }
 
 fn info(provider: Provider) -> ConnectionInfo {
@@ -395,4 +405,79 @@ async fn escape_closes_the_confirmation_without_deleting() {
     tick().await;
     assert!(query(&root, "[data-testid=confirm-dialog]").is_none());
     assert_eq!(query_all(&root, "tbody tr[data-id]").len(), 10);
+}
+
+#[wasm_bindgen_test]
+async fn another_page_of_users_reuses_the_rows_and_follows_the_new_users() {
+    let root = test_root();
+    let rows = RwSignal::new(users());
+    let selected = RwSignal::new(BTreeSet::from([2u64]));
+    let opened = RwSignal::new(None::<u64>);
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UsersTable columns=columns() rows=rows sort=no_sort()
+                on_sort=Callback::new(|_| {}) on_open=Callback::new(move |id| opened.set(Some(id)))
+                selected=selected loading=false detail_base="/c/x/users" selectable=true/>
+        }
+    });
+    tick().await;
+    let before = query_all(&root, "tbody tr");
+    let cells_before = query_all(&root, "tbody td, tbody a, tbody input");
+    assert_eq!(before.len(), 3);
+    assert_eq!(query_all(&root, "tr.selected").len(), 1);
+
+    // Other users in another order, as a sort or the next page brings them.
+    let next: Vec<User> = ["Zoe", "Yan", "Bob"]
+        .iter()
+        .zip([9u64, 8, 2])
+        .map(|(n, id)| User {
+            id,
+            display_name: n.to_string(),
+            email: Some(format!("{}@x.io", n.to_lowercase())),
+            raw: json!({"name": n}).into(),
+            ..User::default()
+        })
+        .collect();
+    rows.set(next);
+    tick().await;
+    let after = query_all(&root, "tbody tr");
+    assert_eq!(after, before, "the same row elements show the new users");
+    assert_eq!(
+        query_all(&root, "tbody td, tbody a, tbody input"),
+        cells_before,
+        "and the same cells"
+    );
+    assert_eq!(first_column(&root), ["Zoe", "Yan", "Bob"]);
+    let ids: Vec<_> = after
+        .iter()
+        .map(|r| r.get_attribute("data-id").unwrap_or_default())
+        .collect();
+    assert_eq!(ids, ["9", "8", "2"]);
+    let link = query(&root, "tbody tr[data-index=\"0\"] a").unwrap();
+    assert_eq!(link.get_attribute("href").as_deref(), Some("/c/x/users/9"));
+    let boxes = query_all(&root, "tbody input[type=checkbox]");
+    assert_eq!(
+        boxes[1].get_attribute("aria-label").as_deref(),
+        Some("Select Yan")
+    );
+    // The selection follows user 2 to its new row.
+    let selected_rows = query_all(&root, "tr.selected");
+    assert_eq!(selected_rows.len(), 1);
+    assert_eq!(
+        selected_rows[0].get_attribute("data-id").as_deref(),
+        Some("2")
+    );
+    // Acting on a row acts on the user it shows now.
+    click(&boxes[0]);
+    tick().await;
+    assert_eq!(selected.get_untracked(), BTreeSet::from([2, 9]));
+    key(&after[1], "Enter");
+    tick().await;
+    assert_eq!(opened.get_untracked(), Some(8));
+
+    // Fewer users: the extra rows go.
+    rows.set(users().into_iter().take(1).collect());
+    tick().await;
+    assert_eq!(query_all(&root, "tbody tr").len(), 1);
+    assert_eq!(first_column(&root), ["Ada"]);
 }

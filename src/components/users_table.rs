@@ -10,18 +10,14 @@ use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User};
 use wasm_bindgen::JsCast;
 
+/// How long a refetch runs before the old rows are dimmed.
+pub const DIM_AFTER_MS: u64 = 200;
+
 /// One column: the schema field it shows and whether its header sorts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
     pub spec: FieldSpec,
     pub sortable: bool,
-}
-
-/// A row's identity: the user and the exact JSON the CRM sent for them.
-fn row_key(user: &User) -> (u64, u64) {
-    let mut hasher = std::hash::DefaultHasher::new();
-    std::hash::Hash::hash(user.raw.text(), &mut hasher);
-    (user.id, std::hash::Hasher::finish(&hasher))
 }
 
 /// The text of a cell; booleans read as words, HTML (mail signatures) as its text only.
@@ -242,49 +238,69 @@ pub fn UsersTable(
             })
             .collect_view()
     };
-    // Rows are keyed by the user and their JSON, so a sort or a refetch of the same users moves
-    // the existing rows instead of rebuilding them; a changed user gets a new row.
-    let row = move |index: ReadSignal<usize>, user: User| {
-        let id = user.id;
-        let name = user.display_name.clone();
-        let user = StoredValue::new(user);
+    // Rows are rendered by position, not keyed by user. A sort or another page shows other
+    // users (sorting 300 users and taking the first 100 shares few of them with the page
+    // before), so keyed rows meant building and discarding every row each time; a row that
+    // stays in place only has its texts replaced, and the DOM keeps its elements. Selection
+    // and keyboard actions read the row's current user id, never its position.
+    let count = Memo::new(move |_| rows.with(Vec::len));
+    let row = move |index: usize| {
+        let user = Memo::new(move |_| rows.with(|r| r.get(index).cloned()));
+        let id = Memo::new(move |_| user.with(|u| u.as_ref().map_or(0, |u| u.id)));
+        // One effect per row for all its cells (not one per cell): a new user re-renders the
+        // row's cells in place, each text node set only if its text changed.
         let cells = move || {
-            let href = format!("{}/{id}", detail_base.get());
+            let base = detail_base.get();
             columns.with(|cols| {
-                user.with_value(|user| {
+                user.with(|u| {
+                    let Some(u) = u else { return Vec::new() };
                     cols.iter()
                         .enumerate()
                         .map(|(i, col)| {
-                            let text = cell_text(&col.spec, user);
+                            let text = cell_text(&col.spec, u);
                             let class = if col.spec.column { "" } else { "optional" };
                             if i == 0 {
-                                view! { <td class=class><a href=href.clone() tabindex="-1">{text}</a></td> }.into_any()
+                                let href = format!("{base}/{}", u.id);
+                                view! { <td class=class><a href=href tabindex="-1">{text}</a></td> }
+                                    .into_any()
                             } else {
                                 view! { <td class=class>{text}</td> }.into_any()
                             }
                         })
-                        .collect_view()
+                        .collect::<Vec<_>>()
                 })
             })
         };
-        let is_selected = move || selected.with(|s| s.contains(&id));
+        // A memo, so its three readers re-run only when this row's selection really changes.
+        let is_selected = Memo::new(move |_| {
+            let id = id.get();
+            selected.with(|s| s.contains(&id))
+        });
+        let label = move || {
+            user.with(|u| {
+                format!(
+                    "Select {}",
+                    u.as_ref().map_or("", |u| u.display_name.as_str())
+                )
+            })
+        };
         view! {
             <tr
-                data-index=move || index.get()
-                data-id=id
-                tabindex=move || if active_row.get() == index.get() { "0" } else { "-1" }
-                aria-selected=move || is_selected().to_string()
+                data-index=index
+                data-id=move || id.get()
+                tabindex=move || if active_row.get() == index { "0" } else { "-1" }
+                aria-selected=move || is_selected.get().to_string()
                 class:selected=is_selected
-                on:focus=move |_| active_row.set(index.get_untracked())
-                on:dblclick=move |_| on_open.run(id)
+                on:focus=move |_| active_row.set(index)
+                on:dblclick=move |_| on_open.run(id.get_untracked())
             >
                 {selectable.then(|| view! {
                     <td class="select">
                         <input
                             type="checkbox"
-                            aria-label=format!("Select {name}")
+                            aria-label=label
                             prop:checked=is_selected
-                            on:change=move |_| toggle(id)
+                            on:change=move |_| toggle(id.get_untracked())
                         />
                     </td>
                 })}
@@ -293,8 +309,28 @@ pub fn UsersTable(
         }
     };
 
+    // A refetch dims the old rows only once it has taken a noticeable while: most answers come
+    // back sooner, and dimming and undimming for them would flash the table and make the
+    // browser lay it out twice more for nothing.
+    let dimmed = RwSignal::new(false);
+    Effect::new(move |pending: Option<Option<TimeoutHandle>>| {
+        if let Some(Some(handle)) = pending {
+            handle.clear();
+        }
+        if loading.get() && !rows.with_untracked(Vec::is_empty) {
+            set_timeout_with_handle(
+                move || dimmed.set(loading.get_untracked()),
+                std::time::Duration::from_millis(DIM_AFTER_MS),
+            )
+            .ok()
+        } else {
+            dimmed.set(false);
+            None
+        }
+    });
+
     view! {
-        <div class="table-wrap" class:refreshing=move || loading.get() && !rows.with(Vec::is_empty)>
+        <div class="table-wrap" class:refreshing=move || dimmed.get()>
             <table class="users-table" data-testid="users-table" aria-busy=move || loading.get().to_string()>
                 <thead>
                     <tr>
@@ -318,7 +354,7 @@ pub fn UsersTable(
                         when=move || !(rows.with(Vec::is_empty) && loading.get())
                         fallback=skeleton
                     >
-                        <ForEnumerate each=move || rows.get() key=row_key children=row/>
+                        <For each=move || 0..count.get() key=|index| *index children=row/>
                     </Show>
                 </tbody>
             </table>

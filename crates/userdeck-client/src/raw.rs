@@ -19,7 +19,9 @@ pub struct RawJson {
     /// body checked as strictly, so `text[span]` is always exactly one JSON value.
     text: Arc<str>,
     span: Range<usize>,
-    parsed: OnceLock<Value>,
+    /// Shared by clones: a list keeps its users and hands out copies (the Capsule cache, each
+    /// table row's own copy), and a copy must neither parse again nor deep-copy the tree.
+    parsed: Arc<OnceLock<Value>>,
 }
 
 impl RawJson {
@@ -40,7 +42,7 @@ impl RawJson {
         RawJson {
             text: Arc::clone(page),
             span,
-            parsed: OnceLock::new(),
+            parsed: Arc::default(),
         }
     }
 
@@ -103,7 +105,7 @@ impl From<Value> for RawJson {
         RawJson {
             span: 0..text.len(),
             text: Arc::from(text),
-            parsed: OnceLock::from(value),
+            parsed: Arc::new(OnceLock::from(value)),
         }
     }
 }
@@ -120,7 +122,7 @@ impl Clone for RawJson {
         RawJson {
             text: Arc::clone(&self.text),
             span: self.span.clone(),
-            parsed: self.parsed.clone(),
+            parsed: Arc::clone(&self.parsed),
         }
     }
 }
@@ -175,6 +177,15 @@ mod tests {
         assert_eq!(raw.get("u").and_then(Value::as_str), Some("/p"));
         let copy = raw.clone();
         assert!(copy.is_parsed());
+        assert!(
+            std::ptr::eq(copy.value(), raw.value()),
+            "a copy shares the parsed tree"
+        );
+        // A copy made before the first read shares the parse that read makes.
+        let early = RawJson::from_text(r#"{"k":1}"#).unwrap();
+        let copy = early.clone();
+        assert_eq!(copy["k"], 1);
+        assert!(early.is_parsed());
         assert!(RawJson::from_text("{").is_err());
         assert!(RawJson::from_text("1 2").is_err());
     }
