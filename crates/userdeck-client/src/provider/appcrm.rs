@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
-use super::lenient::{self, Obj, RawList};
+use super::lenient::{self, Obj, RawList, Scalar};
+use super::scan;
 use super::{
     Target, bad_id, decode_users, flatten_errors, generic_status_error, iso_time, parse_json, text,
     typed_user,
@@ -18,6 +19,8 @@ use crate::model::{Page, PasswordChange, User, UserDraft, display_name};
 use crate::php::encode_component;
 use crate::query::{Direction, Match, Op, UserField, UserQuery};
 use crate::raw::RawJson;
+
+mod page;
 
 /// Time formats the server really accepts (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: [&str; 3] = ["H:i", "h:i A", "h:i a"];
@@ -374,10 +377,50 @@ fn apply_draft(body: &mut Map<String, Value>, d: &UserDraft, profile: bool) {
 }
 
 /// Decodes a list page from `{data, links, meta}`.
+///
+/// A plain paginated page is read in one pass (`appcrm/page.rs`); anything else goes through
+/// the two-pass decode, which defines the answer, errors included.
 pub fn decode_list(resp: &HttpResponse, at_ms: u64) -> Result<Page<User>, ApiError> {
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
+    let list = match page::read(&resp.body) {
+        Some(list) => list,
+        None => two_pass_list(resp)?,
+    };
+    Ok(to_page(list))
+}
+
+/// The page the decoded `data`, `meta` and `links` describe.
+fn to_page(list: UserList) -> Page<User> {
+    let UserList {
+        items,
+        meta,
+        next_link,
+    } = list;
+    let page = meta.current_page.unwrap_or(1) as u32;
+    Page {
+        page_size: meta
+            .per_page
+            .map(|n| n as u32)
+            .unwrap_or(items.len() as u32),
+        total: meta.total,
+        has_next: next_link || meta.last_page.is_some_and(|l| u64::from(page) < l),
+        page,
+        items,
+    }
+}
+
+/// A list page's users, `meta` and whether `links.next` is a link, before paging is worked out.
+#[cfg_attr(test, derive(Debug, PartialEq))]
+struct UserList {
+    items: Vec<User>,
+    meta: Meta,
+    next_link: bool,
+}
+
+/// The page read twice: the body with each user captured as text, then each user's text.
+fn two_pass_list(resp: &HttpResponse) -> Result<UserList, ApiError> {
     let body = lenient::object::<ListBody>(&resp.body)
         .map_err(|_| ApiError::decode("App CRM users list", &resp.body))?
         .unwrap_or_default();
@@ -387,19 +430,10 @@ pub fn decode_list(resp: &HttpResponse, at_ms: u64) -> Result<Page<User>, ApiErr
             &resp.body,
         ));
     };
-    let items = decode_users(&items, user_from_raw)?;
-    let meta = body.meta.0.unwrap_or_default();
-    let page = meta.current_page.unwrap_or(1) as u32;
-    let next_link = body.links.0.is_some_and(|l| l.next);
-    Ok(Page {
-        page_size: meta
-            .per_page
-            .map(|n| n as u32)
-            .unwrap_or(items.len() as u32),
-        total: meta.total,
-        has_next: next_link || meta.last_page.is_some_and(|l| u64::from(page) < l),
-        page,
-        items,
+    Ok(UserList {
+        items: decode_users(&items, user_from_raw)?,
+        meta: body.meta.0.unwrap_or_default(),
+        next_link: body.links.0.is_some_and(|l| l.next),
     })
 }
 
@@ -477,6 +511,7 @@ struct ListBody<'a> {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default)]
 struct Meta {
     #[serde(deserialize_with = "lenient::id")]
@@ -496,6 +531,45 @@ struct Links {
     next: bool,
 }
 
+impl Meta {
+    /// One member of `meta`, as the derive reads it (for the one-pass page reader).
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        let mut first = |bit: u16| scan::first_time(seen, bit);
+        let v = || scan::scalar(value).ok();
+        match key {
+            "current_page" => {
+                first(1)?;
+                self.current_page = v()?.into_id();
+            }
+            "last_page" => {
+                first(1 << 1)?;
+                self.last_page = v()?.into_id();
+            }
+            "per_page" => {
+                first(1 << 2)?;
+                self.per_page = v()?.into_id();
+            }
+            "total" => {
+                first(1 << 3)?;
+                self.total = v()?.into_id();
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+impl Links {
+    /// One member of `links`, as the derive reads it (`next` is a link when it is a string).
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        if key == "next" {
+            scan::first_time(seen, 1)?;
+            self.next = matches!(scan::scalar(value).ok()?, Scalar::Str(_));
+        }
+        Some(())
+    }
+}
+
 /// What tells a bare user from one wrapped in `data`: an `id` key (any value) and a `data` object.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -509,6 +583,7 @@ struct Probe<'a> {
 /// The fields of an App CRM user the unified model needs; `notifications` (`[]` or an object),
 /// `roles` and the rest stay in the raw text.
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default)]
 struct AppCrmUser {
     #[serde(deserialize_with = "lenient::id")]
@@ -544,12 +619,81 @@ pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
     Ok(User { raw, ..user })
 }
 
+impl AppCrmUser {
+    /// Reads one member, given its unescaped key and its value's JSON text, as the derive reads
+    /// it (the derive stays the definition; tests hold the two together). `None` for a field
+    /// already `seen` (the derive refuses repeats) or a value the derive refuses or might:
+    /// the caller then leaves the user to the derive. Used by the one-pass page reader.
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        let mut first = |bit: u16| scan::first_time(seen, bit);
+        let v = || scan::scalar(value).ok();
+        match key {
+            "id" => {
+                first(1)?;
+                self.id = v()?.into_id();
+            }
+            "name" => {
+                first(1 << 1)?;
+                self.name = v()?.into_text();
+            }
+            "display_name" => {
+                first(1 << 2)?;
+                self.display_name = v()?.into_text();
+            }
+            "email" => {
+                first(1 << 3)?;
+                self.email = v()?.into_text();
+            }
+            "super_admin" => {
+                first(1 << 4)?;
+                self.super_admin = v()?.into_flag();
+            }
+            "timezone" => {
+                first(1 << 5)?;
+                self.timezone = v()?.into_text();
+            }
+            "locale" => {
+                first(1 << 6)?;
+                self.locale = v()?.into_text();
+            }
+            "created_at" => {
+                first(1 << 7)?;
+                self.created_at = v()?.into_text();
+            }
+            "updated_at" => {
+                first(1 << 8)?;
+                self.updated_at = v()?.into_text();
+            }
+            "last_active_at" => {
+                first(1 << 9)?;
+                self.last_active_at = v()?.into_text();
+            }
+            "avatar_url" => {
+                first(1 << 10)?;
+                self.avatar_url = v()?.into_text();
+            }
+            "uploaded_avatar_url" => {
+                first(1 << 11)?;
+                self.uploaded_avatar_url = v()?.into_text();
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
 /// Maps one user's JSON text to the unified model, keeping the text as `raw`.
 pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
     const WHAT: &str = "App CRM user";
     let u: AppCrmUser = typed_user(raw, WHAT)?;
-    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
-    Ok(User {
+    to_user(u, || RawJson::from_raw(raw)).ok_or_else(|| bad_id(WHAT, raw))
+}
+
+/// The unified user from the fields read and the user's whole JSON (made only when there is an
+/// id); `None` without an id. Shared by both decodes.
+fn to_user(u: AppCrmUser, raw: impl FnOnce() -> RawJson) -> Option<User> {
+    let id = u.id?;
+    Some(User {
         id,
         display_name: display_name(
             u.name.as_deref().or(u.display_name.as_deref()),
@@ -572,7 +716,7 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
         updated_at: iso_time(u.updated_at),
         last_login_at: iso_time(u.last_active_at),
         avatar_url: u.avatar_url.or(u.uploaded_avatar_url),
-        raw: RawJson::from_raw(raw),
+        raw: raw(),
     })
 }
 
@@ -636,7 +780,7 @@ mod tests {
         parse_pairs(r.url.split_once('?').unwrap().1)
     }
 
-    const USER: &str = r#"{"id":2,"name":"Jos\u00e9 Silva","email":"jose@example.com","timezone":"America/Sao_Paulo",
+    pub(super) const USER: &str = r#"{"id":2,"name":"Jos\u00e9 Silva","email":"jose@example.com","timezone":"America/Sao_Paulo",
         "locale":"pt_BR","avatar":null,"uploaded_avatar_url":null,"avatar_url":"https://acme.appcrm.com.br/avatar\/2.png",
         "mail_signature":"<p>Hi</p>","guest_email":"jose@example.com","guest_display_name":"José","teams":[],
         "super_admin":true,"access_api":true,"time_format":"G:i A","date_format":"m/d/Y","default_landing_page":"dashboard",

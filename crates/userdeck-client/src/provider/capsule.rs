@@ -8,12 +8,15 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::lenient::{self, List, Obj, RawList};
+use super::scan;
 use super::{Target, bad_id, decode_users, generic_status_error, iso_time, text, typed_user};
 use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Page, User, display_name};
 use crate::php::parse_pairs;
 use crate::raw::RawJson;
+
+mod page;
 
 /// Capsule's own page-size limit.
 pub const MAX_PER_PAGE: u32 = 100;
@@ -47,6 +50,9 @@ pub fn me_request(t: &Target) -> HttpRequest {
 
 /// Decodes a list page. `page`/`per_page` are what was asked for; `has_next` comes from the `Link`
 /// header (or `X-Pagination-Has-More`).
+///
+/// A plain `{"users":[…]}` page is read in one pass (`capsule/page.rs`); anything else goes
+/// through the two-pass decode, which defines the answer, errors included.
 pub fn decode_list(
     resp: &HttpResponse,
     page: u32,
@@ -56,6 +62,36 @@ pub fn decode_list(
     if !resp.is_success() {
         return Err(status_error(resp, at_ms));
     }
+    let list = match self::page::read(&resp.body) {
+        Some(list) => list,
+        None => two_pass_list(resp)?,
+    };
+    let link_next = next_link(resp);
+    let has_more = resp
+        .header("X-Pagination-Has-More")
+        .map(|v| v.trim().eq_ignore_ascii_case("true"));
+    let per_page = match per_page {
+        0 => DEFAULT_PER_PAGE,
+        n => n.min(MAX_PER_PAGE),
+    };
+    Ok(Page {
+        items: list.items,
+        total: list.total,
+        page: page.max(1),
+        page_size: per_page,
+        has_next: link_next.is_some() || has_more == Some(true),
+    })
+}
+
+/// A list page's users and `meta.totalCount`, before paging is worked out.
+#[cfg_attr(test, derive(Debug, PartialEq))]
+struct UserList {
+    total: Option<u64>,
+    items: Vec<User>,
+}
+
+/// The page read twice: the body with each user captured as text, then each user's text.
+fn two_pass_list(resp: &HttpResponse) -> Result<UserList, ApiError> {
     let body = lenient::object::<ListBody>(&resp.body)
         .map_err(|_| ApiError::decode("Capsule users list", &resp.body))?
         .unwrap_or_default();
@@ -65,22 +101,9 @@ pub fn decode_list(
             &resp.body,
         ));
     };
-    let users = decode_users(&items, user_from_raw)?;
-    let link_next = next_link(resp);
-    let has_more = resp
-        .header("X-Pagination-Has-More")
-        .map(|v| v.trim().eq_ignore_ascii_case("true"));
-    let total = body.meta.0.and_then(|m| m.total_count);
-    let per_page = match per_page {
-        0 => DEFAULT_PER_PAGE,
-        n => n.min(MAX_PER_PAGE),
-    };
-    Ok(Page {
-        items: users,
-        total,
-        page: page.max(1),
-        page_size: per_page,
-        has_next: link_next.is_some() || has_more == Some(true),
+    Ok(UserList {
+        items: decode_users(&items, user_from_raw)?,
+        total: body.meta.0.and_then(|m| m.total_count),
     })
 }
 
@@ -147,6 +170,17 @@ struct Meta {
     total_count: Option<u64>,
 }
 
+impl Meta {
+    /// One member of `meta`, as the derive reads it (for the one-pass page reader).
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        if key == "totalCount" {
+            scan::first_time(seen, 1)?;
+            self.total_count = scan::scalar(value).ok()?.into_id();
+        }
+        Some(())
+    }
+}
+
 /// `{"user":{…}}`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -157,6 +191,7 @@ struct UserBody<'a> {
 
 /// The fields of a Capsule user the unified model needs; the rest stay in the raw text.
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default, rename_all = "camelCase")]
 struct CapsuleUser {
     #[serde(deserialize_with = "lenient::id")]
@@ -185,6 +220,7 @@ struct CapsuleUser {
 
 /// The embedded party: names, picture and email addresses.
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default, rename_all = "camelCase")]
 struct Party {
     #[serde(deserialize_with = "lenient::text")]
@@ -197,6 +233,7 @@ struct Party {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default)]
 struct EmailAddress {
     #[serde(deserialize_with = "lenient::text")]
@@ -204,12 +241,132 @@ struct EmailAddress {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(default, rename_all = "camelCase")]
 struct Roles {
     #[serde(deserialize_with = "lenient::flag")]
     is_account_admin: Option<bool>,
     #[serde(deserialize_with = "lenient::flag")]
     is_account_owner: Option<bool>,
+}
+
+impl CapsuleUser {
+    /// Reads one member, given its unescaped key and its value's JSON text, as the derive reads
+    /// it (the derive stays the definition; tests hold the two together). `None` for a field
+    /// already `seen` (the derive refuses repeats) or a value the derive refuses or might:
+    /// the caller then leaves the user to the derive. Used by the one-pass page reader.
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        let mut first = |bit: u16| scan::first_time(seen, bit);
+        let v = || scan::scalar(value).ok();
+        match key {
+            "id" => {
+                first(1)?;
+                self.id = v()?.into_id();
+            }
+            "name" => {
+                first(1 << 1)?;
+                self.name = v()?.into_text();
+            }
+            "username" => {
+                first(1 << 2)?;
+                self.username = v()?.into_text();
+            }
+            "status" => {
+                first(1 << 3)?;
+                self.status = v()?.into_text();
+            }
+            "timezone" => {
+                first(1 << 4)?;
+                self.timezone = v()?.into_text();
+            }
+            "locale" => {
+                first(1 << 5)?;
+                self.locale = v()?.into_text();
+            }
+            "createdAt" => {
+                first(1 << 6)?;
+                self.created_at = v()?.into_text();
+            }
+            "updatedAt" => {
+                first(1 << 7)?;
+                self.updated_at = v()?.into_text();
+            }
+            "lastLoginAt" => {
+                first(1 << 8)?;
+                self.last_login_at = v()?.into_text();
+            }
+            "party" => {
+                first(1 << 9)?;
+                self.party = scan::object(value, Party::member)?;
+            }
+            "roles" => {
+                first(1 << 10)?;
+                self.roles = Some(scan::object(value, Roles::member)?);
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+impl Party {
+    /// One member of the embedded party, as the derive reads it (see [`CapsuleUser::member`]).
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        let mut first = |bit: u16| scan::first_time(seen, bit);
+        let v = || scan::scalar(value).ok();
+        match key {
+            "firstName" => {
+                first(1)?;
+                self.first_name = v()?.into_text();
+            }
+            "lastName" => {
+                first(1 << 1)?;
+                self.last_name = v()?.into_text();
+            }
+            "pictureURL" => {
+                first(1 << 2)?;
+                self.picture_url = v()?.into_text();
+            }
+            "emailAddresses" => {
+                first(1 << 3)?;
+                self.email_addresses =
+                    scan::list(value, |item| scan::object(item, EmailAddress::member))?;
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+impl EmailAddress {
+    /// One member of a party's email address, as the derive reads it.
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        if key == "address" {
+            scan::first_time(seen, 1)?;
+            self.address = scan::scalar(value).ok()?.into_text();
+        }
+        Some(())
+    }
+}
+
+impl Roles {
+    /// One member of `roles`, as the derive reads it.
+    fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
+        let mut first = |bit: u16| scan::first_time(seen, bit);
+        let v = || scan::scalar(value).ok();
+        match key {
+            "isAccountAdmin" => {
+                first(1)?;
+                self.is_account_admin = v()?.into_flag();
+            }
+            "isAccountOwner" => {
+                first(1 << 1)?;
+                self.is_account_owner = v()?.into_flag();
+            }
+            _ => {}
+        }
+        Some(())
+    }
 }
 
 /// Maps a Capsule user object to the unified model (for callers holding a `Value`).
@@ -223,7 +380,13 @@ pub fn user_from_json(owned: Value) -> Result<User, ApiError> {
 pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
     const WHAT: &str = "Capsule user";
     let u: CapsuleUser = typed_user(raw, WHAT)?;
-    let id = u.id.ok_or_else(|| bad_id(WHAT, raw))?;
+    to_user(u, || RawJson::from_raw(raw)).ok_or_else(|| bad_id(WHAT, raw))
+}
+
+/// The unified user from the fields read and the user's whole JSON (made only when there is an
+/// id); `None` without an id. Shared by both decodes.
+fn to_user(u: CapsuleUser, raw: impl FnOnce() -> RawJson) -> Option<User> {
+    let id = u.id?;
     let party = u.party.0.unwrap_or_default();
     let email = party
         .email_addresses
@@ -233,7 +396,7 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
     let admin = u.roles.map(|r| {
         r.0.is_some_and(|r| r.is_account_admin == Some(true) || r.is_account_owner == Some(true))
     });
-    Ok(User {
+    Some(User {
         id,
         display_name: display_name(
             u.name.as_deref(),
@@ -259,7 +422,7 @@ pub fn user_from_raw(raw: &RawValue) -> Result<User, ApiError> {
         updated_at: iso_time(u.updated_at),
         last_login_at: iso_time(u.last_login_at),
         avatar_url: party.picture_url,
-        raw: RawJson::from_raw(raw),
+        raw: raw(),
     })
 }
 
@@ -287,7 +450,7 @@ pub fn status_error(resp: &HttpResponse, at_ms: u64) -> ApiError {
 mod tests {
     use super::*;
 
-    const REFERENCE_LIST: &str = r#"{"users":[{"id":1,"locale":"en_GB","currency":"EUR","status":"ACTIVE",
+    pub(super) const REFERENCE_LIST: &str = r#"{"users":[{"id":1,"locale":"en_GB","currency":"EUR","status":"ACTIVE",
  "party":{"id":1,"type":"person","firstName":"Scott","lastName":"Spacey",
           "pictureURL":"https://facehub.appspot.com/default/person?text=SS&size=100"},
  "username":"scott","timezone":"Europe/London","lastLoginAt":"2015-12-11T14:01:15Z",

@@ -5,6 +5,7 @@
 pub mod appcrm;
 pub mod capsule;
 pub(crate) mod lenient;
+pub(crate) mod onepass;
 pub(crate) mod scan;
 pub mod zurmo;
 

@@ -6,13 +6,15 @@
 //! escapes, text that is not an object) it answers `None` and the caller decodes with serde,
 //! which stays the definition of every rule. It never indexes out of bounds on any input. Its
 //! word-at-a-time search also finds where a string's plain text stops for the validating
-//! one-pass Zurmo page reader ([`string_stop`]).
+//! one-pass page readers ([`string_stop`], used by `onepass.rs`). [`object`] and [`list`] read a
+//! nested value as `lenient::Obj` and `lenient::List` do, so a CRM's member rules can be written
+//! once over value texts and shared by its skim and its one-pass page reader.
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::lenient::Scalar;
+use super::lenient::{List, Obj, Scalar};
 
 /// JSON's four whitespace bytes.
 fn is_ws(b: u8) -> bool {
@@ -184,6 +186,74 @@ pub(crate) fn members<'a>(
     }
 }
 
+/// Calls `each(item_text)` for every element of the array `text`, in order, stopping with `None`
+/// when `each` does. `None` also when `text` is not an array.
+pub(crate) fn elements<'a>(
+    text: &'a str,
+    mut each: impl FnMut(&'a str) -> Option<()>,
+) -> Option<()> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return Some(());
+    }
+    loop {
+        let end = value_end(b, i)?;
+        each(text.get(i..end)?)?;
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b']' => return Some(()),
+            _ => return None,
+        }
+    }
+}
+
+/// Marks field `bit` as `seen`; `None` when it already was (serde's derive refuses a repeated
+/// field), so a skimming `member` function gives the value up to the derive.
+pub(crate) fn first_time(seen: &mut u16, bit: u16) -> Option<()> {
+    let fresh = *seen & bit == 0;
+    *seen |= bit;
+    fresh.then_some(())
+}
+
+/// `value` (valid JSON) as [`Obj<T>`] reads it: an object's members each read by `member`
+/// (which marks the fields it has seen, see [`first_time`]), anything else absent. A scalar
+/// still goes through [`scalar`], because serde reads it (and refuses, say, `1e400`) before
+/// deciding it is not an object.
+pub(crate) fn object<T: Default>(
+    value: &str,
+    mut member: impl FnMut(&mut T, &mut u16, &str, &str) -> Option<()>,
+) -> Option<Obj<T>> {
+    if !value.starts_with('{') {
+        scalar(value).ok()?;
+        return Some(Obj(None));
+    }
+    let mut out = T::default();
+    let mut seen = 0;
+    members(value, |key, v| member(&mut out, &mut seen, key, v))?;
+    Some(Obj(Some(out)))
+}
+
+/// `value` (valid JSON) as [`List<T>`] reads it: an array's elements each read by `item`,
+/// anything else empty (a scalar read as [`object`] reads one).
+pub(crate) fn list<T>(value: &str, mut item: impl FnMut(&str) -> Option<T>) -> Option<List<T>> {
+    let mut out = Vec::new();
+    if value.starts_with('[') {
+        elements(value, |v| {
+            out.push(item(v)?);
+            Some(())
+        })?;
+    } else {
+        scalar(value).ok()?;
+    }
+    Some(List(out))
+}
+
 /// One value's text (valid JSON) as the [`Scalar`] serde would make of it: plain strings,
 /// `null`, booleans and unsigned integers directly, anything else (escapes, signs, fractions,
 /// containers) through serde_json.
@@ -275,6 +345,68 @@ mod tests {
             r#"{"a":1 x"#,
         ] {
             assert!(all(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn elements_borrow_item_text() {
+        let all = |text| {
+            let mut out = Vec::new();
+            elements(text, |v| {
+                out.push(v);
+                Some(())
+            })
+            .map(|()| out)
+        };
+        assert_eq!(
+            all(r#" [ 1 , "a]" , {"b":[2,"]"]} ,[], -2.5e1 ] "#).unwrap(),
+            ["1", r#""a]""#, r#"{"b":[2,"]"]}"#, "[]", "-2.5e1"]
+        );
+        assert_eq!(all("[\n]").unwrap(), Vec::<&str>::new());
+        assert!(all(r#"{"a":1}"#).is_none());
+        assert!(elements("[1,2]", |_| None).is_none());
+        for bad in ["[", "[1", "[1,", "[1 2]", r#"["a"#, "[[1]"] {
+            assert!(all(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn object_and_list_read_as_obj_and_list_do() {
+        use crate::provider::lenient::{self, List, Obj};
+        #[derive(Deserialize, Default, Debug, PartialEq)]
+        #[serde(default)]
+        struct Probe {
+            #[serde(deserialize_with = "lenient::text")]
+            a: Option<String>,
+        }
+        fn member(p: &mut Probe, seen: &mut u16, key: &str, v: &str) -> Option<()> {
+            if key == "a" {
+                first_time(seen, 1)?;
+                p.a = scalar(v).ok()?.into_text();
+            }
+            Some(())
+        }
+        for v in [
+            r#"{"a":"x","b":[1]}"#,
+            r#"{"a":7}"#,
+            r#"{"a":"x","a":"y"}"#,
+            "{}",
+            "null",
+            "[]",
+            r#"[{"a":"x"},null,5,{"a":"z"}]"#,
+            r#"[{"a":1,"a":2}]"#,
+            r#""s""#,
+            r#""a\/b""#,
+            r#""\ud800""#,
+            r#"["\ud800",1e400]"#,
+            "1e400",
+            "-1",
+            "true",
+        ] {
+            let obj: Result<Obj<Probe>, _> = serde_json::from_str(v);
+            assert_eq!(object(v, member), obj.ok(), "{v}");
+            let items: Result<List<Obj<Probe>>, _> = serde_json::from_str(v);
+            assert_eq!(list(v, |item| object(item, member)), items.ok(), "{v}");
         }
     }
 

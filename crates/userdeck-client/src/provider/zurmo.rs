@@ -647,11 +647,7 @@ impl ZurmoUser {
     ///
     /// [`skim`]: ZurmoUser::skim
     fn member(&mut self, seen: &mut u16, key: &str, value: &str) -> Option<()> {
-        let mut first = |bit: u16| {
-            let fresh = *seen & bit == 0;
-            *seen |= bit;
-            fresh.then_some(())
-        };
+        let mut first = |bit: u16| scan::first_time(seen, bit);
         let v = || scan::scalar(value).ok();
         match key {
             "id" => {
@@ -714,21 +710,13 @@ impl ZurmoUser {
 
 /// `primaryEmail` as `Obj<PrimaryEmail>` reads it: an object's `emailAddress`, else nothing.
 fn skim_email(value: &str) -> Option<Obj<PrimaryEmail>> {
-    if !value.starts_with('{') {
-        return Some(Obj(None));
-    }
-    let mut email_address = None;
-    let mut seen = false;
-    scan::members(value, |key, v| {
+    scan::object(value, |email: &mut PrimaryEmail, seen, key, v| {
         if key == "emailAddress" {
-            if std::mem::replace(&mut seen, true) {
-                return None;
-            }
-            email_address = scan::scalar(v).ok()?.into_text();
+            scan::first_time(seen, 1)?;
+            email.email_address = scan::scalar(v).ok()?.into_text();
         }
         Some(())
-    })?;
-    Some(Obj(Some(PrimaryEmail { email_address })))
+    })
 }
 
 /// The skimmer against the derive it shortcuts: whenever it answers, it answers the same.
@@ -758,6 +746,19 @@ mod skim_tests {
         ] {
             assert!(ZurmoUser::skim(text).is_none(), "{text}");
         }
+        // A scalar where an object belongs is still read by serde before it is found not to be
+        // an object, and some scalars it refuses: the skim leaves those to the derive too.
+        for text in [
+            r#"{"id":1,"primaryEmail":1e400}"#,
+            r#"{"id":1,"primaryEmail":"\ud800"}"#,
+        ] {
+            assert!(derived(text).is_none(), "{text}");
+            assert!(ZurmoUser::skim(text).is_none(), "{text}");
+        }
+        assert_eq!(
+            ZurmoUser::skim(r#"{"id":1,"primaryEmail":["\ud800",1e400]}"#),
+            derived(r#"{"id":1,"primaryEmail":["\ud800",1e400]}"#)
+        );
         assert!(ZurmoUser::skim("[1]").is_none());
     }
 
@@ -804,6 +805,8 @@ mod skim_tests {
                 "-0",
                 "18446744073709551615",
                 "18446744073709551616",
+                "1e400",
+                r#""\ud800""#,
                 r#""""#,
                 r#"" ""#,
                 r#""1""#,

@@ -1,314 +1,85 @@
-//! A Zurmo list page read in one pass: a strict JSON reader walks the body once, checking every
-//! token, and reads each user's members as it meets them (the fields by the skimmer's own rule,
-//! `ZurmoUser::member`), taking each user's text as the span it just walked. The two-pass decode
-//! (serde_json capturing each user, then reading each user's text again) cost twice the scan.
+//! A Zurmo list page read in one pass: the strict walker ([`onepass`]) goes over the body once,
+//! checking every token, and each user's members are read as they are met (the fields by the
+//! skimmer's own rule, `ZurmoUser::member`), each user's text being the span just walked. The
+//! two-pass decode (serde_json capturing each user, then reading each user's text again) cost
+//! twice the scan.
 //!
 //! The two-pass decode stays the definition. This reader only answers for a plain SUCCESS page
-//! (keys without escapes, no repeated field, users with an id, nesting under [`MAX_DEPTH`]) and
-//! accepts only JSON that is valid by RFC 8259 and that serde_json therefore accepts too; for
-//! anything else (including every malformed body) it answers `None` and the caller runs the
-//! two-pass decode, which gives the page or the error. Being stricter than serde_json can only
-//! send a page down the slower path, never change an answer.
-
-use std::sync::Arc;
+//! (keys without escapes, no repeated field, users with an id, nesting under
+//! [`onepass::MAX_DEPTH`]) on JSON that serde_json accepts too; for anything else (including
+//! every malformed body) it answers `None` and the caller runs the two-pass decode, which gives
+//! the page or the error. Being stricter than serde_json can only send a page down the slower
+//! path, never change an answer.
 
 use super::{UserList, ZurmoUser, to_user};
 use crate::model::User;
-use crate::provider::scan;
-use crate::raw::RawJson;
-
-/// Nesting deeper than this goes to the two-pass decode (serde_json's own limit is 128).
-const MAX_DEPTH: u32 = 64;
+use crate::provider::onepass::{self, Reader, once};
 
 /// The page in `body`, or `None` when the two-pass decode has to decide (see the module docs).
 pub(super) fn read(body: &[u8]) -> Option<UserList> {
-    // The whole body is UTF-8 (checked once, as the two-pass decode does), so every span
-    // between ASCII delimiters is a `&str` without further checks.
-    let text = std::str::from_utf8(body).ok()?;
-    let mut r = Reader {
-        text,
-        b: text.as_bytes(),
-        i: 0,
-        shared: Arc::from(text),
-    };
-    r.ws();
-    let list = r.envelope()?;
-    r.ws();
-    (r.i == r.b.len()).then_some(list)
+    onepass::read(body, envelope)
 }
 
-/// Sets `slot` once; `None` on a repeat (serde's derive refuses repeated fields).
-fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
-    slot.is_none().then(|| *slot = Some(value))
+/// `{"status":"SUCCESS","data":{…},…}` in any key order.
+fn envelope(r: &mut Reader<'_>) -> Option<UserList> {
+    let mut success = None;
+    let mut data = None;
+    r.object(|r, key| match key {
+        "status" => {
+            let status = r.value_text(1)?;
+            once(&mut success, status == r#""SUCCESS""#)
+        }
+        "data" => {
+            let list = list_data(r)?;
+            once(&mut data, list)
+        }
+        _ => r.value(1),
+    })?;
+    data.filter(|_| success == Some(true))
 }
 
-/// A position in the body. Every method answers `None` on anything it does not take.
-struct Reader<'a> {
-    text: &'a str,
-    b: &'a [u8],
-    i: usize,
-    /// The body as the users' shared `raw` text.
-    shared: Arc<str>,
+/// `data`: an object with `totalCount`, `currentPage` and `items`, read as `ListData` is.
+fn list_data(r: &mut Reader<'_>) -> Option<UserList> {
+    let mut total = None;
+    let mut current_page = None;
+    let mut items = None;
+    r.object(|r, key| match key {
+        "totalCount" => {
+            let n = r.id(2)?;
+            once(&mut total, n)
+        }
+        "currentPage" => {
+            let n = r.id(2)?;
+            once(&mut current_page, n)
+        }
+        "items" => {
+            let users = list_items(r)?;
+            once(&mut items, users)
+        }
+        _ => r.value(2),
+    })?;
+    Some(UserList {
+        total: total.flatten(),
+        current_page: current_page.flatten(),
+        items: items.unwrap_or_default(),
+    })
 }
 
-impl<'a> Reader<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
+/// `items`: an array of users, or `null` for none.
+fn list_items(r: &mut Reader<'_>) -> Option<Vec<User>> {
+    if r.peek()? == b'n' {
+        r.literal(b"null")?;
+        return Some(Vec::new());
     }
+    r.users(2, user)
+}
 
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.peek()? == c).then(|| self.i += 1)
-    }
-
-    /// Skips JSON's four whitespace bytes.
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.i += 1;
-        }
-    }
-
-    /// `{"status":"SUCCESS","data":{…},…}` in any key order.
-    fn envelope(&mut self) -> Option<UserList> {
-        let mut success = None;
-        let mut data = None;
-        self.object(|r, key| match key {
-            "status" => {
-                let status = r.value_text(1)?;
-                once(&mut success, status == r#""SUCCESS""#)
-            }
-            "data" => {
-                let list = r.data()?;
-                once(&mut data, list)
-            }
-            _ => r.value(1),
-        })?;
-        data.filter(|_| success == Some(true))
-    }
-
-    /// `data`: an object with `totalCount`, `currentPage` and `items`, read as `ListData` is.
-    fn data(&mut self) -> Option<UserList> {
-        let mut total = None;
-        let mut current_page = None;
-        let mut items = None;
-        self.object(|r, key| match key {
-            "totalCount" => {
-                let n = r.id()?;
-                once(&mut total, n)
-            }
-            "currentPage" => {
-                let n = r.id()?;
-                once(&mut current_page, n)
-            }
-            "items" => {
-                let users = r.items()?;
-                once(&mut items, users)
-            }
-            _ => r.value(2),
-        })?;
-        Some(UserList {
-            total: total.flatten(),
-            current_page: current_page.flatten(),
-            items: items.unwrap_or_default(),
-        })
-    }
-
-    /// A count, by the same rule as `lenient::id`.
-    fn id(&mut self) -> Option<Option<u64>> {
-        let text = self.value_text(2)?;
-        Some(scan::scalar(text).ok()?.into_id())
-    }
-
-    /// `items`: an array of users, or `null` for none.
-    fn items(&mut self) -> Option<Vec<User>> {
-        if self.peek()? == b'n' {
-            self.literal(b"null")?;
-            return Some(Vec::new());
-        }
-        let mut users = Vec::new();
-        self.array(|r| {
-            users.push(r.user()?);
-            Some(())
-        })?;
-        Some(users)
-    }
-
-    /// One user object; its text is the span just walked.
-    fn user(&mut self) -> Option<User> {
-        let start = self.i;
-        let mut user = ZurmoUser::default();
-        let mut seen = 0;
-        self.object(|r, key| {
-            let value = r.value_text(4)?;
-            user.member(&mut seen, key, value)
-        })?;
-        to_user(user, || RawJson::shared(&self.shared, start..self.i))
-    }
-
-    /// Walks an object, calling `each` with every key (no escapes) to read its value.
-    fn object(&mut self, mut each: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        self.ws();
-        if self.eat(b'}').is_some() {
-            return Some(());
-        }
-        loop {
-            let (key, escaped) = self.string()?;
-            if escaped {
-                // Not the text serde compares: let the derive match it.
-                return None;
-            }
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            each(self, key)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Walks an array, calling `each` to read every element.
-    fn array(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        self.ws();
-        if self.eat(b']').is_some() {
-            return Some(());
-        }
-        loop {
-            each(self)?;
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.i += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Checks one value at `depth` and answers its text.
-    fn value_text(&mut self, depth: u32) -> Option<&'a str> {
-        let start = self.i;
-        self.value(depth)?;
-        self.text.get(start..self.i)
-    }
-
-    /// Checks one value of any kind, `depth` containers down.
-    #[inline(always)]
-    fn value(&mut self, depth: u32) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string().map(drop),
-            b'n' => self.literal(b"null"),
-            b'{' | b'[' => self.container(depth),
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
-    }
-
-    /// An object or array `depth` containers down (out of line: [`Reader::value`] is inlined
-    /// into every loop and strings and nulls are most values).
-    #[inline(never)]
-    fn container(&mut self, depth: u32) -> Option<()> {
-        let inner = depth.checked_add(1).filter(|&d| d <= MAX_DEPTH)?;
-        if self.peek()? == b'{' {
-            self.object(|r, _| r.value(inner))
-        } else {
-            self.array(|r| r.value(inner))
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        let end = self.i.checked_add(word.len())?;
-        (self.b.get(self.i..end)? == word).then(|| self.i = end)
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; what follows is the container's to check.
-    fn number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        match self.peek()? {
-            b'0' => self.i += 1,
-            b'1'..=b'9' => self.digits(),
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.i += 1;
-            self.some_digits()?;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.i += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.i += 1;
-            }
-            self.some_digits()?;
-        }
-        Some(())
-    }
-
-    fn digits(&mut self) {
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.i += 1;
-        }
-    }
-
-    fn some_digits(&mut self) -> Option<()> {
-        let start = self.i;
-        self.digits();
-        (self.i > start).then_some(())
-    }
-
-    /// A string at the cursor: its text between the quotes and whether it holds escapes. Raw
-    /// control characters and malformed escapes are refused, as JSON requires.
-    #[inline(always)]
-    fn string(&mut self) -> Option<(&'a str, bool)> {
-        self.eat(b'"')?;
-        let start = self.i;
-        let mut escaped = false;
-        loop {
-            let stop = scan::string_stop(self.b, self.i)?;
-            self.i = stop + 1;
-            match self.b.get(stop)? {
-                b'"' => return Some((self.text.get(start..stop)?, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    self.escape()?;
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// The rest of an escape, just past its backslash.
-    fn escape(&mut self) -> Option<()> {
-        match self.peek()? {
-            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
-            b'u' => {
-                let end = self.i.checked_add(5)?;
-                let hex = self.b.get(self.i + 1..end)?;
-                hex.iter().all(u8::is_ascii_hexdigit).then_some(())?;
-                self.i = end;
-            }
-            _ => return None,
-        }
-        Some(())
-    }
+/// One user object `depth` containers down; its text is the span just walked.
+fn user(r: &mut Reader<'_>, depth: u32) -> Option<User> {
+    let mut user = ZurmoUser::default();
+    let mut seen = 0;
+    let span = r.members(depth, |key, value| user.member(&mut seen, key, value))?;
+    to_user(user, || r.raw(span))
 }
 
 /// The one-pass reader against the two-pass decode it shortcuts: whenever it answers, it answers
