@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::provider::scan;
 use crate::raw::RawJson;
 
 /// Which CRM a connection talks to.
@@ -90,6 +91,14 @@ impl User {
     /// A value from the raw JSON by dotted path (`primaryEmail.emailAddress`), rendered as text
     /// for a table cell; `None` when absent or null.
     pub fn raw_text(&self, path: &str) -> Option<String> {
+        // A table column reads one member of each user on every new page; skimming the text for
+        // it is far cheaper than building the user's whole `Value` tree (a Zurmo user is ~1 KB
+        // of nested JSON) just to read one string from it.
+        if !self.raw.is_parsed()
+            && let Some(found) = skim_path(self.raw.text(), path)
+        {
+            return found;
+        }
         let mut cur: &Value = &self.raw;
         for part in path.split('.') {
             cur = match cur {
@@ -105,6 +114,55 @@ impl User {
             Value::Number(n) => Some(n.to_string()),
             other => Some(other.to_string()),
         }
+    }
+}
+
+/// [`User::raw_text`] on the JSON text without parsing it into a `Value`: `Some(answer)`, the
+/// same answer the parsed path gives, or `None` where only the parsed path can tell (an escaped
+/// key, which the skimmer does not compare). The text is valid JSON (a [`RawJson`] is never
+/// anything else), which the skimmer relies on. Repeated keys: the last one counts, as in a
+/// parsed `Value`.
+fn skim_path(text: &str, path: &str) -> Option<Option<String>> {
+    let mut cur = text.trim_start();
+    for part in path.split('.') {
+        let mut hit = None;
+        match cur.as_bytes().first() {
+            Some(b'{') => scan::members(cur, |key, value| {
+                if key == part {
+                    hit = Some(value);
+                }
+                Some(())
+            })?,
+            Some(b'[') => {
+                let wanted = part.parse::<usize>().ok();
+                let mut at = 0;
+                scan::elements(cur, |value| {
+                    if wanted == Some(at) {
+                        hit = Some(value);
+                    }
+                    at += 1;
+                    Some(())
+                })?
+            }
+            _ => {}
+        }
+        match hit {
+            Some(value) => cur = value,
+            None => return Some(None),
+        }
+    }
+    match cur.as_bytes() {
+        b"null" => Some(None),
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+            std::str::from_utf8(inner).ok().map(|s| Some(s.to_owned()))
+        }
+        // Escapes, numbers (as serde_json writes them back), containers: through serde_json,
+        // which reads one small value here.
+        _ => serde_json::from_str::<Value>(cur).ok().map(|v| match v {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        }),
     }
 }
 
@@ -367,5 +425,96 @@ mod tests {
         // An empty username is not skipped for the email: the id is shown instead.
         assert_eq!(n(None, None, None, Some(""), Some("e@x"), 3), "#3");
         assert_eq!(n(None, None, None, None, None, 7), "#7");
+    }
+
+    /// `raw_text` by the parsed `Value`, the definition the skimming path must match.
+    fn parsed_text(raw: &str, path: &str) -> Option<String> {
+        let user = User {
+            raw: RawJson::from_text(raw).unwrap(),
+            ..User::default()
+        };
+        let _ = user.raw.value();
+        assert!(user.raw.is_parsed());
+        user.raw_text(path)
+    }
+
+    fn skimmed_text(raw: &str, path: &str) -> Option<String> {
+        let user = User {
+            raw: RawJson::from_text(raw).unwrap(),
+            ..User::default()
+        };
+        let text = user.raw_text(path);
+        assert!(!user.raw.is_parsed(), "{raw} {path}: read without parsing");
+        text
+    }
+
+    #[test]
+    fn raw_text_skims_the_same_answers_the_parsed_value_gives() {
+        let raw = r#" {"jobTitle":"Chef","status":"ACTIVE","n":12,"f":1.50,"e":1e2,"neg":-0,
+            "t":true,"no":false,"nil":null,"esc":"a\/b \u00e9\n","uni":"Zoë",
+            "primaryEmail":{"emailAddress":"a@b.io","optOut":"0"},"manager":{"id":4},
+            "list":[{"x":1},[2,3],"s"],"obj":{"k":[1,{"z":null}]},"dup":1,"dup":"second",
+            "empty":{},"arr":[] } "#;
+        let paths = [
+            "jobTitle",
+            "status",
+            "n",
+            "f",
+            "e",
+            "neg",
+            "t",
+            "no",
+            "nil",
+            "esc",
+            "uni",
+            "primaryEmail.emailAddress",
+            "primaryEmail.optOut",
+            "primaryEmail.missing",
+            "manager.id",
+            "manager.id.deeper",
+            "list",
+            "list.0",
+            "list.0.x",
+            "list.1.1",
+            "list.2",
+            "list.3",
+            "list.x",
+            "obj",
+            "obj.k.1.z",
+            "dup",
+            "empty",
+            "arr",
+            "arr.0",
+            "missing",
+            "jobTitle.x",
+            "",
+            ".",
+            "primaryEmail.",
+        ];
+        for path in paths {
+            assert_eq!(skimmed_text(raw, path), parsed_text(raw, path), "{path}");
+        }
+        assert_eq!(skimmed_text(raw, "esc").as_deref(), Some("a/b é\n"));
+        assert_eq!(skimmed_text(raw, "dup").as_deref(), Some("second"));
+        assert_eq!(skimmed_text(raw, "f").as_deref(), Some("1.5"));
+        assert_eq!(skimmed_text(raw, "list.0.x").as_deref(), Some("1"));
+        // Not an object at the top: nothing to find, as with the parsed value.
+        for raw in ["[1]", "\"s\"", "null", "3"] {
+            assert_eq!(skimmed_text(raw, "a"), parsed_text(raw, "a"), "{raw}");
+        }
+    }
+
+    #[test]
+    fn raw_text_with_an_escaped_key_asks_the_parsed_value() {
+        let raw = r#"{"a\u0062":1,"ab":2}"#;
+        let user = User {
+            raw: RawJson::from_text(raw).unwrap(),
+            ..User::default()
+        };
+        assert_eq!(user.raw_text("ab").as_deref(), Some("2"));
+        assert!(
+            user.raw.is_parsed(),
+            "the skimmer cannot compare escaped keys"
+        );
     }
 }
