@@ -125,12 +125,6 @@ pub fn UsersTable(
                     Some((k, Direction::Desc)) if k == key_for_sort => "descending",
                     _ => "none",
                 };
-                let state_for_arrow = state.clone();
-                let arrow = move || match state_for_arrow() {
-                    "ascending" => "▲",
-                    "descending" => "▼",
-                    _ => "",
-                };
                 if col.sortable {
                     let key_click = key.clone();
                     view! {
@@ -142,7 +136,10 @@ pub fn UsersTable(
                                 on:click=move |_| on_sort.run(key_click.clone())
                             >
                                 {label}
-                                <span class="arrow" aria-hidden="true">{arrow}</span>
+                                // Always there: the stylesheet shows and turns it by `aria-sort`,
+                                // so a sort never resizes a header (which would lay the whole
+                                // table out once more before the new rows arrive).
+                                <span class="arrow" aria-hidden="true">"▲"</span>
                             </button>
                         </th>
                     }
@@ -247,28 +244,30 @@ pub fn UsersTable(
     let row = move |index: usize| {
         let user = Memo::new(move |_| rows.with(|r| r.get(index).cloned()));
         let id = Memo::new(move |_| user.with(|u| u.as_ref().map_or(0, |u| u.id)));
-        // One effect per row for all its cells (not one per cell): a new user re-renders the
-        // row's cells in place, each text node set only if its text changed.
+        // The cells are built once per row (and again only when the columns change); a new
+        // user only re-runs each cell's text, which sets the text node if the text differs.
+        // (Re-rendering whole cells instead would set their attributes again each time.)
         let cells = move || {
-            let base = detail_base.get();
             columns.with(|cols| {
-                user.with(|u| {
-                    let Some(u) = u else { return Vec::new() };
-                    cols.iter()
-                        .enumerate()
-                        .map(|(i, col)| {
-                            let text = cell_text(&col.spec, u);
-                            let class = if col.spec.column { "" } else { "optional" };
-                            if i == 0 {
-                                let href = format!("{base}/{}", u.id);
-                                view! { <td class=class><a href=href tabindex="-1">{text}</a></td> }
-                                    .into_any()
-                            } else {
-                                view! { <td class=class>{text}</td> }.into_any()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                })
+                cols.iter()
+                    .enumerate()
+                    .map(|(i, col)| {
+                        let spec = col.spec.clone();
+                        let text = move || {
+                            user.with(|u| {
+                                u.as_ref().map(|u| cell_text(&spec, u)).unwrap_or_default()
+                            })
+                        };
+                        let class = if col.spec.column { "" } else { "optional" };
+                        if i == 0 {
+                            let href = move || format!("{}/{}", detail_base.get(), id.get());
+                            view! { <td class=class><a href=href tabindex="-1">{text}</a></td> }
+                                .into_any()
+                        } else {
+                            view! { <td class=class>{text}</td> }.into_any()
+                        }
+                    })
+                    .collect_view()
             })
         };
         // A memo, so its three readers re-run only when this row's selection really changes.
