@@ -462,6 +462,30 @@ pub(crate) mod testing {
         }
         body
     }
+
+    /// Checks that a good share (a fifth) of 1,000 generated pages, damaged a quarter of the
+    /// time, take the one pass by `agrees` (which answers whether the one pass read the page):
+    /// a page reader's property test is only as good as its pages, and would compare nothing if
+    /// they all went to the two-pass decode.
+    pub(crate) fn assert_pages_often_take_the_one_pass(
+        pages: impl Strategy<Value = String>,
+        agrees: impl Fn(&[u8]) -> bool,
+    ) {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let pages = (pages, damage());
+        let read = (0..1000)
+            .filter(|_| {
+                let (page, damage) = pages.new_tree(&mut runner).unwrap().current();
+                agrees(&damaged(page, damage))
+            })
+            .count();
+        eprintln!("one pass read {read} of 1000 generated pages");
+        assert!(
+            read >= 200,
+            "only {read} of 1000 generated pages took the one pass"
+        );
+    }
 }
 
 /// The walker alone: it never takes what serde_json refuses, and takes plain JSON.

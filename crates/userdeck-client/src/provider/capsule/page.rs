@@ -58,7 +58,9 @@ mod tests {
     use crate::error::ApiError;
     use crate::http::HttpResponse;
     use crate::provider::capsule::{decode_list, tests::REFERENCE_LIST, two_pass_list};
-    use crate::provider::onepass::testing::{damage, damaged, user, value, ws};
+    use crate::provider::onepass::testing::{
+        assert_pages_often_take_the_one_pass, damage, damaged, user, value, ws,
+    };
     use proptest::prelude::*;
 
     fn two_pass(body: &[u8]) -> Result<UserList, ApiError> {
@@ -275,24 +277,10 @@ mod tests {
         })
     }
 
-    /// The property test below is only as good as its pages: a good share of them (damaged a
-    /// quarter of the time) must take the one pass, or it would compare nothing.
+    /// The property test below is only as good as its pages.
     #[test]
     fn generated_pages_often_take_the_one_pass() {
-        use proptest::strategy::ValueTree;
-        let mut runner = proptest::test_runner::TestRunner::deterministic();
-        let pages = (page(), damage());
-        let read = (0..1000)
-            .filter(|_| {
-                let (page, damage) = pages.new_tree(&mut runner).unwrap().current();
-                agrees(&damaged(page, damage))
-            })
-            .count();
-        eprintln!("one pass read {read} of 1000 generated pages");
-        assert!(
-            read >= 200,
-            "only {read} of 1000 generated pages took the one pass"
-        );
+        assert_pages_often_take_the_one_pass(page(), agrees);
     }
 
     proptest! {
