@@ -320,3 +320,38 @@ async fn app_crm_offers_all_eleven_date_formats_with_a_preview_each() {
         "{preview}"
     );
 }
+
+#[wasm_bindgen_test]
+async fn leaving_the_form_while_it_saves_is_safe() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, handle) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    // A taken email: the server answers 422, which the form reads against its schema.
+    type_into(&field(&root, "name"), "Leaving Early");
+    type_into(&field(&root, "email"), "admin@appcrm.example");
+    type_into(&field(&root, "password"), "secret1");
+    type_into(&field(&root, "password_confirmation"), "secret1");
+    choose(&field(&root, "timezone"), "Europe/Lisbon");
+    choose(&field(&root, "date_format"), "Y-m-d");
+    choose(&field(&root, "time_format"), "H:i");
+    tick().await;
+    let before = answered("/appcrm/api/users");
+    let panicked = panicked_during(async move {
+        click(&query(&root, "[data-testid=save]").unwrap());
+        // The user navigates away before the CRM answers.
+        drop(handle);
+        until("the CRM's answer", || {
+            answered("/appcrm/api/users") > before
+        })
+        .await;
+        // The save's task resumes after the answer has been read.
+        sleep_ms(100).await;
+    })
+    .await;
+    assert!(
+        !panicked,
+        "the save read the form's values after the form was gone"
+    );
+    assert!(saved.get_untracked().is_none());
+}

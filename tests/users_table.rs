@@ -481,3 +481,35 @@ async fn another_page_of_users_reuses_the_rows_and_follows_the_new_users() {
     assert_eq!(query_all(&root, "tbody tr").len(), 1);
     assert_eq!(first_column(&root), ["Ada"]);
 }
+
+#[wasm_bindgen_test]
+async fn leaving_the_page_during_a_slow_refetch_is_safe() {
+    let root = test_root();
+    let r = root.clone();
+    let panicked = panicked_during(async move {
+        let slot = std::rc::Rc::new(std::cell::Cell::new(None::<RwSignal<bool>>));
+        let inside = slot.clone();
+        let mounted = mount_to(r.clone(), move || {
+            // Owned by the mounted view, as the list page's own signals are: gone when it goes.
+            let loading = RwSignal::new(false);
+            inside.set(Some(loading));
+            view! {
+                <UsersTable columns=columns() rows=users() sort=no_sort()
+                    on_sort=Callback::new(|_| {}) on_open=Callback::new(|_| {})
+                    selected=RwSignal::new(BTreeSet::new()) loading=loading detail_base="/c/x/users"/>
+            }
+        });
+        tick().await;
+        slot.get().unwrap().set(true);
+        tick().await;
+        // The user leaves before the refetch has run long enough to dim the table.
+        drop(mounted);
+        sleep_ms(DIM_AFTER_MS + 100).await;
+    })
+    .await;
+    assert!(
+        !panicked,
+        "the dim timer read the signals of a page that was gone"
+    );
+    assert!(query(&root, "table").is_none());
+}

@@ -126,7 +126,9 @@ pub fn CsvExport(
                 client,
                 q,
                 |fetched, total| state.set(ExportState::Running { fetched, total }),
-                || stop.get_untracked(),
+                // A page left mid-export has no Stop button any more: the export runs on and
+                // still downloads, as the user asked (reading the gone signal would panic).
+                || stop.try_get_untracked().unwrap_or(false),
             )
             .await;
             match outcome {

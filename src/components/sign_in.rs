@@ -109,6 +109,8 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
             ..info_s.get_value()
         };
         let secret_now = secret.get_untracked();
+        // Read now: after the sign-in's `await` the panel may be gone with its signals.
+        let remember_now = remember.get_untracked();
         if secret_now.is_empty() {
             error.set(Some("Enter the credential first.".into()));
             return;
@@ -138,7 +140,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     }
                     connections.set_sign_in(&info.id, chosen);
                     sessions.forget(&info.id);
-                    connections.set_secret(&info.id, secret_now, remember.get_untracked());
+                    connections.set_secret(&info.id, secret_now, remember_now);
                     sessions.set_user(&info.id, Some(name.clone()));
                     notify(
                         ToastKind::Success,

@@ -230,6 +230,11 @@ pub fn UserForm(
         busy.set(true);
         let client = client.get_value();
         let connection = connection.clone();
+        // Read now: the user may leave the form while it saves, and its stored values go with
+        // it (reading them after the `await` would panic).
+        let draft_key = key_s.get_value();
+        let known: Vec<String> =
+            schema_s.with_value(|s| s.form_fields(mode).map(|f| f.key.to_string()).collect());
         leptos::task::spawn_local(async move {
             let outcome = match (mode, user_id) {
                 (FormMode::Create, _) => client.create(&changed).await,
@@ -245,15 +250,13 @@ pub fn UserForm(
             }
             match outcome {
                 Ok(saved) => {
-                    storage::remove(Store::Session, &key_s.get_value());
+                    storage::remove(Store::Session, &draft_key);
                     errors.set(BTreeMap::new());
                     restored_note.set(false);
                     notify(ToastKind::Success, format!("Saved {}", saved.display_name));
-                    on_saved.run(saved);
+                    on_saved.try_run(saved);
                 }
                 Err(ApiError::Validation { message, fields }) => {
-                    let known: Vec<String> = schema_s
-                        .with_value(|s| s.form_fields(mode).map(|f| f.key.to_string()).collect());
                     let mut on_fields = BTreeMap::new();
                     let mut other = Vec::new();
                     for (k, msgs) in fields {

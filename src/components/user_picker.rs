@@ -36,10 +36,16 @@ pub fn UserPicker(
     let search = RwSignal::new(String::new());
     let found = RwSignal::new(Vec::<(u64, String)>::new());
     let pending: StoredValue<Option<TimeoutHandle>, LocalStorage> = StoredValue::new_local(None);
-    let lookup = move |text: String| {
+    let cancel_pending = move || {
         if let Some(h) = pending.try_update_value(Option::take).flatten() {
             h.clear();
         }
+    };
+    // A search typed just before the picker goes (its dialog closed, its page left) must not
+    // run afterwards: its client may be gone with the page, and reading it would panic.
+    on_cleanup(cancel_pending);
+    let lookup = move |text: String| {
+        cancel_pending();
         if text.trim().is_empty() {
             found.set(Vec::new());
             return;
@@ -47,7 +53,9 @@ pub fn UserPicker(
         let exclude = exclude.clone();
         let handle = set_timeout_with_handle(
             move || {
-                let client = client.get_value();
+                let Some(client) = client.try_get_value() else {
+                    return;
+                };
                 leptos::task::spawn_local(async move {
                     let q = UserQuery::page(1, MATCHES).text(text);
                     if let Ok(page) = client.list(&q).await {

@@ -317,8 +317,14 @@ pub fn UsersTable(
             handle.clear();
         }
         if loading.get() && !rows.with_untracked(Vec::is_empty) {
+            // `try_`: the table may be gone by the time this fires (the user navigated away
+            // during a slow fetch), and reading a disposed signal would panic.
             set_timeout_with_handle(
-                move || dimmed.set(loading.get_untracked()),
+                move || {
+                    if let Some(still) = loading.try_get_untracked() {
+                        dimmed.try_set(still);
+                    }
+                },
                 std::time::Duration::from_millis(DIM_AFTER_MS),
             )
             .ok()

@@ -47,8 +47,8 @@ pub fn UserDetailPage() -> impl IntoView {
                         let nav = nav.clone();
                         let back = back.clone();
                         let cid = cid.clone();
+                        let to = heir.get_untracked().map(|(to, _)| to);
                         leptos::task::spawn_local(async move {
-                            let to = heir.get_untracked().map(|(to, _)| to);
                             let outcome = client.delete_transferring(id, to).await;
                             sessions.report(&cid, &client, &outcome);
                             match outcome {

@@ -134,3 +134,42 @@ pub fn clear_storage() {
     w.local_storage().unwrap().unwrap().clear().unwrap();
     w.session_storage().unwrap().unwrap().clear().unwrap();
 }
+
+/// Runs `scenario` with a panic hook that only records: in the browser build a panic aborts the
+/// whole app, so a scenario that leaves a page mid-request must not panic at all, even in a
+/// task or timer that outlives the page. Answers whether anything panicked.
+pub async fn panicked_during<F: std::future::Future<Output = ()>>(scenario: F) -> bool {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+    PANICKED.store(false, Ordering::SeqCst);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| PANICKED.store(true, Ordering::SeqCst)));
+    scenario.await;
+    std::panic::set_hook(previous);
+    PANICKED.load(Ordering::SeqCst)
+}
+
+/// How many requests to a URL ending in `path` have been answered in full (resource timing).
+pub fn answered(path: &str) -> usize {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let entries: js_sys::Function = js_sys::Reflect::get(&performance, &"getEntriesByType".into())
+        .unwrap()
+        .into();
+    let list: js_sys::Array = entries
+        .call1(&performance, &"resource".into())
+        .unwrap()
+        .into();
+    list.iter()
+        .filter(|e| {
+            let name = js_sys::Reflect::get(e, &"name".into())
+                .ok()
+                .and_then(|n| n.as_string())
+                .unwrap_or_default();
+            let end = js_sys::Reflect::get(e, &"responseEnd".into())
+                .ok()
+                .and_then(|n| n.as_f64())
+                .unwrap_or(0.0);
+            name.split('?').next().unwrap_or("").ends_with(path) && end > 0.0
+        })
+        .count()
+}
