@@ -41,6 +41,17 @@ fn error_text(root: &web_sys::Element, key: &str) -> Option<String> {
     query(root, &format!("[data-testid=\"error-{key}\"]")).and_then(|e| e.text_content())
 }
 
+/// Fills every field App CRM requires to create a user (the password `secret1`).
+fn fill_app_crm(root: &web_sys::Element, name: &str, email: &str) {
+    type_into(&field(root, "name"), name);
+    type_into(&field(root, "email"), email);
+    type_into(&field(root, "password"), "secret1");
+    type_into(&field(root, "password_confirmation"), "secret1");
+    choose(&field(root, "timezone"), "Europe/Lisbon");
+    choose(&field(root, "date_format"), "Y-m-d");
+    choose(&field(root, "time_format"), "H:i");
+}
+
 fn value(el: &web_sys::Element) -> String {
     el.dyn_ref::<web_sys::HtmlInputElement>()
         .map(|i| i.value())
@@ -106,13 +117,7 @@ async fn app_crm_server_errors_land_on_their_fields_and_keep_the_input() {
         "{} zones",
         zones.len()
     );
-    type_into(&field(&root, "name"), "Second Admin");
-    type_into(&field(&root, "email"), "admin@appcrm.example");
-    type_into(&field(&root, "password"), "secret1");
-    type_into(&field(&root, "password_confirmation"), "secret1");
-    choose(&field(&root, "timezone"), "Europe/Lisbon");
-    choose(&field(&root, "date_format"), "Y-m-d");
-    choose(&field(&root, "time_format"), "H:i");
+    fill_app_crm(&root, "Second Admin", "admin@appcrm.example");
     tick().await;
     let year = js_sys::Date::new_0().get_full_year().to_string();
     let preview = query(&root, "[data-testid=preview-date_format]")
@@ -328,13 +333,7 @@ async fn leaving_the_form_while_it_saves_is_safe() {
     let (root, handle) = mount_form(Provider::AppCrm, saved);
     tick().await;
     // A taken email: the server answers 422, which the form reads against its schema.
-    type_into(&field(&root, "name"), "Leaving Early");
-    type_into(&field(&root, "email"), "admin@appcrm.example");
-    type_into(&field(&root, "password"), "secret1");
-    type_into(&field(&root, "password_confirmation"), "secret1");
-    choose(&field(&root, "timezone"), "Europe/Lisbon");
-    choose(&field(&root, "date_format"), "Y-m-d");
-    choose(&field(&root, "time_format"), "H:i");
+    fill_app_crm(&root, "Leaving Early", "admin@appcrm.example");
     tick().await;
     let before = answered("/appcrm/api/users");
     let panicked = panicked_during(async move {
