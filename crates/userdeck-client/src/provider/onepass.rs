@@ -91,6 +91,21 @@ impl<'a> Reader<'a> {
         Some(start..self.i)
     }
 
+    /// A user object `depth` containers down, read member by member into a fresh `U` by the
+    /// CRM's `member` rule (the one its serde definition is tested against; `seen` marks the
+    /// fields met, so a repeat is refused), with its span of the page as the user's raw text.
+    #[inline]
+    pub(crate) fn user<U: Default>(
+        &mut self,
+        depth: u32,
+        member: impl Fn(&mut U, &mut u16, &str, &str) -> Option<()>,
+    ) -> Option<(U, RawJson)> {
+        let mut user = U::default();
+        let mut seen = 0;
+        let span = self.members(depth, |key, value| member(&mut user, &mut seen, key, value))?;
+        Some((user, self.raw(span)))
+    }
+
     /// An array of users `depth` containers down, each read by `one` (given its own depth).
     pub(crate) fn users(
         &mut self,
@@ -461,6 +476,28 @@ pub(crate) mod testing {
             }
         }
         body
+    }
+
+    /// The users a page reader and the two-pass decode made are equal, and so are their raw
+    /// texts byte for byte (`User`'s own equality would accept the same JSON written otherwise).
+    pub(crate) fn assert_same_users(
+        fast: &[crate::model::User],
+        slow: &[crate::model::User],
+        body: &[u8],
+    ) {
+        assert_eq!(fast, slow, "{}", String::from_utf8_lossy(body));
+        let texts = |users: &[crate::model::User]| {
+            users
+                .iter()
+                .map(|u| u.raw.text().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            texts(fast),
+            texts(slow),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
 
     /// Checks that a good share (a fifth) of 1,000 generated pages, damaged a quarter of the
