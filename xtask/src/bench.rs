@@ -255,6 +255,7 @@ pub fn run_all() -> Result<()> {
 /// bundle and turns the JSON lines it prints into a table.
 fn ui_figures() -> Result<String> {
     let mut figures: Vec<serde_json::Value> = Vec::new();
+    let scratch = cmd::ScratchDir::new("ui-bench")?;
     let ok = cmd::run_streaming(
         cmd::cargo()
             .args([
@@ -266,7 +267,8 @@ fn ui_figures() -> Result<String> {
                 "ui-bench",
             ])
             .env("USERDECK_DIST", bundle::dist_dir())
-            .env("CHROMEDRIVER", crate::stack::chromedriver_path()),
+            .env("CHROMEDRIVER", crate::stack::chromedriver_path())
+            .env("TMPDIR", &scratch.0),
         |line| {
             if let Ok(v) = serde_json::from_str(line) {
                 figures.push(v);

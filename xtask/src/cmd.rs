@@ -99,6 +99,28 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     outcome
 }
 
+/// A temporary folder under `target/tmp` for the programs of one step, emptied when the step
+/// starts and removed when the guard drops. chromedriver makes a fresh Chromium profile (about
+/// 160 MB) in `$TMPDIR` per session and leaves it behind when its runner kills it, so browser
+/// steps point `TMPDIR` here rather than let every run add a few GB to the machine's `/tmp`.
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    pub fn new(name: &str) -> Result<ScratchDir> {
+        let path = root().join("target/tmp").join(name);
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)
+            .map_err(|e| err(format!("cannot create {}: {e}", path.display())))?;
+        Ok(ScratchDir(path))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -133,6 +133,13 @@ pub fn run_all() -> Result<()> {
     let _ = step(
         "browser tests (wasm-bindgen-test in headless Chromium)",
         || {
+            let scratch = match cmd::ScratchDir::new("browser-tests") {
+                Ok(scratch) => scratch,
+                Err(e) => {
+                    tally.check(&format!("browser tests ({e})"), false);
+                    return Ok(());
+                }
+            };
             match runtime.block_on(stack::sandbox_for_browser_tests()) {
                 Ok(sandbox) => {
                     tally.tests(
@@ -152,7 +159,8 @@ pub fn run_all() -> Result<()> {
                             ])
                             .env("CHROMEDRIVER", stack::chromedriver_path())
                             .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
-                            .env("USERDECK_SANDBOX_URL", sandbox.url()),
+                            .env("USERDECK_SANDBOX_URL", sandbox.url())
+                            .env("TMPDIR", &scratch.0),
                     );
                     runtime.block_on(sandbox.shutdown());
                 }
@@ -174,6 +182,13 @@ pub fn run_all() -> Result<()> {
             }
             // Each test starts its own sandbox and proxy (tests/e2e/src/stack.rs), so journeys
             // that break the sandbox run beside the others; two at a time suit two cores.
+            let scratch = match cmd::ScratchDir::new("end-to-end-tests") {
+                Ok(scratch) => scratch,
+                Err(e) => {
+                    tally.check(&format!("end-to-end tests ({e})"), false);
+                    return Ok(());
+                }
+            };
             let output = cmd::root().join("test-output");
             let _ = std::fs::create_dir_all(&output);
             tally.tests(
@@ -190,7 +205,8 @@ pub fn run_all() -> Result<()> {
                     .env("USERDECK_DIST", bundle::dist_dir())
                     .env("USERDECK_TEST_OUTPUT", &output)
                     .env("USERDECK_AXE_JS", tools::axe_js())
-                    .env("CHROMEDRIVER", stack::chromedriver_path()),
+                    .env("CHROMEDRIVER", stack::chromedriver_path())
+                    .env("TMPDIR", &scratch.0),
             );
             Ok(())
         },
