@@ -189,7 +189,10 @@ pub fn run_all() -> Result<()> {
                     return Ok(());
                 }
             };
+            // Emptied first: a failure screenshot left from an earlier run would read as this
+            // run's.
             let output = cmd::root().join("test-output");
+            let _ = std::fs::remove_dir_all(&output);
             let _ = std::fs::create_dir_all(&output);
             tally.tests(
                 "end-to-end tests",
