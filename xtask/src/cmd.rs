@@ -100,9 +100,9 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 /// A temporary folder under `target/tmp` for the programs of one step, emptied when the step
-/// starts and removed when the guard drops. chromedriver makes a fresh Chromium profile (about
-/// 160 MB) in `$TMPDIR` per session and leaves it behind when its runner kills it, so browser
-/// steps point `TMPDIR` here rather than let every run add a few GB to the machine's `/tmp`.
+/// starts and removed when the guard drops. chromedriver makes a fresh Chromium profile (15 to
+/// 160 MB seen) in `$TMPDIR` per session and leaves it behind when its runner kills it, so
+/// browser steps point `TMPDIR` here rather than let every run fill the machine's `/tmp`.
 pub struct ScratchDir(pub std::path::PathBuf);
 
 impl ScratchDir {

@@ -180,8 +180,6 @@ pub fn run_all() -> Result<()> {
                 tally.check(&format!("release bundle ({e})"), false);
                 return Ok(());
             }
-            // Each test starts its own sandbox and proxy (tests/e2e/src/stack.rs), so journeys
-            // that break the sandbox run beside the others; two at a time suit two cores.
             let scratch = match cmd::ScratchDir::new("end-to-end-tests") {
                 Ok(scratch) => scratch,
                 Err(e) => {
@@ -194,6 +192,8 @@ pub fn run_all() -> Result<()> {
             let output = cmd::root().join("test-output");
             let _ = std::fs::remove_dir_all(&output);
             let _ = std::fs::create_dir_all(&output);
+            // Each test starts its own sandbox and proxy (tests/e2e/src/stack.rs), so journeys
+            // that break the sandbox run beside the others; two at a time suit two cores.
             tally.tests(
                 "end-to-end tests",
                 cmd::cargo()
