@@ -500,6 +500,24 @@ pub(crate) mod testing {
         );
     }
 
+    /// The end of each page reader's `agrees`: when the one pass read `body` (`fast`), the two
+    /// passes read the same page (`slow`), users and raw texts included. Answers whether the one
+    /// pass read it.
+    pub(crate) fn one_pass_matches<L: PartialEq + std::fmt::Debug>(
+        fast: Option<L>,
+        slow: Result<L, crate::error::ApiError>,
+        users: impl Fn(&L) -> &[crate::model::User],
+        body: &[u8],
+    ) -> bool {
+        let Some(fast) = fast else {
+            return false;
+        };
+        let slow = slow.expect("a page the one pass reads decodes in two");
+        assert_same_users(users(&fast), users(&slow), body);
+        assert_eq!(fast, slow, "{}", String::from_utf8_lossy(body));
+        true
+    }
+
     /// Checks that a good share (a fifth) of 1,000 generated pages, damaged a quarter of the
     /// time, take the one pass by `agrees` (which answers whether the one pass read the page):
     /// a page reader's property test is only as good as its pages, and would compare nothing if
