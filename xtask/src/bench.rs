@@ -92,7 +92,9 @@ pub fn run_all() -> Result<()> {
     let assets = bundle::measure(&bundle::dist_dir())?;
     let _ = writeln!(
         doc,
-        "## Release bundle (issue 2, 5)\n\n{}",
+        "## Release bundle (issue 2, 5)\n\nThe gzip column is what a browser downloads: the `.gz` files \
+         beside each asset in `dist/`, which the proxy serves (gzip format, compressed by zopfli at \
+         build time).\n\n{}",
         bundle::report(&assets)
     );
 

@@ -24,6 +24,18 @@ async fn the_home_page_lists_the_demo_connections() {
         ]
     );
     assert_eq!(browser.client.title().await.expect("title"), "Userdeck");
+    // Nothing the page asked for failed: no missing asset, no /favicon.ico (the icon is inline).
+    let failed = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource') \
+               .filter(e => e.responseStatus >= 400) \
+               .map(e => `${e.name} ${e.responseStatus}`);",
+            Vec::new(),
+        )
+        .await
+        .expect("resource timings");
+    assert_eq!(failed, serde_json::json!([]), "failed requests");
     browser.close().await;
     stack.shutdown().await;
 }

@@ -7,7 +7,10 @@
 //!
 //! To see where the time goes: `UI_BENCH_TIMELINE=1` prints every request and long task of the
 //! cold loads, and `UI_BENCH_PROFILE=1` a sampled CPU profile of the sorts (self time by
-//! function; build the bundle with wasm-opt's `-g` to get Rust names instead of indices).
+//! function; build the bundle with wasm-opt's `-g` to get Rust names instead of indices), and
+//! `UI_BENCH_LOAD_PROFILE=1` one of each cold load (the profiler slows the loads it watches, so
+//! its figures are for finding where the time goes, not for the record). `UI_BENCH_ONLY` limits
+//! the run to some figures.
 
 use serde_json::{Value, json};
 use userdeck_e2e::{Browser, Stack};
@@ -63,6 +66,12 @@ const poll = () => {
 setTimeout(poll, 10);
 "#;
 
+/// Whether to measure `metric`: all of them, unless `UI_BENCH_ONLY` lists some (comma-separated
+/// metric names, e.g. `first_row,sort_rerender`), for a quicker run while working on one.
+fn wanted(metric: &str) -> bool {
+    std::env::var("UI_BENCH_ONLY").map_or(true, |only| only.split(',').any(|m| m.trim() == metric))
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -100,6 +109,14 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
                 .expect("the sandbox's home page");
         }
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
+        let profiling = std::env::var_os("UI_BENCH_LOAD_PROFILE").is_some();
+        if profiling {
+            browser.devtools("Profiler.enable", json!({})).await;
+            browser
+                .devtools("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+                .await;
+            browser.devtools("Profiler.start", json!({})).await;
+        }
         browser
             .client
             .goto(&stack.url(&format!("/c/{crm}/users")))
@@ -108,6 +125,10 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
         let ms = browser
             .wait_until("window.__firstRowMs", &format!("{crm}: first row"))
             .await;
+        if profiling {
+            let profile = browser.devtools("Profiler.stop", json!({})).await;
+            print_profile(&format!("{crm}: cold load"), &profile);
+        }
         samples.push(ms.as_f64().unwrap_or(f64::NAN));
         if std::env::var_os("UI_BENCH_TIMELINE").is_some() {
             // Where a load's time goes: every request, from the page's own timings.
@@ -129,6 +150,59 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
     samples
 }
 
+/// Prints a sampled CPU profile's self time by function, largest first.
+fn print_profile(what: &str, profile: &Value) {
+    let nodes = profile["profile"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let samples_ids = profile["profile"]["samples"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut hits: std::collections::HashMap<u64, usize> = Default::default();
+    for id in samples_ids.iter().filter_map(Value::as_u64) {
+        *hits.entry(id).or_default() += 1;
+    }
+    let mut by_name: std::collections::HashMap<String, usize> = Default::default();
+    for node in &nodes {
+        let id = node["id"].as_u64().unwrap_or(0);
+        let frame = &node["callFrame"];
+        let name = format!(
+            "{} {}",
+            frame["functionName"].as_str().unwrap_or(""),
+            frame["url"]
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+        );
+        *by_name.entry(name).or_default() += hits.get(&id).copied().unwrap_or(0);
+    }
+    let mut top: Vec<_> = by_name.into_iter().collect();
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
+    let total: usize = top.iter().map(|t| t.1).sum();
+    // Where the samples fell: the app's wasm, its JS glue, the browser's own work.
+    let mut by_kind: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (name, n) in &top {
+        let kind = if name.ends_with(".wasm") {
+            "wasm"
+        } else if name.ends_with(".js") {
+            "js"
+        } else if name.starts_with('(') {
+            name.trim()
+        } else {
+            "browser built-ins"
+        };
+        *by_kind.entry(kind).or_default() += n;
+    }
+    eprintln!("{what}: {total} samples, {by_kind:?}");
+    for (name, n) in top.iter().take(25) {
+        eprintln!("  {n:6} {name}");
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let stack = Stack::start().await;
@@ -141,27 +215,31 @@ async fn main() {
     for (crm, _) in crms {
         // A first visit: a new browser that has shown another site's page (so the browser
         // itself is up, as a user's is) but has nothing of the app cached or compiled.
-        let samples = cold_loads(&stack, crm, true).await;
-        report(
-            "first_row",
-            crm,
-            samples,
-            "navigation start to the first user row in the DOM, first visit (empty caches, browser running)",
-        );
+        if wanted("first_row") {
+            let samples = cold_loads(&stack, crm, true).await;
+            report(
+                "first_row",
+                crm,
+                samples,
+                "navigation start to the first user row in the DOM, first visit (empty caches, browser running)",
+            );
+        }
         // The same, but the app's page is the new browser's very first navigation, so its
         // time also carries the browser's own start (network service, renderer, disk cache).
-        let samples = cold_loads(&stack, crm, false).await;
-        report(
-            "first_row_new_browser",
-            crm,
-            samples,
-            "navigation start to the first user row in the DOM, a just-started browser's first page",
-        );
+        if wanted("first_row_new_browser") {
+            let samples = cold_loads(&stack, crm, false).await;
+            report(
+                "first_row_new_browser",
+                crm,
+                samples,
+                "navigation start to the first user row in the DOM, a just-started browser's first page",
+            );
+        }
     }
 
     // The same with the browser's caches warm (compiled wasm, HTTP cache): what a returning
     // user sees, and how much of a cold load is compiling and fetching the bundle.
-    for (crm, _) in crms {
+    for (crm, _) in crms.into_iter().filter(|_| wanted("first_row_warm")) {
         let browser = Browser::start().await;
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
         let url = stack.url(&format!("/c/{crm}/users"));
@@ -194,6 +272,9 @@ async fn main() {
     // minute, and a client that sees its quota run low spaces its requests out on purpose,
     // which would be timed here as slow sorts.
     stack.shutdown().await;
+    if !wanted("sort_rerender") {
+        return;
+    }
     let stack = Stack::start().await;
     let browser = Browser::start().await;
     for (crm, key) in crms {
@@ -240,41 +321,7 @@ async fn main() {
         if profiling {
             // Self time by function over the timed sorts, to see where a re-render goes.
             let profile = browser.devtools("Profiler.stop", json!({})).await;
-            let nodes = profile["profile"]["nodes"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let samples_ids = profile["profile"]["samples"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let mut hits: std::collections::HashMap<u64, usize> = Default::default();
-            for id in samples_ids.iter().filter_map(Value::as_u64) {
-                *hits.entry(id).or_default() += 1;
-            }
-            let mut by_name: std::collections::HashMap<String, usize> = Default::default();
-            for node in &nodes {
-                let id = node["id"].as_u64().unwrap_or(0);
-                let frame = &node["callFrame"];
-                let name = format!(
-                    "{} {}",
-                    frame["functionName"].as_str().unwrap_or(""),
-                    frame["url"]
-                        .as_str()
-                        .unwrap_or("")
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or("")
-                );
-                *by_name.entry(name).or_default() += hits.get(&id).copied().unwrap_or(0);
-            }
-            let mut top: Vec<_> = by_name.into_iter().collect();
-            top.sort_by_key(|t| std::cmp::Reverse(t.1));
-            let total: usize = top.iter().map(|t| t.1).sum();
-            eprintln!("{crm}: {total} samples");
-            for (name, n) in top.iter().take(25) {
-                eprintln!("  {n:6} {name}");
-            }
+            print_profile(crm, &profile);
         }
         let note = if crm == "capsule" {
             "click to the last DOM change, 100 rows, sorted in the browser"
