@@ -111,11 +111,7 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
         let profiling = std::env::var_os("UI_BENCH_LOAD_PROFILE").is_some();
         if profiling {
-            browser.devtools("Profiler.enable", json!({})).await;
-            browser
-                .devtools("Profiler.setSamplingInterval", json!({ "interval": 100 }))
-                .await;
-            browser.devtools("Profiler.start", json!({})).await;
+            start_profile(&browser).await;
         }
         browser
             .client
@@ -148,6 +144,15 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
         browser.close().await;
     }
     samples
+}
+
+/// Starts DevTools' sampling CPU profiler (one sample every 100 µs) in `browser`'s page.
+async fn start_profile(browser: &Browser) {
+    browser.devtools("Profiler.enable", json!({})).await;
+    browser
+        .devtools("Profiler.setSamplingInterval", json!({ "interval": 100 }))
+        .await;
+    browser.devtools("Profiler.start", json!({})).await;
 }
 
 /// Prints a sampled CPU profile's self time by function, largest first.
@@ -286,11 +291,7 @@ async fn main() {
         let mut after_answer = Vec::new();
         let profiling = std::env::var_os("UI_BENCH_PROFILE").is_some();
         if profiling {
-            browser.devtools("Profiler.enable", json!({})).await;
-            browser
-                .devtools("Profiler.setSamplingInterval", json!({ "interval": 100 }))
-                .await;
-            browser.devtools("Profiler.start", json!({})).await;
+            start_profile(&browser).await;
         }
         for n in 0..SORTS {
             let outcome = browser
