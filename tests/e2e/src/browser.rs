@@ -5,6 +5,8 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -44,6 +46,7 @@ impl Browser {
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         // Its own process group, so that killing the group also ends the Chromium it started
         // when a failing test never gets to close the session.
+        end_browsers_on_fatal_signals();
         let driver = Command::new(&driver_path)
             .process_group(0)
             .arg(format!("--port={port}"))
@@ -51,6 +54,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
+        track(&driver);
         let profile = TempDir::new("userdeck-chromium");
         let downloads = TempDir::new("userdeck-downloads");
         let capabilities = json!({
@@ -385,12 +389,18 @@ impl Browser {
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }
+
+    /// The process group of chromedriver and the Chromium it started.
+    pub fn process_group(&self) -> u32 {
+        self.driver.id()
+    }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
         // A panicking test never reaches `close`: leave neither the driver nor its browser.
         if let Ok(group) = i32::try_from(self.driver.id()) {
+            untrack(group);
             // SAFETY: kill(2) with a negative pid signals that process group; no memory is
             // touched.
             unsafe {
@@ -399,6 +409,75 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// The process groups of the drivers alive in this process (0: a free slot). Ctrl-C or a
+/// timeout's SIGTERM ends this process without running any `Drop`, and chromedriver, in a group
+/// of its own, does not get that signal: without this list its Chromium would live on, using
+/// CPU and skewing whatever runs next. A fixed array, because the signal handler must not
+/// allocate or lock.
+static LIVE_GROUPS: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
+fn track(driver: &Child) {
+    let Ok(group) = i32::try_from(driver.id()) else {
+        return;
+    };
+    // With every slot taken (64 browsers at once, never in practice) the group goes untracked
+    // and only `Drop` ends it.
+    let _ = LIVE_GROUPS.iter().find(|slot| {
+        slot.compare_exchange(0, group, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    });
+}
+
+fn untrack(group: i32) {
+    for slot in &LIVE_GROUPS {
+        let _ = slot.compare_exchange(group, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+/// Installs, once, a handler for SIGINT, SIGTERM and SIGHUP that ends every tracked driver's
+/// group and then lets the signal end this process as it would have (same exit status). A
+/// signal the process was told to ignore stays ignored.
+fn end_browsers_on_fatal_signals() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            // SAFETY: plain sigaction(2) calls on zeroed, then filled, `sigaction` structs; the
+            // handler only does async-signal-safe things (atomic loads, kill, raise).
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                    || old.sa_sigaction != libc::SIG_DFL
+                {
+                    continue;
+                }
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = end_browsers_then_die as *const () as libc::sighandler_t;
+                // Back to the default action on entry, so the re-raised signal ends the process.
+                action.sa_flags = libc::SA_RESETHAND;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+extern "C" fn end_browsers_then_die(signal: libc::c_int) {
+    for slot in &LIVE_GROUPS {
+        let group = slot.load(Ordering::SeqCst);
+        if group > 0 {
+            // SAFETY: kill(2) is async-signal-safe and touches no memory of ours.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
+    }
+    // SAFETY: raise(3) is async-signal-safe; the action is the default again (SA_RESETHAND), so
+    // the signal ends the process once this handler returns.
+    unsafe {
+        libc::raise(signal);
     }
 }
 

@@ -1,0 +1,95 @@
+//! A harness ended by a signal (Ctrl-C, a timeout's SIGTERM, a closed terminal) runs no `Drop`,
+//! and chromedriver sits in a process group of its own, so it does not get the signal. The
+//! harness must still end every browser it started: left behind, they keep using CPU and skew
+//! the next run's figures.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The processes of `group` that are still running (zombies waiting to be reaped are not).
+fn running_in_group(group: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let pgrp = fields.nth(1).and_then(|g| g.parse::<i32>().ok());
+            pgrp == Some(group) && state != Some("Z")
+        })
+        .collect()
+}
+
+#[test]
+fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
+    for (signal, name) in [
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGHUP, "SIGHUP"),
+    ] {
+        // The killed harness cannot remove its profile folder: give it one to lose.
+        let scratch = std::env::temp_dir().join(format!(
+            "userdeck-hold-browser-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&scratch).expect("a scratch folder");
+        let mut holder = Command::new(env!("CARGO_BIN_EXE_hold-browser"))
+            .env("TMPDIR", &scratch)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start hold-browser");
+        let mut line = String::new();
+        BufReader::new(holder.stdout.take().expect("its stdout"))
+            .read_line(&mut line)
+            .expect("hold-browser prints its driver's process group");
+        let group: i32 = line.trim().parse().expect("a process group id");
+        // chromedriver and at least Chromium's main process.
+        let before = running_in_group(group);
+        assert!(
+            before.len() >= 2,
+            "{name}: expected chromedriver and Chromium in group {group}, found {before:?}"
+        );
+
+        let holder_pid = i32::try_from(holder.id()).expect("a pid");
+        // SAFETY: kill(2) on the child this test started.
+        unsafe {
+            libc::kill(holder_pid, signal);
+        }
+        let status = holder.wait().expect("hold-browser ends");
+        assert_eq!(
+            status.signal(),
+            Some(signal),
+            "{name}: the harness should still end by the signal, as it would have"
+        );
+
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut left = running_in_group(group);
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            left = running_in_group(group);
+        }
+        if !left.is_empty() {
+            // Do not leave them for the next test either.
+            // SAFETY: kill(2) on the process group this test's child started.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        assert!(
+            left.is_empty(),
+            "{name}: processes of the browser outlived the harness: {left:?}"
+        );
+    }
+}
