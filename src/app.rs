@@ -1,5 +1,5 @@
-//! The root component: provides app state (connections, sessions, toasts), loads the declared
-//! connections and routes.
+//! The root component: provides app state (connections, sessions, toasts), takes or loads the
+//! declared connections and routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -21,8 +21,7 @@ pub fn App() -> impl IntoView {
     provide_context(connections);
     provide_context(Sessions::new());
     provide_context(Toasts::new());
-    let origin = window().location().origin().unwrap_or_default();
-    leptos::task::spawn_local(async move { connections.load(&origin).await });
+    connections.start(window().location().origin().unwrap_or_default());
 
     view! {
         <Router>

@@ -338,3 +338,95 @@ fn only_the_client_in_use_can_end_a_session() {
     sessions.report("app", &new, &rejected);
     assert!(sessions.has_ended("app"));
 }
+
+/// Puts a connection list into the page the way the proxy does (a JSON data block).
+fn embed(json: &str) {
+    use userdeck::state::connections::EMBEDDED_ID;
+    let document = window().document().unwrap();
+    let block = document.create_element("script").unwrap();
+    block.set_id(EMBEDDED_ID);
+    block.set_attribute("type", "application/json").unwrap();
+    block.set_text_content(Some(json));
+    document.head().unwrap().append_child(&block).unwrap();
+}
+
+/// Where nothing listens: a fetch of the list from here ends in `LoadState::Failed`.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+#[wasm_bindgen_test]
+async fn a_list_in_the_page_is_taken_at_once_and_not_fetched() {
+    use userdeck::state::connections::{ConnectionInfo, EMBEDDED_ID, LoadState};
+    use userdeck_client::Provider;
+    clear_storage();
+    let mine = ConnectionInfo::new_saved("mine", "Mine", Provider::Zurmo, "http://crm.example");
+    window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .set_item(SAVED_KEY, &serde_json::to_string(&[mine]).unwrap())
+        .unwrap();
+    embed(
+        r#"{"connections":[{"id":"sales","name":"Sales","provider":"appcrm",
+            "base_url":"/proxy/sales","auth":"server","signed_in":true}]}"#,
+    );
+    let connections = Connections::new();
+    connections.start(NOWHERE.into());
+    // Before any await: the first render already has the list.
+    assert_eq!(connections.state.get_untracked(), LoadState::Loaded);
+    let ids = || {
+        connections.list.with_untracked(|l| {
+            l.iter()
+                .map(|c| (c.id.clone(), c.saved))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        ids(),
+        [("sales".to_string(), false), ("mine".to_string(), true)],
+        "declared first, then the user's own"
+    );
+    assert!(
+        window()
+            .document()
+            .unwrap()
+            .get_element_by_id(EMBEDDED_ID)
+            .is_none(),
+        "taken out of the page as it is read"
+    );
+    // Nothing was fetched: a request to NOWHERE would have turned the state into Failed.
+    sleep_ms(300).await;
+    assert_eq!(connections.state.get_untracked(), LoadState::Loaded);
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_list_in_the_page_says_so() {
+    use userdeck::state::connections::LoadState;
+    clear_storage();
+    embed(r#"{"connections":[{"id":"sales""#);
+    let connections = Connections::new();
+    connections.start(NOWHERE.into());
+    match connections.state.get_untracked() {
+        LoadState::Failed(message) => assert!(
+            message.contains("connection list is not valid"),
+            "{message}"
+        ),
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn without_a_list_in_the_page_it_is_fetched() {
+    use userdeck::state::connections::LoadState;
+    clear_storage();
+    let connections = Connections::new();
+    // As the app does it: from its root component, once mounting has started the executor.
+    let _m = mount_to(test_root(), move || connections.start(sandbox().into()));
+    assert_eq!(connections.state.get_untracked(), LoadState::Loading);
+    // The sandbox is no proxy: it answers /api/connections with 404.
+    until("the fetch to end", move || {
+        connections.state.get_untracked() != LoadState::Loading
+    })
+    .await;
+    assert_eq!(connections.state.get_untracked(), LoadState::NoProxy);
+}

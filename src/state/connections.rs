@@ -1,8 +1,9 @@
 //! The connections the app knows about: those a proxy declares and those the user adds.
 //!
-//! A proxy (or the demo) declares its connections at `GET /api/connections`; on a plain static host
-//! that endpoint does not exist, which is not an error: the app then starts with the user's own
-//! connections only. User-added connections are kept in `localStorage` **without** their secrets;
+//! A proxy (or the demo) declares its connections at `GET /api/connections`, and hands the same
+//! list over inside the page it serves, so the app starts with them rather than asking once it
+//! runs. On a plain static host neither exists, which is not an error: the app then starts with
+//! the user's own connections only. User-added connections are kept in `localStorage` **without** their secrets;
 //! a token or password lives in memory, or in `sessionStorage` when the user ticks "remember on
 //! this device", so a stolen profile folder or a shared machine never yields a CRM credential.
 
@@ -18,6 +19,9 @@ use crate::state::storage::{self, Store};
 pub const SAVED_KEY: &str = "userdeck.connections";
 /// `sessionStorage` key prefix of secrets the user chose to remember.
 pub const SECRET_PREFIX: &str = "userdeck.secret.";
+/// Id of the `<script type="application/json">` in which a proxy puts its connection list
+/// (crates/userdeck-proxy/src/statics.rs).
+pub const EMBEDDED_ID: &str = "userdeck-connections";
 
 /// The proxy's OAuth endpoints for a connection that signs in with OAuth.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,9 +177,23 @@ impl Connections {
         }
     }
 
+    /// Takes the declared connections from the page when a proxy put them there; otherwise
+    /// fetches them from `{origin}/api/connections` in the background. Taking them from the page
+    /// lets the first render show a connection's users at once: no request, and no second
+    /// render, stand before the first call to the CRM.
+    pub fn start(self, origin: String) {
+        match take_embedded() {
+            Some(outcome) => self.apply(outcome.map(Some)),
+            None => leptos::task::spawn_local(async move { self.load(&origin).await }),
+        }
+    }
+
     /// Fetches `{origin}/api/connections` and puts what it declares before the user's own.
     pub async fn load(self, origin: &str) {
-        let outcome = fetch_declared(origin).await;
+        self.apply(fetch_declared(origin).await);
+    }
+
+    fn apply(self, outcome: Result<Option<Vec<ConnectionInfo>>, String>) {
         match outcome {
             Ok(Some(declared)) => {
                 self.list.update(|list| {
@@ -304,6 +322,17 @@ impl Default for Connections {
 
 fn secret_key(id: &str) -> String {
     format!("{SECRET_PREFIX}{id}")
+}
+
+/// The list a proxy put in the page, removed from it as it is read (it describes the page's
+/// first moment, not later ones); `None` when the page has none.
+pub fn take_embedded() -> Option<Result<Vec<ConnectionInfo>, String>> {
+    let element = web_sys::window()?
+        .document()?
+        .get_element_by_id(EMBEDDED_ID)?;
+    let text = element.text_content().unwrap_or_default();
+    element.remove();
+    Some(parse_declared(&text))
 }
 
 /// `Ok(None)` when nothing declares connections (404, or an HTML page from a static host's

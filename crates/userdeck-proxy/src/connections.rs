@@ -1,5 +1,9 @@
 //! `GET /api/connections`: tells the app which connections the proxy offers and how to use each
 //! (where to send calls, how to sign in, whether it is ready). Never includes a secret.
+//!
+//! The same list also travels inside the app's `index.html` ([`embedded`]), so that a first visit
+//! starts with its connections instead of asking for them once the wasm runs: that request sat
+//! between the app's first render and its first call to a CRM.
 
 use std::sync::Arc;
 
@@ -46,7 +50,25 @@ struct OAuthLinks {
 
 /// Lists the configured connections; `signed_in` for OAuth ones comes from the session cookie.
 pub async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let session = shared.sealer.session(&headers);
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(declared(&shared, &headers)),
+    )
+        .into_response()
+}
+
+/// The same answer as [`list`], as JSON that can sit inside an HTML `<script>` element: every
+/// `<` is written `\u003c` (still the same JSON), so no connection name can close the element.
+/// `None` only if it cannot be written, and then the app asks [`list`] as it would on its own.
+pub fn embedded(shared: &Shared, headers: &HeaderMap) -> Option<String> {
+    serde_json::to_string(&declared(shared, headers))
+        .ok()
+        .map(|json| json.replace('<', "\\u003c"))
+}
+
+/// What this request's session may use.
+fn declared(shared: &Shared, headers: &HeaderMap) -> ConnectionList {
+    let session = shared.sealer.session(headers);
     let prefix = shared.public_prefix();
     let connections = shared
         .config
@@ -74,9 +96,5 @@ pub async fn list(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
             }
         })
         .collect();
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(ConnectionList { connections }),
-    )
-        .into_response()
+    ConnectionList { connections }
 }

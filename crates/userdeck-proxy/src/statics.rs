@@ -2,7 +2,9 @@
 //! types (wasm as `application/wasm`), precompressed `.br`/`.gz` siblings when present, a year of
 //! caching for content-hashed assets, `no-cache` for `index.html`, and `index.html` for any
 //! extension-less path so the app's client-side routes survive a reload. `index.html` carries a
-//! strict Content-Security-Policy whose script and style hashes are taken from the file itself.
+//! strict Content-Security-Policy whose script and style hashes are taken from the file itself,
+//! and this request's connection list (`/api/connections`) in a JSON data block the app reads at
+//! start (a data block is never run, so the policy needs no hash for it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,10 +23,15 @@ use tower_http::services::ServeDir;
 use crate::error::Error;
 use crate::server::Shared;
 
+/// The element id the app looks for (src/state/connections.rs).
+pub const CONNECTIONS_ELEMENT_ID: &str = "userdeck-connections";
+
 /// The served directory plus the prepared `index.html` and its policy.
 pub struct Statics {
     dir: PathBuf,
     index: Bytes,
+    /// Where the connection list goes: before `</head>` (else before `<body`, else the end).
+    splice_at: usize,
     csp: HeaderValue,
 }
 
@@ -43,18 +50,31 @@ impl Statics {
         let csp = HeaderValue::from_str(&policy).map_err(|_| {
             Error::config("(static_dir)", "csp_connect_src", "not valid in a header")
         })?;
+        let lower = text.to_ascii_lowercase();
+        let splice_at = lower
+            .find("</head>")
+            .or_else(|| lower.find("<body"))
+            .unwrap_or(index.len());
         Ok(Statics {
             dir: dir.to_path_buf(),
             index: Bytes::from(index),
+            splice_at,
             csp,
         })
     }
 
-    fn index_response(&self, method: &Method) -> Response {
-        let body = if method == Method::HEAD {
-            Body::empty()
-        } else {
-            Body::from(self.index.clone())
+    /// `index.html`, with `connections` (JSON safe inside a `<script>`) spliced in when given.
+    fn index_response(&self, method: &Method, connections: Option<String>) -> Response {
+        let body = match connections {
+            _ if method == Method::HEAD => Body::empty(),
+            None => Body::from(self.index.clone()),
+            Some(json) => {
+                let (before, after) = self.index.split_at(self.splice_at);
+                let block = format!(
+                    r#"<script id="{CONNECTIONS_ELEMENT_ID}" type="application/json">{json}</script>"#
+                );
+                Body::from([before, block.as_bytes(), after].concat())
+            }
         };
         let mut response = Response::new(body);
         let headers = response.headers_mut();
@@ -147,9 +167,13 @@ pub async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Respo
     }
     let path = request.uri().path().to_string();
     if path == "/" || path == "/index.html" {
-        return statics.index_response(request.method());
+        let connections = crate::connections::embedded(&shared, request.headers());
+        return statics.index_response(request.method(), connections);
     }
     let method = request.method().clone();
+    let last_segment = path.rsplit('/').next().unwrap_or("");
+    // A client-side route (no extension) ends as `index.html`, whose list depends on the session.
+    let route_headers = (!last_segment.contains('.')).then(|| request.headers().clone());
     let served = ServeDir::new(&statics.dir)
         .append_index_html_on_directories(false)
         .precompressed_br()
@@ -160,10 +184,10 @@ pub async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Respo
         Ok(r) => r.map(Body::new),
         Err(never) => match never {},
     };
-    let last_segment = path.rsplit('/').next().unwrap_or("");
     if response.status() == StatusCode::NOT_FOUND {
-        if !last_segment.contains('.') {
-            return statics.index_response(&method);
+        if let Some(headers) = route_headers {
+            let connections = crate::connections::embedded(&shared, &headers);
+            return statics.index_response(&method, connections);
         }
         return Error::NotFound(format!("no file {path}")).into_response();
     }

@@ -10,6 +10,7 @@ struct Flow {
     sandbox: userdeck_sandbox::Sandbox,
     proxy: userdeck_proxy::Proxy,
     http: reqwest::Client,
+    _dist: tempfile::TempDir,
 }
 
 impl Flow {
@@ -20,11 +21,18 @@ impl Flow {
     async fn with(config: userdeck_sandbox::Config) -> Flow {
         let sandbox = sandbox_with(config).await;
         let port = free_port().await;
-        let proxy = proxy(&sandbox_connections(&sandbox, port), port).await;
+        let dist = index_only_dist();
+        let toml = format!(
+            "static_dir = {:?}\n{}",
+            dist.path().display().to_string(),
+            sandbox_connections(&sandbox, port)
+        );
+        let proxy = proxy(&toml, port).await;
         Flow {
             sandbox,
             proxy,
             http: client(),
+            _dist: dist,
         }
     }
 
@@ -140,6 +148,19 @@ impl Flow {
             .json()
             .await
             .unwrap();
+        // The page the proxy serves carries the same list for the same session, so the app
+        // starts with what it would have fetched.
+        let page = self
+            .http
+            .get(format!("{}/c/capsule/users", self.proxy.url()))
+            .header("cookie", jar.header())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(embedded_connections(&page), list);
         let capsule = list["connections"]
             .as_array()
             .unwrap()

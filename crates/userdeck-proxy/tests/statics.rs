@@ -1,5 +1,6 @@
 //! Static hosting of a Trunk-like `dist/`: content types, caching, SPA fallback, compression
-//! (on the fly and precompressed siblings) and the Content-Security-Policy on `index.html`.
+//! (on the fly and precompressed siblings), the Content-Security-Policy on `index.html` and the
+//! connection list it carries.
 
 mod common;
 
@@ -183,4 +184,67 @@ async fn responses_are_compressed_on_the_fly_or_precompressed() {
         b"BROTLI-BYTES",
         "the precompressed sibling is served"
     );
+}
+
+#[tokio::test]
+async fn index_carries_the_connection_list_and_no_name_can_break_out_of_it() {
+    let dir = index_only_dist();
+    let sandbox = sandbox().await;
+    // A name written to end the data block and run a script, with the other characters HTML
+    // treats specially.
+    let hostile = r#"Sales </script><script>alert(1)</script> <!-- & "team" </SCRIPT >"#;
+    let proxy = proxy(
+        &format!(
+            "static_dir = {:?}\n[connections.sales]\nname = {:?}\nprovider = \"appcrm\"\n\
+             base_url = \"{}\"\n",
+            dir.path().display().to_string(),
+            hostile,
+            sandbox.appcrm_base()
+        ),
+        0,
+    )
+    .await;
+    let list: serde_json::Value = client()
+        .get(format!("{}/api/connections", proxy.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["connections"][0]["name"], hostile);
+    for path in ["/", "/index.html", "/c/sales/users?page=2"] {
+        let page = client()
+            .get(format!("{}{path}", proxy.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Cut where a browser would cut it, the block still holds the whole list.
+        assert_eq!(embedded_connections(&page), list, "{path}");
+        assert_eq!(
+            page.to_ascii_lowercase().matches("</script").count(),
+            1,
+            "only the block's own end tag: {page}"
+        );
+        assert!(!page.contains("<!--"), "{page}");
+        let block = page.find("userdeck-connections").unwrap();
+        assert!(block < page.find("</head>").unwrap(), "in the head: {page}");
+    }
+    // Assets and unknown files are served as they were, without a list.
+    let head = client()
+        .head(format!("{}/", proxy.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.text().await.unwrap(), "");
+    let missing = client()
+        .get(format!("{}/app-0000000.js", proxy.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }

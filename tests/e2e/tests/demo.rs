@@ -36,6 +36,17 @@ async fn the_home_page_lists_the_demo_connections() {
         .await
         .expect("resource timings");
     assert_eq!(failed, serde_json::json!([]), "failed requests");
+    // The proxy put the list in the page: the app did not have to ask for it.
+    let asked = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource') \
+               .filter(e => e.name.includes('/api/connections')).length;",
+            Vec::new(),
+        )
+        .await
+        .expect("resource timings");
+    assert_eq!(asked, 0, "requests for /api/connections");
     browser.close().await;
     stack.shutdown().await;
 }

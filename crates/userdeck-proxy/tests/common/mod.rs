@@ -207,3 +207,31 @@ pub async fn error_kind(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.unwrap();
     body["error"]["kind"].as_str().unwrap().to_string()
 }
+
+/// A `dist/` holding only an `index.html` (Trunk-like: `</head>` then an empty body).
+pub fn index_only_dist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!DOCTYPE html><html><head><title>t</title></head><body></body></html>",
+    )
+    .unwrap();
+    dir
+}
+
+/// The connection list a served `index.html` carries, parsed: the text of the
+/// `<script id="userdeck-connections" type="application/json">` up to the first `</script>`,
+/// the way a browser's HTML parser cuts it. Panics when the page has no such element.
+pub fn embedded_connections(html: &str) -> serde_json::Value {
+    let open = r#"<script id="userdeck-connections" type="application/json">"#;
+    let start = html
+        .find(open)
+        .expect("the page carries the connection list")
+        + open.len();
+    let end = start
+        + html[start..]
+            .to_ascii_lowercase()
+            .find("</script")
+            .expect("the element is closed");
+    serde_json::from_str(&html[start..end]).expect("the element holds JSON")
+}
