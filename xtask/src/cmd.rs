@@ -99,15 +99,33 @@ pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     outcome
 }
 
-/// A temporary folder under `target/tmp` for the programs of one step, emptied when the step
-/// starts and removed when the guard drops. chromedriver makes a fresh Chromium profile (15 to
-/// 160 MB seen) in `$TMPDIR` per session and leaves it behind when its runner kills it, so
-/// browser steps point `TMPDIR` here rather than let every run fill the machine's `/tmp`.
+/// A temporary folder for the programs of one step, emptied when the step starts and removed
+/// when the guard drops. chromedriver makes a fresh Chromium profile (15 to 160 MB seen) in
+/// `$TMPDIR` per session and leaves it behind when its runner kills it, so browser steps point
+/// `TMPDIR` here rather than let every run fill the machine's temp folder.
+///
+/// The folder sits in the system temp folder under a short name, not inside the checkout:
+/// Chromium puts its singleton socket at `$TMPDIR/.org.chromium.Chromium.XXXXXX/SingletonSocket`,
+/// a Unix socket path must fit in 108 bytes, and with `TMPDIR` at `<checkout>/target/tmp/<step>`
+/// any checkout path over about 40 bytes stopped Chromium from starting ("Chrome instance
+/// exited"). The name carries a tag of the checkout, so two checkouts never share a folder, and
+/// is the same on every run, so a killed run's folder is emptied by the next.
 pub struct ScratchDir(pub std::path::PathBuf);
+
+/// Longest scratch path that leaves Chromium's socket path (45 bytes more) within the limit.
+const SCRATCH_PATH_MAX: usize = 60;
 
 impl ScratchDir {
     pub fn new(name: &str) -> Result<ScratchDir> {
-        let path = root().join("target/tmp").join(name);
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        root().hash(&mut hasher);
+        let folder = format!("userdeck-{:08x}-{name}", hasher.finish() as u32);
+        let mut path = std::env::temp_dir().join(&folder);
+        if path.as_os_str().len() > SCRATCH_PATH_MAX {
+            // A deep `$TMPDIR` of the caller's own would break Chromium the same way.
+            path = Path::new("/tmp").join(&folder);
+        }
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path)
             .map_err(|e| err(format!("cannot create {}: {e}", path.display())))?;

@@ -31,6 +31,28 @@ fn running_in_group(group: i32) -> Vec<i32> {
         .collect()
 }
 
+/// The killed harness could not remove its browser's profile and downloads folders (named
+/// `userdeck-*-{pid}-…` in the temp dir): remove them here. (Giving it a temp dir of its own
+/// instead would lengthen Chromium's socket paths past the 108 bytes a Unix socket allows when
+/// the temp dir is already deep, as under `cargo xtask test`, and Chromium would not start.)
+fn remove_folders_of(pid: i32) {
+    let tmp = std::env::temp_dir();
+    let Ok(entries) = std::fs::read_dir(&tmp) else {
+        return;
+    };
+    let prefixes = [
+        format!("userdeck-chromium-{pid}-"),
+        format!("userdeck-downloads-{pid}-"),
+    ];
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 #[test]
 fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
     for (signal, name) in [
@@ -38,14 +60,7 @@ fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
         (libc::SIGINT, "SIGINT"),
         (libc::SIGHUP, "SIGHUP"),
     ] {
-        // The killed harness cannot remove its profile folder: give it one to lose.
-        let scratch = std::env::temp_dir().join(format!(
-            "userdeck-hold-browser-{}-{name}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&scratch).expect("a scratch folder");
         let mut holder = Command::new(env!("CARGO_BIN_EXE_hold-browser"))
-            .env("TMPDIR", &scratch)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start hold-browser");
@@ -86,7 +101,7 @@ fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
                 libc::kill(-group, libc::SIGKILL);
             }
         }
-        let _ = std::fs::remove_dir_all(&scratch);
+        remove_folders_of(holder_pid);
         assert!(
             left.is_empty(),
             "{name}: processes of the browser outlived the harness: {left:?}"
