@@ -4,7 +4,7 @@
 //! the next run's figures.
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,10 +60,21 @@ fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
         (libc::SIGINT, "SIGINT"),
         (libc::SIGHUP, "SIGHUP"),
     ] {
-        let mut holder = Command::new(env!("CARGO_BIN_EXE_hold-browser"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start hold-browser");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hold-browser"));
+        command.stdout(Stdio::piped());
+        // As a harness started from a terminal has them. A shell that starts a job in the
+        // background (`.ci/run &`) makes it ignore SIGINT, and children inherit that: the
+        // harness would rightly keep ignoring it, and there would be nothing to test.
+        // SAFETY: only signal(2), which is async-signal-safe, runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::signal(signal, libc::SIG_DFL);
+                }
+                Ok(())
+            });
+        }
+        let mut holder = command.spawn().expect("start hold-browser");
         let mut line = String::new();
         BufReader::new(holder.stdout.take().expect("its stdout"))
             .read_line(&mut line)
@@ -81,7 +92,21 @@ fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
         unsafe {
             libc::kill(holder_pid, signal);
         }
-        let status = holder.wait().expect("hold-browser ends");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            match holder.try_wait().expect("hold-browser's status") {
+                Some(status) => break status,
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+                None => {
+                    let _ = holder.kill();
+                    // SAFETY: kill(2) on the process group this test's child started.
+                    unsafe {
+                        libc::kill(-group, libc::SIGKILL);
+                    }
+                    panic!("{name}: the harness did not end within 10 s");
+                }
+            }
+        };
         assert_eq!(
             status.signal(),
             Some(signal),
