@@ -99,10 +99,12 @@ fn a_signal_that_ends_the_harness_also_ends_its_browsers() {
                 None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
                 None => {
                     let _ = holder.kill();
+                    let _ = holder.wait();
                     // SAFETY: kill(2) on the process group this test's child started.
                     unsafe {
                         libc::kill(-group, libc::SIGKILL);
                     }
+                    remove_folders_of(holder_pid);
                     panic!("{name}: the harness did not end within 10 s");
                 }
             }
