@@ -3,9 +3,10 @@
 //! A proxy (or the demo) declares its connections at `GET /api/connections`, and hands the same
 //! list over inside the page it serves, so the app starts with them rather than asking once it
 //! runs. On a plain static host neither exists, which is not an error: the app then starts with
-//! the user's own connections only. User-added connections are kept in `localStorage` **without** their secrets;
-//! a token or password lives in memory, or in `sessionStorage` when the user ticks "remember on
-//! this device", so a stolen profile folder or a shared machine never yields a CRM credential.
+//! the user's own connections only. User-added connections are kept in `localStorage`
+//! **without** their secrets; a token or password lives in memory, or in `sessionStorage` when
+//! the user ticks "remember on this device", so a stolen profile folder or a shared machine
+//! never yields a CRM credential.
 
 use std::collections::HashMap;
 

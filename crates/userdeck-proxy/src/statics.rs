@@ -50,10 +50,11 @@ impl Statics {
         let csp = HeaderValue::from_str(&policy).map_err(|_| {
             Error::config("(static_dir)", "csp_connect_src", "not valid in a header")
         })?;
-        let lower = text.to_ascii_lowercase();
-        let splice_at = lower
-            .find("</head>")
-            .or_else(|| lower.find("<body"))
+        // Found in the bytes themselves: offsets in a lossily decoded copy could differ.
+        let lower = index.to_ascii_lowercase();
+        let find = |tag: &[u8]| lower.windows(tag.len()).position(|w| w == tag);
+        let splice_at = find(b"</head>")
+            .or_else(|| find(b"<body"))
             .unwrap_or(index.len());
         Ok(Statics {
             dir: dir.to_path_buf(),

@@ -44,9 +44,9 @@ impl Browser {
         let port = free_port();
         let driver_path =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        end_browsers_on_fatal_signals();
         // Its own process group, so that killing the group also ends the Chromium it started
         // when a failing test never gets to close the session.
-        end_browsers_on_fatal_signals();
         let driver = Command::new(&driver_path)
             .process_group(0)
             .arg(format!("--port={port}"))
