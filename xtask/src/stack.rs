@@ -55,7 +55,12 @@ impl Demo {
     pub async fn start(options: DemoOptions) -> Result<Demo> {
         let sandbox = Sandbox::start(SandboxConfig::default(), options.sandbox_listen)
             .await
-            .map_err(|e| err(format!("sandbox on {}: {e}", options.sandbox_listen)))?;
+            .map_err(|e| {
+                err(format!(
+                    "sandbox on {}: {e} (another port: --sandbox-port N, or 0 for a free one)",
+                    options.sandbox_listen
+                ))
+            })?;
         // The OAuth redirect URL names the proxy's port, so a "free port" is chosen up front.
         let mut app_listen = options.app_listen;
         if app_listen.port() == 0 {
@@ -64,9 +69,11 @@ impl Demo {
         let text = demo::proxy_config(app_listen, &sandbox.url(), &bundle::dist_dir());
         let config = ProxyConfig::parse(&text, "demo config (xtask)", cmd::root(), &|_| None)
             .map_err(|e| err(format!("demo proxy config: {e}")))?;
-        let proxy = Proxy::start(config)
-            .await
-            .map_err(|e| err(format!("proxy on {app_listen}: {e}")))?;
+        let proxy = Proxy::start(config).await.map_err(|e| {
+            err(format!(
+                "proxy on {app_listen}: {e} (another port: --port N, or 0 for free ones)"
+            ))
+        })?;
         Ok(Demo { sandbox, proxy })
     }
 
