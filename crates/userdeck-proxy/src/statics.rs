@@ -23,8 +23,8 @@ use tower_http::services::ServeDir;
 use crate::error::Error;
 use crate::server::Shared;
 
-/// The element id the app looks for (src/state/connections.rs).
-pub const CONNECTIONS_ELEMENT_ID: &str = "userdeck-connections";
+/// The element id the app looks for (`EMBEDDED_ID` in src/state/connections.rs).
+const CONNECTIONS_ELEMENT_ID: &str = "userdeck-connections";
 
 /// The served directory plus the prepared `index.html` and its policy.
 pub struct Statics {

@@ -138,28 +138,22 @@ impl Flow {
     }
 
     async fn signed_in(&self, jar: &Jar) -> bool {
-        let list: serde_json::Value = self
-            .http
-            .get(format!("{}/api/connections", self.proxy.url()))
-            .header("cookie", jar.header())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let cookie = Some(jar.header());
+        let list: serde_json::Value = serde_json::from_str(
+            &get_text(
+                &format!("{}/api/connections", self.proxy.url()),
+                cookie.as_deref(),
+            )
+            .await,
+        )
+        .unwrap();
         // The page the proxy serves carries the same list for the same session, so the app
         // starts with what it would have fetched.
-        let page = self
-            .http
-            .get(format!("{}/c/capsule/users", self.proxy.url()))
-            .header("cookie", jar.header())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = get_text(
+            &format!("{}/c/capsule/users", self.proxy.url()),
+            cookie.as_deref(),
+        )
+        .await;
         assert_eq!(embedded_connections(&page), list);
         let capsule = list["connections"]
             .as_array()

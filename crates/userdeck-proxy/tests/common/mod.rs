@@ -99,6 +99,15 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The body of `GET url`, sent with the `cookie` header when given.
+pub async fn get_text(url: &str, cookie: Option<&str>) -> String {
+    let mut request = client().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 /// A minimal cookie jar: name -> value, honouring `Max-Age=0` deletions.
 #[derive(Default, Clone, Debug)]
 pub struct Jar(pub BTreeMap<String, String>);
