@@ -124,3 +124,126 @@ async fn a_result_reported_after_an_await_still_shows_a_toast() {
     }
     panic!("no toast appeared: {:?}", root.inner_html());
 }
+
+/// The fields of a user beyond the schema read as an admin would write them: labels from wire
+/// names, references by the record's name, records as nested fields on a row of their own, and a
+/// CRM's markup as text. The user is Zurmo-shaped, with an App CRM role list and a Capsule party.
+#[wasm_bindgen_test]
+async fn extra_fields_read_as_labels_names_and_nested_fields() {
+    use userdeck::pages::user_detail::UserFields;
+    use userdeck_client::{Provider, RawJson, Schema, User};
+
+    let raw = r#"{
+        "id": 1, "username": "super", "lastName": "User",
+        "createdByUser": {"id": 1, "username": "super"},
+        "title": {"id": 4, "value": "Ms."},
+        "currency": {"id": 7},
+        "pictureURL": "https://example.test/p.png",
+        "hideFromLeaderboard": false,
+        "createdDateTime": "2023-07-14T15:39:14.000000Z",
+        "roleList": [{"id": 1, "name": "Sales", "permissions": []}, {"id": 2, "name": "Support"}],
+        "teams": [],
+        "mail_signature": "<p><b>Bold</b> <img src=x onerror=alert(1)>&amp; co</p>",
+        "party": {"id": 1003, "firstName": "Scott",
+                  "emailAddresses": [{"id": 5007, "type": "Work", "address": "s@example.test"}]}
+    }"#;
+    let user = User {
+        id: 1,
+        display_name: "Super User".into(),
+        raw: RawJson::from_text(raw).unwrap(),
+        ..User::default()
+    };
+    let root = test_root();
+    let _mounted = mount_to(root.clone(), move || {
+        view! { <UserFields user=user.clone() schema=Schema::of(Provider::Zurmo)/> }
+    });
+    tick().await;
+
+    // Label → (the text of its value, whether the pair takes a whole row).
+    let pairs = root.query_selector_all("dl.fields > .pair").unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for i in 0..pairs.length() {
+        let pair: web_sys::Element = pairs.item(i).unwrap().unchecked_into();
+        let dt = pair.query_selector("dt").unwrap().unwrap();
+        let dd = pair.query_selector("dd").unwrap().unwrap();
+        seen.insert(
+            dt.text_content().unwrap(),
+            (
+                dd.text_content().unwrap(),
+                pair.class_list().contains("wide"),
+                dt.get_attribute("title"),
+            ),
+        );
+    }
+    let get = |label: &str| {
+        seen.get(label)
+            .cloned()
+            .unwrap_or_else(|| panic!("no field labelled {label:?} in {:?}", seen.keys()))
+    };
+    assert_eq!(get("Created by user").0, "super");
+    assert_eq!(get("Created by user").2.as_deref(), Some("createdByUser"));
+    assert_eq!(get("Title").0, "Ms.");
+    assert_eq!(get("Currency").0, "#7");
+    assert_eq!(get("Picture URL").0, "https://example.test/p.png");
+    assert_eq!(get("Hide from leaderboard").0, "No");
+    assert_eq!(get("Created date time").0, "2023-07-14 15:39");
+    assert_eq!(get("Role list").0, "Sales, Support");
+    assert_eq!(get("Teams").0, "—");
+    assert_eq!(get("Mail signature").0, "Bold & co");
+    assert!(!get("Title").1, "a reference reads on one line");
+
+    // The party is a record: nested fields, its emails a list of records, on a row of its own.
+    let (party, wide, _) = get("Party");
+    assert!(wide, "a nested record takes a whole row");
+    assert!(
+        party.contains("First name") && party.contains("Scott"),
+        "{party}"
+    );
+    let nested = root
+        .query_selector("dl.fields > .pair.wide dl.nested .value-list dl.nested")
+        .unwrap()
+        .expect("the party's email addresses as nested records");
+    let text = nested.text_content().unwrap();
+    assert!(
+        text.contains("Address") && text.contains("s@example.test"),
+        "{text}"
+    );
+
+    // The CRM's markup never became elements, and the full date-time is still one hover away.
+    assert!(
+        root.query_selector("dl.fields img, dl.fields b")
+            .unwrap()
+            .is_none()
+    );
+    let stamp = root
+        .query_selector("span[title='2023-07-14T15:39:14.000000Z']")
+        .unwrap();
+    assert!(
+        stamp.is_some(),
+        "the shortened date-time keeps the full value as its title"
+    );
+}
+
+/// App CRM's role list reads as role names in a table cell and on the detail page, whether the
+/// CRM sent role objects (to a super admin) or names, and as nothing when it is empty.
+#[wasm_bindgen_test]
+fn app_crm_roles_read_as_their_names() {
+    use userdeck::components::users_table::cell_text;
+    use userdeck_client::{Provider, RawJson, Schema, User};
+
+    let schema = Schema::of(Provider::AppCrm);
+    let roles = schema.field("roles").expect("App CRM has roles");
+    let user = |raw: &str| User {
+        raw: RawJson::from_text(raw).unwrap(),
+        ..User::default()
+    };
+    let objects = user(
+        r#"{"id":1,"roles":[{"id":1,"name":"Sales","permissions":[]},{"id":2,"name":"Admin"}]}"#,
+    );
+    assert_eq!(cell_text(roles, &objects), "Sales, Admin");
+    assert_eq!(
+        cell_text(roles, &user(r#"{"id":1,"roles":["Sales"]}"#)),
+        "Sales"
+    );
+    assert_eq!(cell_text(roles, &user(r#"{"id":1,"roles":[]}"#)), "");
+}

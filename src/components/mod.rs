@@ -6,6 +6,7 @@ pub mod connection_form;
 pub mod connection_list;
 pub mod csv_export;
 pub mod dialog;
+pub mod field_value;
 pub mod formats;
 pub mod layout;
 pub mod pager;

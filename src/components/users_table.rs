@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::components::field_value::line_of;
 use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User};
 use wasm_bindgen::JsCast;
@@ -30,6 +31,11 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
             _ => raw,
         },
         FieldKind::Html => strip_tags(&raw),
+        // Role objects (or names) read as their names, not as JSON.
+        FieldKind::List => serde_json::from_str::<serde_json::Value>(&raw)
+            .ok()
+            .and_then(|v| line_of(&v))
+            .unwrap_or(raw),
         FieldKind::DateTime => raw
             .replace('T', " ")
             .trim_end_matches('Z')

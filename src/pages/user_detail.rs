@@ -9,9 +9,10 @@ use serde_json::Value;
 use userdeck_client::{ApiError, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
+use crate::components::field_value::{is_structured, label_of, value_view};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
-use crate::components::users_table::{cell_text, strip_tags};
+use crate::components::users_table::cell_text;
 use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
 
@@ -137,7 +138,8 @@ pub fn load_user(
     user
 }
 
-/// Every field: the schema's fields first (with their labels), then anything else the CRM sent.
+/// Every field: the schema's fields first (with their labels), then anything else the CRM sent,
+/// labelled from its wire name (kept in the label's title) and shown by [`value_view`].
 #[component]
 pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
     let known: Vec<&str> = schema
@@ -149,39 +151,34 @@ pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
         .fields
         .iter()
         .filter(|f| f.kind != userdeck_client::FieldKind::Password)
-        .map(|f| (f.label.to_string(), cell_text(f, &user)))
-        .collect::<Vec<_>>();
+        .map(|f| {
+            let text = cell_text(f, &user);
+            let text = if text.is_empty() {
+                "—".to_string()
+            } else {
+                text
+            };
+            view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{text}</dd></div> }
+        })
+        .collect_view();
     let others = match &*user.raw {
         Value::Object(map) => map
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), flat(v)))
-            .collect::<Vec<_>>(),
-        _ => Vec::new(),
+            .map(|(k, v)| {
+                // A record takes a whole row: its nested fields need the width.
+                let class = if is_structured(v) { "pair wide" } else { "pair" };
+                view! {
+                    <div class=class><dt title=k.clone()>{label_of(k)}</dt><dd>{value_view(v)}</dd></div>
+                }
+            })
+            .collect_view(),
+        _ => Vec::new().collect_view(),
     };
     view! {
         <dl class="fields" data-testid="user-fields">
-            {declared.into_iter().chain(others).map(|(k, v)| view! {
-                <div class="pair"><dt>{k}</dt><dd>{if v.is_empty() { "—".to_string() } else { v }}</dd></div>
-            }).collect_view()}
+            {declared}
+            {others}
         </dl>
-    }
-}
-
-/// A JSON value as one line of text; HTML strings lose their markup.
-fn flat(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) if s.contains('<') => strip_tags(s),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => {
-            if *b {
-                "Yes".into()
-            } else {
-                "No".into()
-            }
-        }
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
     }
 }

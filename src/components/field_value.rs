@@ -1,0 +1,197 @@
+//! How the fields a CRM sends beyond its schema read on the detail and profile pages: wire names
+//! become labels ("createdByUser" → "Created by user"), a reference to another record reads as
+//! that record's name (Zurmo's `{"id":4,"value":"Ms."}` → "Ms."), and a nested record becomes
+//! nested fields instead of a line of JSON. Every value lands in a text node; HTML from the CRM
+//! loses its markup and is never parsed as HTML.
+
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::components::users_table::strip_tags;
+
+/// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
+/// has them whole, and a page of boxes inside boxes helps nobody.
+const MAX_DEPTH: u8 = 3;
+
+/// Keys that name the record an object refers to, in the order they are preferred.
+const NAME_KEYS: [&str; 6] = [
+    "name",
+    "display_name",
+    "displayName",
+    "username",
+    "value",
+    "label",
+];
+
+/// Initialisms that read in capitals inside a label.
+const INITIALISMS: [&str; 7] = ["id", "url", "api", "ip", "uri", "sip", "utc"];
+
+/// A wire key as a label: camelCase and snake_case split into words, the first capitalised,
+/// known initialisms in capitals (`avatar_url` → "Avatar URL", `pictureURL` → "Picture URL").
+/// Wire keys are ASCII identifiers, so only ASCII letters change case: Rust's Unicode case
+/// tables added 14 KB to the gzipped bundle for no key any of the CRMs sends.
+pub fn label_of(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if matches!(c, '_' | '-' | ' ') {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+        // A capital starts a word after a lower-case letter or a digit ("createdBy"), and
+        // ends a run of capitals when a lower-case letter follows it ("URLPath" → URL, Path).
+        let starts = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next_lower)
+            });
+        if starts && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut label = String::with_capacity(key.len() + words.len());
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            label.push(' ');
+        }
+        let lower = w.to_ascii_lowercase();
+        let all_caps = w.len() > 1 && !w.bytes().any(|b| b.is_ascii_lowercase());
+        if all_caps || INITIALISMS.contains(&lower.as_str()) {
+            label.push_str(&w.to_ascii_uppercase());
+        } else if i == 0 {
+            let mut cs = lower.chars();
+            if let Some(first) = cs.next() {
+                label.push(first.to_ascii_uppercase());
+                label.push_str(cs.as_str());
+            }
+        } else {
+            label.push_str(&lower);
+        }
+    }
+    label
+}
+
+/// `v` as one line of text when it reads as one: a scalar, a reference to another record (by
+/// its name), or a list of those. `None` for a record or a list holding one, which are shown as
+/// nested fields. Nothing (null, "", an empty list) is the empty string.
+pub fn line_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => Some(String::new()),
+        Value::Bool(true) => Some("Yes".into()),
+        Value::Bool(false) => Some("No".into()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(text_of(s)),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Array(_) => None,
+                other => line_of(other).filter(|t| !t.is_empty()),
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join(", ")),
+        Value::Object(map) => reference_name(map),
+    }
+}
+
+/// The name an object refers to another record by (`{"id":1,"username":"super"}` → "super"), or
+/// `#id` for a bare `{"id":…}`; `None` for anything else. An empty object is nothing.
+fn reference_name(map: &Map<String, Value>) -> Option<String> {
+    if map.is_empty() {
+        return Some(String::new());
+    }
+    let id = map.get("id").filter(|i| i.is_number() || i.is_string())?;
+    if map.len() == 1 {
+        return line_of(id).map(|i| format!("#{i}"));
+    }
+    NAME_KEYS.iter().find_map(|k| match map.get(*k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(text_of(s)),
+        _ => None,
+    })
+}
+
+/// A string as it reads: markup dropped, an ISO date-time shortened to minutes like the table's
+/// date columns (the full value stays in the element's title).
+fn text_of(s: &str) -> String {
+    if s.contains('<') {
+        return strip_tags(s);
+    }
+    match short_datetime(s) {
+        Some(short) => short,
+        None => s.to_string(),
+    }
+}
+
+/// `2023-07-14T15:39:14.000000Z` or `2023-07-14 15:39:14` → `2023-07-14 15:39`; `None` for a
+/// string that does not start with a date and a time.
+fn short_datetime(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let shaped = b.len() >= 16
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16);
+    shaped.then(|| format!("{} {}", &s[..10], &s[11..16]))
+}
+
+/// Whether `v` needs the room of a whole row (it is shown as nested fields).
+pub fn is_structured(v: &Value) -> bool {
+    line_of(v).is_none()
+}
+
+/// `v` as the content of a field: a line of text ("—" for nothing), or nested fields for a record
+/// and a list for a list of records.
+pub fn value_view(v: &Value) -> AnyView {
+    view_at(v, 0)
+}
+
+fn view_at(v: &Value, depth: u8) -> AnyView {
+    if let Some(line) = line_of(v) {
+        let title = match v {
+            Value::String(s) if line != *s => Some(s.clone()),
+            _ => None,
+        };
+        let line = if line.is_empty() { "—".into() } else { line };
+        return view! { <span title=title>{line}</span> }.into_any();
+    }
+    if depth >= MAX_DEPTH {
+        return view! { <code>{v.to_string()}</code> }.into_any();
+    }
+    match v {
+        Value::Array(items) => view! {
+            <ol class="value-list">
+                {items.iter().map(|item| view! { <li>{view_at(item, depth + 1)}</li> }).collect_view()}
+            </ol>
+        }
+        .into_any(),
+        Value::Object(map) => view! {
+            <dl class="nested">
+                {map.iter().map(|(k, item)| {
+                    let class = if is_structured(item) { "pair wide" } else { "pair" };
+                    view! {
+                        <div class=class><dt title=k.clone()>{label_of(k)}</dt><dd>{view_at(item, depth + 1)}</dd></div>
+                    }
+                }).collect_view()}
+            </dl>
+        }
+        .into_any(),
+        // Scalars always have a line.
+        _ => ().into_any(),
+    }
+}
