@@ -247,3 +247,22 @@ fn app_crm_roles_read_as_their_names() {
     );
     assert_eq!(cell_text(roles, &user(r#"{"id":1,"roles":[]}"#)), "");
 }
+
+/// The header marks the link of the page the admin is on, and the section a deeper page is in.
+#[wasm_bindgen_test]
+fn the_header_marks_the_current_page_and_section() {
+    use userdeck::components::layout::current_for;
+
+    assert_eq!(
+        current_for("/c/zurmo/users", "/c/zurmo/users"),
+        Some("page")
+    );
+    assert_eq!(
+        current_for("/c/zurmo/users/7/edit", "/c/zurmo/users"),
+        Some("true")
+    );
+    assert_eq!(current_for("/c/zurmo/users", "/c/zurmo/me"), None);
+    // A connection whose id starts like another's is not inside it.
+    assert_eq!(current_for("/c/zurmo-signin/users", "/c/zurmo"), None);
+    assert_eq!(current_for("/connections", "/connections"), Some("page"));
+}

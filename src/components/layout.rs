@@ -15,11 +15,28 @@ pub fn connection_in_path(path: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
+/// The `aria-current` of a header link to `href` on the page at `path`: "page" on that page,
+/// "true" on a page inside its section (a user's detail is inside "Users"), else none.
+pub fn current_for(path: &str, href: &str) -> Option<&'static str> {
+    if path == href {
+        Some("page")
+    } else if path
+        .strip_prefix(href)
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
+        Some("true")
+    } else {
+        None
+    }
+}
+
 /// Header plus main area; `children` is the routed page.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let location = use_location();
     let current = Memo::new(move |_| connection_in_path(&location.pathname.get()));
+    let marked =
+        move |href: String| move || location.pathname.with(|path| current_for(path, &href));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="app-header">
@@ -27,12 +44,12 @@ pub fn Layout(children: Children) -> impl IntoView {
             <ConnectionSwitcher/>
             {move || current.get().map(|id| view! {
                 <nav class="conn-nav" aria-label="Connection">
-                    <a href=format!("/c/{id}/users")>"Users"</a>
-                    <a href=format!("/c/{id}/me")>"Me"</a>
+                    <a href=format!("/c/{id}/users") aria-current=marked(format!("/c/{id}/users"))>"Users"</a>
+                    <a href=format!("/c/{id}/me") aria-current=marked(format!("/c/{id}/me"))>"Me"</a>
                 </nav>
                 <StatusChip id=id.clone()/>
             })}
-            <a class="manage" href="/connections">"Connections"</a>
+            <a class="manage" href="/connections" aria-current=marked("/connections".into())>"Connections"</a>
         </header>
         <main id="main" class="app-main" tabindex="-1">
             {move || current.get().map(|id| view! { <RateLimitNotice id=id/> })}

@@ -76,6 +76,17 @@ async fn picking_a_connection_shows_its_first_page_of_users() {
         browser
             .wait_for_text("[data-testid=range]", "1–25", &format!("{id}: range"))
             .await;
+        // The header says where the admin is: "Users", and only it.
+        let marked = browser
+            .client
+            .execute(
+                "return [...document.querySelectorAll('header a[aria-current]')] \
+                   .map(a => a.textContent + '=' + a.getAttribute('aria-current'));",
+                Vec::new(),
+            )
+            .await
+            .expect("read the header's current link");
+        assert_eq!(marked, serde_json::json!(["Users=page"]), "{id}: header");
     }
     browser.close().await;
     stack.shutdown().await;
