@@ -354,3 +354,53 @@ async fn leaving_the_form_while_it_saves_is_safe() {
     );
     assert!(saved.get_untracked().is_none());
 }
+
+/// The password's hint sits under the password itself and fits the form: a new user states the
+/// rule only; an edit adds that an empty password keeps the current one (Zurmo, with no rule,
+/// says just that).
+#[wasm_bindgen_test]
+async fn the_password_hint_fits_creating_and_editing() {
+    clear_storage();
+    let hint = |provider: Provider, mode: FormMode| {
+        let root = test_root();
+        let c = client(provider);
+        let handle = mount_to(root.clone(), move || {
+            view! {
+                <UserForm client=StoredValue::new_local(c.clone()) mode=mode user=User::default()
+                    draft_key="userdeck.draft.test.hint" on_saved=Callback::new(|_| {})/>
+            }
+        });
+        (root, handle)
+    };
+    for (provider, mode, expected) in [
+        (
+            Provider::AppCrm,
+            FormMode::Create,
+            Some("At least 6 characters."),
+        ),
+        (
+            Provider::AppCrm,
+            FormMode::Update,
+            Some("At least 6 characters. Leave empty to keep the current one."),
+        ),
+        (Provider::Zurmo, FormMode::Create, None),
+        (
+            Provider::Zurmo,
+            FormMode::Update,
+            Some("Leave empty to keep the current one."),
+        ),
+    ] {
+        let (root, _m) = hint(provider, mode);
+        tick().await;
+        // The element right after the password input, before the confirmation.
+        let next = field(&root, "password").next_element_sibling();
+        let text = next
+            .filter(|e| e.class_list().contains("help"))
+            .and_then(|e| e.text_content());
+        assert_eq!(text.as_deref(), expected, "{provider:?} {mode:?}");
+        let described = field(&root, "password")
+            .get_attribute("aria-describedby")
+            .unwrap_or_default();
+        assert!(described.contains("f-password-help"), "{described}");
+    }
+}

@@ -364,6 +364,22 @@ fn render_field(
         </span>
     };
     let max = f.max_len.map(|m| m.to_string());
+    // An edit sends no password unless one is typed; a new user has no current one to keep.
+    let help = match f.kind {
+        FieldKind::Password if mode != FormMode::Create => {
+            format!("{} Leave empty to keep the current one.", f.help)
+                .trim_start()
+                .to_string()
+        }
+        _ => f.help.to_string(),
+    };
+    let help_view = (!help.is_empty())
+        .then(|| view! { <p class="help" id=help_id.clone()>{help}</p> })
+        .into_any();
+    let (help_below_password, help_below_field) = match f.kind {
+        FieldKind::Password => (help_view, ().into_any()),
+        _ => (().into_any(), help_view),
+    };
     let input: AnyView = match f.kind {
         FieldKind::Bool => view! {
             <input type="checkbox" id=id.clone() name=key
@@ -422,6 +438,7 @@ fn render_field(
                 <input type="password" id=id.clone() name=key autocomplete="new-password" required=required
                     aria-invalid=move || invalid().to_string() aria-describedby=describedby.clone()
                     prop:value=text on:input=move |ev| set(key, Value::String(event_target_value(&ev)))/>
+                {help_below_password}
                 <label class="field nested" for=conf_id.clone()>
                     <span class="label">"Confirm password"</span>
                 </label>
@@ -451,12 +468,11 @@ fn render_field(
             .into_any()
         }
     };
-    let help = f.help;
     view! {
         <div class="field" class:invalid=invalid data-field=key>
             <label for=id.clone()>{label}</label>
             {input}
-            {(!help.is_empty()).then(|| view! { <p class="help" id=help_id.clone()>{help}</p> })}
+            {help_below_field}
             {f.max_len.map(|m| view! { <p class="counter" aria-hidden="true">{move || format!("{}/{m}", text().chars().count())}</p> })}
             {error_view(key, err_id.clone())}
         </div>

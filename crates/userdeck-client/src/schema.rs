@@ -253,7 +253,7 @@ impl Schema {
                 FieldSpec::new("password", "Password", Password)
                     .required(OnCreate)
                     .min(6)
-                    .help("At least 6 characters; leave empty to keep the current one."),
+                    .help("At least 6 characters."),
                 FieldSpec::new("timezone", "Time zone", TimeZone)
                     .required(Always)
                     .profile()
@@ -301,8 +301,7 @@ impl Schema {
                     .column()
                     .field(UserField::Email)
                     .help("Must be unique across all users."),
-                FieldSpec::new("password", "Password", Password)
-                    .help("Leave empty to keep the current one."),
+                FieldSpec::new("password", "Password", Password),
                 FieldSpec::new("jobTitle", "Job title", Text)
                     .max(64)
                     .column(),
