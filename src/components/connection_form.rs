@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use userdeck_client::Provider;
 use userdeck_client::query::lowercase;
 
+use crate::components::sign_in::{REMEMBER_HELP, REMEMBER_LABEL};
 use crate::state::connections::{ConnectionInfo, Connections, SignIn};
 use crate::state::session::Sessions;
 use crate::state::toast::{ToastKind, notify};
@@ -268,8 +269,9 @@ pub fn ConnectionForm(
             }}
             <label class="check">
                 <input type="checkbox" data-testid="cf-remember" prop:checked=move || remember.get() on:change=move |ev| remember.set(event_target_checked(&ev))/>
-                "Remember on this device (kept in this tab's session storage, never in local storage)"
+                {REMEMBER_LABEL}
             </label>
+            <p class="help">{REMEMBER_HELP}</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="cf-error">{e}</p> })}
             <div class="actions">
                 <button type="button" on:click=move |_| on_done.run(())>"Cancel"</button>

@@ -11,6 +11,11 @@ use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
 use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe, new_client};
 use crate::state::toast::{ToastKind, notify};
 
+/// The opt-in that keeps a secret across reloads, worded once for the sign-in and the
+/// connection form: it is `sessionStorage`, so "this device" lasts as long as the tab does.
+pub const REMEMBER_LABEL: &str = "Remember on this device while this tab is open";
+pub const REMEMBER_HELP: &str = "Survives a reload. Forgotten when the tab closes or you sign out; never written to local storage.";
+
 /// What the gate hands its children.
 pub type Ready = (ConnectionInfo, StoredValue<Rc<ApiClient>, LocalStorage>);
 
@@ -205,8 +210,9 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                 </label>
                 <label class="check">
                     <input type="checkbox" prop:checked=move || remember.get() on:change=move |_| remember.update(|r| *r = !*r)/>
-                    "Remember on this device (for this browser tab's session)"
+                    {REMEMBER_LABEL}
                 </label>
+                <p class="help">{REMEMBER_HELP}</p>
                 <button type="submit" class="primary" prop:disabled=move || busy.get()>
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
