@@ -143,6 +143,7 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
         "createdDateTime": "2023-07-14T15:39:14.000000Z",
         "roleList": [{"id": 1, "name": "Sales", "permissions": []}, {"id": 2, "name": "Support"}],
         "teams": [],
+        "tags": [null, "VIP", ""],
         "mail_signature": "<p><b>Bold</b> <img src=x onerror=alert(1)>&amp; co</p>",
         "party": {"id": 1003, "firstName": "Scott",
                   "emailAddresses": [{"id": 5007, "type": "Work", "address": "s@example.test"}]}
@@ -189,6 +190,8 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
     assert_eq!(get("Created date time").0, "2023-07-14 15:39");
     assert_eq!(get("Role list").0, "Sales, Support");
     assert_eq!(get("Teams").0, "—");
+    assert_eq!(get("Tags").0, "VIP", "empty members add nothing to a list");
+    assert!(!get("Tags").1);
     assert_eq!(get("Mail signature").0, "Bold & co");
     assert!(!get("Title").1, "a reference reads on one line");
 

@@ -91,14 +91,20 @@ pub fn line_of(v: &Value) -> Option<String> {
         Value::Bool(false) => Some("No".into()),
         Value::Number(n) => Some(n.to_string()),
         Value::String(s) => Some(text_of(s)),
-        Value::Array(items) => items
-            .iter()
-            .map(|item| match item {
-                Value::Array(_) => None,
-                other => line_of(other).filter(|t| !t.is_empty()),
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(|parts| parts.join(", ")),
+        Value::Array(items) => {
+            let mut parts = Vec::with_capacity(items.len());
+            for item in items {
+                if item.is_array() {
+                    return None;
+                }
+                // Empty members (null, "") add nothing to the line.
+                let text = line_of(item)?;
+                if !text.is_empty() {
+                    parts.push(text);
+                }
+            }
+            Some(parts.join(", "))
+        }
         Value::Object(map) => reference_name(map),
     }
 }
@@ -136,7 +142,7 @@ fn text_of(s: &str) -> String {
 fn short_datetime(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let digits =
-        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let shaped = b.len() >= 16
         && digits(0..4)
         && b[4] == b'-'
@@ -163,8 +169,9 @@ pub fn value_view(v: &Value) -> AnyView {
 
 fn view_at(v: &Value, depth: u8) -> AnyView {
     if let Some(line) = line_of(v) {
+        // A shortened date-time keeps its full value a hover away (stripped markup does not).
         let title = match v {
-            Value::String(s) if line != *s => Some(s.clone()),
+            Value::String(s) if line != *s && !s.contains('<') => Some(s.clone()),
             _ => None,
         };
         let line = if line.is_empty() { "—".into() } else { line };
