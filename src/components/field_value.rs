@@ -7,8 +7,6 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::components::users_table::strip_tags;
-
 /// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
 /// has them whole, and a page of boxes inside boxes helps nobody.
 const MAX_DEPTH: u8 = 3;
@@ -201,4 +199,29 @@ fn view_at(v: &Value, depth: u8) -> AnyView {
         // Scalars always have a line.
         _ => ().into_any(),
     }
+}
+
+/// Drops markup from CRM HTML so it can be shown as text (never injected as HTML).
+pub fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::components::field_value::line_of;
 use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User};
 use wasm_bindgen::JsCast;
+
+use crate::components::field_value::{line_of, strip_tags};
 
 /// How long a refetch runs before the old rows are dimmed.
 pub const DIM_AFTER_MS: u64 = 200;
@@ -44,31 +45,6 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
             .collect(),
         _ => raw,
     }
-}
-
-/// Drops markup from CRM HTML so it can be shown as text (never injected as HTML).
-pub fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The table. `detail_base` is the users path of the connection (`/c/{id}/users`); row links
