@@ -269,3 +269,50 @@ fn the_header_marks_the_current_page_and_section() {
     assert_eq!(current_for("/c/zurmo-signin/users", "/c/zurmo"), None);
     assert_eq!(current_for("/connections", "/connections"), Some("page"));
 }
+
+/// App CRM's date and time formats read as the format and today in it, as the form previews them.
+#[wasm_bindgen_test]
+async fn date_and_time_formats_show_an_example() {
+    use userdeck::pages::user_detail::UserFields;
+    use userdeck_client::{Provider, RawJson, Schema, User};
+
+    let raw = r#"{"id":3,"name":"Ana","date_format":"Y-m-d","time_format":"H:i","timezone":"UTC"}"#;
+    let user = User {
+        id: 3,
+        raw: RawJson::from_text(raw).unwrap(),
+        ..User::default()
+    };
+    let root = test_root();
+    let _mounted = mount_to(root.clone(), move || {
+        view! { <UserFields user=user.clone() schema=Schema::of(Provider::AppCrm)/> }
+    });
+    tick().await;
+    let example = |key: &str| {
+        root.query_selector(&format!("dt[title={key}] + dd .example"))
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .unwrap_or_else(|| panic!("no example for {key}"))
+    };
+    let today = js_sys::Date::new_0();
+    let date = example("date_format");
+    assert_eq!(
+        date,
+        format!(
+            "e.g. {:04}-{:02}-{:02}",
+            today.get_full_year(),
+            today.get_month() + 1,
+            today.get_date()
+        )
+    );
+    let time = example("time_format");
+    assert!(
+        time.len() == "e.g. 00:00".len() && time.as_bytes()[7] == b':',
+        "{time}"
+    );
+    // A field that is not a format has no example.
+    assert!(
+        root.query_selector("dt[title=timezone] + dd .example")
+            .unwrap()
+            .is_none()
+    );
+}

@@ -6,10 +6,11 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
-use userdeck_client::{ApiError, Schema, User};
+use userdeck_client::{ApiError, FieldKind, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
 use crate::components::field_value::{is_structured, label_of, value_view};
+use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::cell_text;
@@ -150,15 +151,14 @@ pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
     let declared = schema
         .fields
         .iter()
-        .filter(|f| f.kind != userdeck_client::FieldKind::Password)
+        .filter(|f| f.kind != FieldKind::Password)
         .map(|f| {
             let text = cell_text(f, &user);
-            let text = if text.is_empty() {
-                "—".to_string()
-            } else {
-                text
-            };
-            view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{text}</dd></div> }
+            // A PHP date format (App CRM's date/time formats) also reads as today in it.
+            let example = (f.kind == FieldKind::Choice && !text.is_empty())
+                .then(|| view! { <span class="example">{format!("e.g. {}", php_date(&text, now()))}</span> });
+            let text = if text.is_empty() { "—".to_string() } else { text };
+            view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{text}{example}</dd></div> }
         })
         .collect_view();
     let others = match &*user.raw {
