@@ -5,11 +5,13 @@
 
 pub mod app;
 pub mod components;
+pub mod milestones;
 pub mod pages;
 pub mod state;
 
 /// Mounts the whole app on `<body>`; panics are reported to the browser console, not swallowed.
 pub fn start() {
+    milestones::reached(milestones::Milestone::Started);
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -21,6 +21,7 @@ use crate::components::search_bar::SearchBar;
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
+use crate::milestones::{Milestone, reached};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort, field_of};
 use crate::state::session::{ApiClient, Sessions, describe};
@@ -155,6 +156,7 @@ pub fn UsersView(
         let client = client.get_value();
         let id = id_for_fetch.clone();
         leptos::task::spawn_local(async move {
+            reached(Milestone::ListRequested);
             let outcome = client.list_latest(&q).await;
             if let Some(s) = sessions {
                 s.report(&id, &client, &outcome);
@@ -168,6 +170,7 @@ pub fn UsersView(
                     page_size,
                     has_next,
                 }) => {
+                    reached(Milestone::ListReceived);
                     page_info.set(PageInfo {
                         page,
                         size: page_size,

@@ -280,6 +280,9 @@ fn ui_figures() -> Result<String> {
     if !ok || figures.is_empty() {
         return Err(err("the browser measurements failed (see above)"));
     }
+    let (phases, figures): (Vec<_>, Vec<_>) = figures
+        .into_iter()
+        .partition(|f| f["metric"] == "first_row_phase");
     let mut table = String::from(
         "| figure | CRM | median | samples | target | how |\n|---|---|---:|---:|---|---|\n",
     );
@@ -304,6 +307,67 @@ fn ui_figures() -> Result<String> {
         );
     }
     Ok(format!(
+        "{}\n{}",
+        first_row_table(table),
+        phase_table(&phases)
+    ))
+}
+
+/// Where a load's time goes: one row per phase (in the order ui-bench reports them), one column
+/// per CRM and visit (first visit, warm caches), the median of each phase over those loads.
+fn phase_table(phases: &[serde_json::Value]) -> String {
+    if phases.is_empty() {
+        return String::new();
+    }
+    let column = |p: &serde_json::Value| {
+        format!(
+            "{}, {}",
+            p["crm"].as_str().unwrap_or("?"),
+            p["visit"].as_str().unwrap_or("?")
+        )
+    };
+    let mut columns: Vec<String> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
+    for p in phases {
+        if !columns.contains(&column(p)) {
+            columns.push(column(p));
+        }
+        let name = p["note"].as_str().unwrap_or("?");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut table = format!(
+        "| phase | {} |\n|---|{}\n",
+        columns.join(" | "),
+        "---:|".repeat(columns.len())
+    );
+    for name in &names {
+        let _ = write!(table, "| {name} |");
+        for col in &columns {
+            let median = phases
+                .iter()
+                .find(|p| column(p) == *col && p["note"] == *name)
+                .and_then(|p| p["median_ms"].as_f64())
+                .unwrap_or(f64::NAN);
+            let _ = write!(table, " {median:.1} |");
+        }
+        table.push('\n');
+    }
+    format!(
+        "### Where the time to the first row goes (ms)\n\n\
+         The same loads, cut at the app's User Timing marks (`src/milestones.rs`: code started, \
+         list requested, list decoded) and the page's resource timings (wasm received, the \
+         list's answer received), up to the first row. Each cell is that phase's median, so a \
+         column adds up only roughly to the median total above. What a first visit pays beyond \
+         a warm load is the bundle: fetching it, compiling it, and running code for the first \
+         time.\n\n{table}"
+    )
+}
+
+/// The first-row and sort figures with what they measure.
+fn first_row_table(table: String) -> String {
+    format!(
         "## Time to first row and sort re-render (issue 5, 7)\n\n\
          `cargo run --release -p userdeck-e2e --bin ui-bench`: headless Chromium, the release \
          bundle served by the proxy in front of the sandbox, all on this machine. First row, \
@@ -313,7 +377,7 @@ fn ui_figures() -> Result<String> {
          Lighthouse's cold runs); a just-started browser's very first page (adds the browser's \
          own start-up); and warm (one browser, the app's files and compiled wasm cached). Sort: 10 timed clicks on a column header of a 100-row page after one \
          warm-up, click to the table's last DOM change.\n\n{table}"
-    ))
+    )
 }
 
 /// CPU model, cores and memory, from /proc.
@@ -433,4 +497,37 @@ fn criterion_medians(dir: &Path, since: std::time::SystemTime) -> Vec<(String, f
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_become_one_row_each_with_a_column_per_crm_and_visit() {
+        let line = |crm: &str, visit: &str, phase: &str, median: f64| {
+            serde_json::json!({"metric": "first_row_phase", "crm": crm, "visit": visit,
+                "note": phase, "median_ms": median, "samples_ms": [median]})
+        };
+        let phases = [
+            line("appcrm", "first visit", "download", 80.0),
+            line("appcrm", "first visit", "render", 53.25),
+            line("zurmo", "first visit", "download", 77.0),
+            line("zurmo", "first visit", "render", 51.0),
+            line("appcrm", "warm caches", "download", 20.0),
+            line("appcrm", "warm caches", "render", 19.0),
+        ];
+        let table = phase_table(&phases);
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(
+            rows,
+            [
+                "| phase | appcrm, first visit | zurmo, first visit | appcrm, warm caches |",
+                "|---|---:|---:|---:|",
+                "| download | 80.0 | 77.0 | 20.0 |",
+                "| render | 53.2 | 51.0 | 19.0 |",
+            ]
+        );
+        assert_eq!(phase_table(&[]), "", "no phases, no section");
+    }
 }

@@ -87,6 +87,21 @@ async fn picking_a_connection_shows_its_first_page_of_users() {
             .await
             .expect("read the header's current link");
         assert_eq!(marked, serde_json::json!(["Users=page"]), "{id}: header");
+        // The load's milestones (src/milestones.rs, read by ui-bench), once each and in order.
+        let milestones = browser
+            .client
+            .execute(
+                "return ['userdeck:started', 'userdeck:list-requested', 'userdeck:list-received'] \
+                   .map(n => performance.getEntriesByName(n).map(m => m.startTime));",
+                Vec::new(),
+            )
+            .await
+            .expect("read the milestones");
+        let at: Vec<Vec<f64>> = serde_json::from_value(milestones).expect("three lists of times");
+        assert!(
+            at.iter().all(|m| m.len() == 1) && at[0][0] <= at[1][0] && at[1][0] <= at[2][0],
+            "{id}: milestones {at:?}"
+        );
     }
     browser.close().await;
     stack.shutdown().await;

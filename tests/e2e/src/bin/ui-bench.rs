@@ -3,7 +3,9 @@
 //! release bundle, the proxy and the sandbox. Prints one JSON object per figure on stdout.
 //!
 //! Both are measured inside the page, on its own clock (`performance.now()`), by observers the
-//! harness adds; the app carries no instrumentation of its own.
+//! harness adds. The first row is also cut into phases (download, compile, first render,
+//! network, the answer's wait for the main thread, rows) at the app's three User Timing marks
+//! (`src/milestones.rs`) and the page's resource timings.
 //!
 //! To see where the time goes: `UI_BENCH_TIMELINE=1` prints every request and long task of the
 //! cold loads, and `UI_BENCH_PROFILE=1` a sampled CPU profile of the sorts (self time by
@@ -66,6 +68,33 @@ const poll = () => {
 setTimeout(poll, 10);
 "#;
 
+/// A load's milestones, in ms from navigation start: the bundle's wasm received, the app's own
+/// User Timing marks (`src/milestones.rs`), the users list's answer received (the request that
+/// left when the app marked it), and the first row in the DOM.
+const MILESTONES: &str = r#"
+const mark = n => { const m = performance.getEntriesByName(n)[0]; return m ? m.startTime : null; };
+const resources = performance.getEntriesByType('resource');
+const wasm = resources.find(e => e.name.endsWith('.wasm'));
+const requested = mark('userdeck:list-requested');
+let list = null;
+for (const e of resources) {
+  if (requested === null || !e.name.includes('/proxy/')) continue;
+  if (!list || Math.abs(e.startTime - requested) < Math.abs(list.startTime - requested)) list = e;
+}
+return [wasm ? wasm.responseEnd : null, mark('userdeck:started'), requested,
+        list ? list.responseEnd : null, mark('userdeck:list-received'), window.__firstRowMs];
+"#;
+
+/// The phases of a first visit, between consecutive [`MILESTONES`].
+const PHASES: [&str; 6] = [
+    "page and bundle downloaded",
+    "wasm compiled and instantiated",
+    "first render, until the list is requested",
+    "list request on the network",
+    "answer to decoded list (waits for the main thread)",
+    "rows rendered",
+];
+
 /// Whether to measure `metric`: all of them, unless `UI_BENCH_ONLY` lists some (comma-separated
 /// metric names, e.g. `first_row,sort_rerender`), for a quicker run while working on one.
 fn wanted(metric: &str) -> bool {
@@ -97,8 +126,9 @@ fn report(metric: &str, crm: &str, samples: Vec<f64>, note: &str) {
 
 /// Time to the first row of `crm`'s users over [`COLD_LOADS`] loads, each in a new browser;
 /// with `warm_browser` the browser first shows the sandbox's home page (another origin).
-async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
+async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, Vec<Vec<f64>>) {
     let mut samples = Vec::new();
+    let mut phases = vec![Vec::new(); PHASES.len()];
     for _ in 0..COLD_LOADS {
         let browser = Browser::start().await;
         if warm_browser {
@@ -126,6 +156,7 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
             print_profile(&format!("{crm}: cold load"), &profile);
         }
         samples.push(ms.as_f64().unwrap_or(f64::NAN));
+        add_phases(&browser, &mut phases).await;
         if std::env::var_os("UI_BENCH_TIMELINE").is_some() {
             // Where a load's time goes: every request, from the page's own timings.
             let timeline = browser
@@ -143,7 +174,44 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> Vec<f64> {
         }
         browser.close().await;
     }
-    samples
+    (samples, phases)
+}
+
+/// Adds the phases of the load `browser` just made to `phases` (one list per [`PHASES`] entry).
+async fn add_phases(browser: &Browser, phases: &mut [Vec<f64>]) {
+    let milestones = browser
+        .client
+        .execute(MILESTONES, Vec::new())
+        .await
+        .expect("read the load's milestones");
+    let at: Vec<Option<f64>> = milestones
+        .as_array()
+        .map(|a| a.iter().map(Value::as_f64).collect())
+        .unwrap_or_default();
+    // From navigation start (0) through each milestone; a load missing one (a browser without
+    // User Timing) adds no phase samples rather than wrong ones.
+    if at.len() == PHASES.len() && at.iter().all(Option::is_some) {
+        let mut before = 0.0;
+        for (phase, t) in phases.iter_mut().zip(at.iter().flatten()) {
+            phase.push(t - before);
+            before = *t;
+        }
+    }
+}
+
+/// Reports each phase's samples for `crm` on a `visit` ("first visit", "warm caches").
+fn report_phases(crm: &str, visit: &str, phases: Vec<Vec<f64>>) {
+    for (phase, samples) in PHASES.iter().zip(phases) {
+        let line = json!({
+            "metric": "first_row_phase",
+            "crm": crm,
+            "visit": visit,
+            "median_ms": median(samples.clone()),
+            "samples_ms": samples,
+            "note": phase,
+        });
+        println!("{line}");
+    }
 }
 
 /// Starts DevTools' sampling CPU profiler (one sample every 100 µs) in `browser`'s page.
@@ -221,18 +289,20 @@ async fn main() {
         // A first visit: a new browser that has shown another site's page (so the browser
         // itself is up, as a user's is) but has nothing of the app cached or compiled.
         if wanted("first_row") {
-            let samples = cold_loads(&stack, crm, true).await;
+            let (samples, phases) = cold_loads(&stack, crm, true).await;
             report(
                 "first_row",
                 crm,
                 samples,
                 "navigation start to the first user row in the DOM, first visit (empty caches, browser running)",
             );
+            // Where a first visit's time goes, phase by phase, over the same loads.
+            report_phases(crm, "first visit", phases);
         }
         // The same, but the app's page is the new browser's very first navigation, so its
         // time also carries the browser's own start (network service, renderer, disk cache).
         if wanted("first_row_new_browser") {
-            let samples = cold_loads(&stack, crm, false).await;
+            let (samples, _) = cold_loads(&stack, crm, false).await;
             report(
                 "first_row_new_browser",
                 crm,
@@ -249,6 +319,7 @@ async fn main() {
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
         let url = stack.url(&format!("/c/{crm}/users"));
         let mut samples = Vec::new();
+        let mut phases = vec![Vec::new(); PHASES.len()];
         for n in 0..=COLD_LOADS {
             browser.client.goto(&url).await.expect("navigate");
             let ms = browser
@@ -257,6 +328,7 @@ async fn main() {
             // The first load fills the caches.
             if n > 0 {
                 samples.push(ms.as_f64().unwrap_or(f64::NAN));
+                add_phases(&browser, &mut phases).await;
             }
             browser
                 .client
@@ -271,6 +343,7 @@ async fn main() {
             samples,
             "navigation start to the first user row in the DOM, browser caches warm",
         );
+        report_phases(crm, "warm caches", phases);
     }
 
     // The sorts run on a new sandbox: the loads above used up much of App CRM's 90 requests a
