@@ -187,7 +187,7 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
     assert_eq!(get("Currency").0, "#7");
     assert_eq!(get("Picture URL").0, "https://example.test/p.png");
     assert_eq!(get("Hide from leaderboard").0, "No");
-    assert_eq!(get("Created date time").0, "2023-07-14 15:39");
+    assert_eq!(get("Created date time").0, local("2023-07-14T15:39:14Z"));
     assert_eq!(get("Role list").0, "Sales, Support");
     assert_eq!(get("Teams").0, "—");
     assert_eq!(get("Tags").0, "VIP", "empty members add nothing to a list");
@@ -315,4 +315,60 @@ async fn date_and_time_formats_show_an_example() {
             .unwrap()
             .is_none()
     );
+}
+
+/// `iso` (a form every browser parses) as the browser's local date and time to the minute.
+fn local(iso: &str) -> String {
+    let d = js_sys::Date::new(&iso.into());
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// A date-time that names its zone reads in the browser's zone, whatever zone and precision the
+/// CRM wrote it in; one without a zone (Zurmo's) reads as sent; anything else is not a date-time.
+#[wasm_bindgen_test]
+fn date_times_with_a_zone_read_in_the_browsers_time_zone() {
+    use userdeck::components::field_value::datetime_text;
+
+    let instant = local("2023-07-14T15:39:14Z");
+    for sent in [
+        "2023-07-14T15:39:14.000000Z",
+        "2023-07-14T15:39:14Z",
+        "2023-07-14T17:39:14+02:00",
+        "2023-07-14T10:09:14-0530",
+        "2023-07-14 15:39Z",
+    ] {
+        assert_eq!(
+            datetime_text(sent).as_deref(),
+            Some(instant.as_str()),
+            "{sent}"
+        );
+    }
+    // A leap day, and a moment before 1970.
+    assert_eq!(
+        datetime_text("2024-02-29T23:59:59Z"),
+        Some(local("2024-02-29T23:59:59Z"))
+    );
+    assert_eq!(
+        datetime_text("1969-12-31T23:00:00Z"),
+        Some(local("1969-12-31T23:00:00Z"))
+    );
+    // No zone: the CRM's own clock, shown as it is.
+    assert_eq!(
+        datetime_text("2023-04-27 06:53:35").as_deref(),
+        Some("2023-04-27 06:53")
+    );
+    // Out of range: not converted (no date in month 13); not a date-time at all: None.
+    assert_eq!(
+        datetime_text("2023-13-01T00:00:00Z").as_deref(),
+        Some("2023-13-01 00:00")
+    );
+    assert_eq!(datetime_text("2023-07-14"), None);
+    assert_eq!(datetime_text("soon"), None);
 }

@@ -42,6 +42,21 @@ fn csv_quotes_and_defuses_formulas() {
         to_csv(&cols, &[user]),
         "id,Name,Email\r\n7,\"Ann, Jr\",a@x.io\r\n"
     );
+    // A date-time leaves as the CRM sent it, zone and all: the table's local, minute-long form
+    // belongs to one browser, and a file travels.
+    let created = schema.field("created_at").expect("App CRM's created_at");
+    let sent = "2023-04-29T15:39:14.000000Z";
+    let user = User {
+        id: 8,
+        created_at: Some(sent.into()),
+        raw: userdeck_client::RawJson::from_text(&format!(r#"{{"id":8,"created_at":"{sent}"}}"#))
+            .unwrap(),
+        ..User::default()
+    };
+    assert_eq!(
+        to_csv(std::slice::from_ref(created), &[user]),
+        format!("id,Created\r\n8,{sent}\r\n")
+    );
 }
 
 #[wasm_bindgen_test]

@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use userdeck_client::{FieldSpec, User, UserQuery};
+use userdeck_client::{FieldKind, FieldSpec, User, UserQuery};
 use wasm_bindgen::JsCast;
 
 use crate::components::users_table::cell_text;
@@ -39,12 +39,22 @@ pub fn to_csv(columns: &[FieldSpec], users: &[User]) -> String {
     out.push_str("\r\n");
     for user in users {
         let row: Vec<String> = std::iter::once(user.id.to_string())
-            .chain(columns.iter().map(|c| csv_field(&cell_text(c, user))))
+            .chain(columns.iter().map(|c| csv_field(&export_text(c, user))))
             .collect();
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }
     out
+}
+
+/// A cell as exported: what the table shows, but a date-time as the CRM sent it. The table's
+/// form is local to the admin's browser and cut to the minute; a file travels, so it keeps the
+/// full value with its zone.
+fn export_text(column: &FieldSpec, user: &User) -> String {
+    match column.kind {
+        FieldKind::DateTime => column.display(user).unwrap_or_default(),
+        _ => cell_text(column, user),
+    }
 }
 
 /// Offers `text` as a download named `filename`.

@@ -123,16 +123,93 @@ fn reference_name(map: &Map<String, Value>) -> Option<String> {
     })
 }
 
-/// A string as it reads: markup dropped, an ISO date-time shortened to minutes like the table's
-/// date columns (the full value stays in the element's title).
+/// A string as it reads: markup dropped, a date-time as [`datetime_text`] shows it (the full
+/// value stays in the element's title).
 fn text_of(s: &str) -> String {
     if s.contains('<') {
         return strip_tags(s);
     }
-    match short_datetime(s) {
-        Some(short) => short,
-        None => s.to_string(),
+    datetime_text(s).unwrap_or_else(|| s.to_string())
+}
+
+/// A date-time as the admin reads it, to the minute: one that names its zone (App CRM's and
+/// Capsule's `…Z`, or `±hh:mm`) in the browser's own time zone, one that does not (Zurmo's
+/// server-local `2023-04-27 06:53:35`) as it is. `None` for a string that is not a date-time.
+pub fn datetime_text(s: &str) -> Option<String> {
+    let short = short_datetime(s)?;
+    let Some(ms) = epoch_ms(s) else {
+        return Some(short);
+    };
+    // The browser knows the local zone and its daylight-saving rules; no zone table ships here.
+    let local = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    if local.get_time().is_nan() {
+        return Some(short);
     }
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        local.get_full_year(),
+        local.get_month() + 1,
+        local.get_date(),
+        local.get_hours(),
+        local.get_minutes()
+    ))
+}
+
+/// Milliseconds since 1970 of `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]]` followed by its zone (`Z`,
+/// `±HH:MM` or `±HHMM`); `None` without a zone or with a field out of range.
+fn epoch_ms(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute) = (num(11..13)?, num(14..16)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    let mut rest = b.get(16..)?;
+    let mut seconds = 0.0;
+    if let [b':', tail @ ..] = rest {
+        let end = tail
+            .iter()
+            .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+            .unwrap_or(tail.len());
+        seconds = std::str::from_utf8(&tail[..end])
+            .ok()?
+            .parse::<f64>()
+            .ok()?;
+        rest = &tail[end..];
+    }
+    let offset_minutes = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), zone @ ..] => {
+            let digits: Vec<i64> = zone
+                .iter()
+                .filter(|c| **c != b':')
+                .map(|c| c.is_ascii_digit().then(|| i64::from(c - b'0')))
+                .collect::<Option<_>>()?;
+            let [h1, h2, m1, m2] = digits[..] else {
+                return None;
+            };
+            let minutes = (h1 * 10 + h2) * 60 + m1 * 10 + m2;
+            if *sign == b'+' { minutes } else { -minutes }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let whole = days * 86_400 + hour * 3_600 + minute * 60 - offset_minutes * 60;
+    Some((whole as f64 + seconds) * 1000.0)
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (counting years from
+/// March, so the leap day falls at the end of a year).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// `2023-07-14T15:39:14.000000Z` or `2023-07-14 15:39:14` → `2023-07-14 15:39`; `None` for a

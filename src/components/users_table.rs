@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User};
 use wasm_bindgen::JsCast;
 
-use crate::components::field_value::{line_of, strip_tags};
+use crate::components::field_value::{datetime_text, line_of, strip_tags};
 
 /// How long a refetch runs before the old rows are dimmed.
 pub const DIM_AFTER_MS: u64 = 200;
@@ -22,7 +22,8 @@ pub struct Column {
     pub sortable: bool,
 }
 
-/// The text of a cell; booleans read as words, HTML (mail signatures) as its text only.
+/// The text of a cell; booleans read as words, HTML (mail signatures) as its text only, role
+/// lists as names, date-times to the minute in the browser's time zone ([`datetime_text`]).
 pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
     let raw = spec.display(user).unwrap_or_default();
     match spec.kind {
@@ -37,12 +38,7 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
             .ok()
             .and_then(|v| line_of(&v))
             .unwrap_or(raw),
-        FieldKind::DateTime => raw
-            .replace('T', " ")
-            .trim_end_matches('Z')
-            .chars()
-            .take(16)
-            .collect(),
+        FieldKind::DateTime => datetime_text(&raw).unwrap_or(raw),
         _ => raw,
     }
 }

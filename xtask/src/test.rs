@@ -159,6 +159,10 @@ pub fn run_all() -> Result<()> {
                             ])
                             .env("CHROMEDRIVER", stack::chromedriver_path())
                             .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                            // Chromium takes its time zone from TZ. CI machines run in UTC,
+                            // where a date shown in UTC instead of local time looks right; half
+                            // an hour off a whole-hour zone, such a mistake fails a test.
+                            .env("TZ", "America/St_Johns")
                             .env("USERDECK_SANDBOX_URL", sandbox.url())
                             .env("TMPDIR", &scratch.0),
                     );
