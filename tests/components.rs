@@ -343,6 +343,9 @@ fn date_times_with_a_zone_read_in_the_browsers_time_zone() {
         "2023-07-14T17:39:14+02:00",
         "2023-07-14T10:09:14-0530",
         "2023-07-14 15:39Z",
+        "2023-07-14T20:39:14+05",
+        // A fraction never rounds the minute up.
+        "2023-07-14T15:39:59.999999Z",
     ] {
         assert_eq!(
             datetime_text(sent).as_deref(),

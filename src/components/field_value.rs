@@ -156,11 +156,14 @@ pub fn datetime_text(s: &str) -> Option<String> {
 }
 
 /// Milliseconds since 1970 of `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]]` followed by its zone (`Z`,
-/// `±HH:MM` or `±HHMM`); `None` without a zone or with a field out of range.
+/// `±HH:MM`, `±HHMM` or `±HH`); `None` without a zone or with a field out of range.
 fn epoch_ms(s: &str) -> Option<f64> {
     let b = s.as_bytes();
+    // Digits only (`parse` alone would take a sign).
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+        b.get(r)?.iter().try_fold(0, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute) = (num(11..13)?, num(14..16)?);
@@ -168,17 +171,26 @@ fn epoch_ms(s: &str) -> Option<f64> {
         return None;
     }
     let mut rest = b.get(16..)?;
-    let mut seconds = 0.0;
+    // Seconds and their fraction, read as whole milliseconds: parsing text as a float would
+    // bring the standard library's float parser into the bundle (15 KB gzipped).
+    let mut millis = 0;
     if let [b':', tail @ ..] = rest {
-        let end = tail
-            .iter()
-            .position(|c| !(c.is_ascii_digit() || *c == b'.'))
-            .unwrap_or(tail.len());
-        seconds = std::str::from_utf8(&tail[..end])
-            .ok()?
-            .parse::<f64>()
-            .ok()?;
-        rest = &tail[end..];
+        let seconds = num(17..19)?;
+        let mut at = 2;
+        if tail.get(2) == Some(&b'.') {
+            at = 3;
+            let mut scale = 100;
+            while let Some(d) = tail.get(at).filter(|c| c.is_ascii_digit()) {
+                millis += i64::from(d - b'0') * scale;
+                scale /= 10;
+                at += 1;
+            }
+        }
+        if seconds > 60 {
+            return None;
+        }
+        millis += seconds * 1000;
+        rest = tail.get(at..)?;
     }
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,
@@ -188,17 +200,18 @@ fn epoch_ms(s: &str) -> Option<f64> {
                 .filter(|c| **c != b':')
                 .map(|c| c.is_ascii_digit().then(|| i64::from(c - b'0')))
                 .collect::<Option<_>>()?;
-            let [h1, h2, m1, m2] = digits[..] else {
-                return None;
+            let minutes = match digits[..] {
+                [h1, h2] => (h1 * 10 + h2) * 60,
+                [h1, h2, m1, m2] => (h1 * 10 + h2) * 60 + m1 * 10 + m2,
+                _ => return None,
             };
-            let minutes = (h1 * 10 + h2) * 60 + m1 * 10 + m2;
             if *sign == b'+' { minutes } else { -minutes }
         }
         _ => return None,
     };
     let days = days_from_civil(year, month, day);
-    let whole = days * 86_400 + hour * 3_600 + minute * 60 - offset_minutes * 60;
-    Some((whole as f64 + seconds) * 1000.0)
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 - offset_minutes * 60;
+    Some((seconds * 1000 + millis) as f64)
 }
 
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (counting years from
