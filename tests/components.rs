@@ -5,7 +5,9 @@ use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
 use userdeck::components::connection_list::ConnectionList;
+use userdeck::pages::user_detail::UserFields;
 use userdeck::state::connections::{ConnectionInfo, fetch_declared};
+use userdeck_client::{Provider, RawJson, Schema, User};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -32,6 +34,19 @@ fn test_root() -> web_sys::HtmlElement {
     let root = document.create_element("section").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
     root.unchecked_into()
+}
+
+/// Mounts the detail fields of a user whose JSON is `raw`, under `provider`'s schema.
+fn mount_fields(raw: &str, provider: Provider) -> (web_sys::HtmlElement, impl Sized) {
+    let user = User {
+        raw: RawJson::from_text(raw).unwrap(),
+        ..User::default()
+    };
+    let root = test_root();
+    let handle = mount_to(root.clone(), move || {
+        view! { <UserFields user=user.clone() schema=Schema::of(provider)/> }
+    });
+    (root, handle)
 }
 
 fn visible_names(root: &web_sys::HtmlElement) -> Vec<String> {
@@ -130,9 +145,6 @@ async fn a_result_reported_after_an_await_still_shows_a_toast() {
 /// CRM's markup as text. The user is Zurmo-shaped, with an App CRM role list and a Capsule party.
 #[wasm_bindgen_test]
 async fn extra_fields_read_as_labels_names_and_nested_fields() {
-    use userdeck::pages::user_detail::UserFields;
-    use userdeck_client::{Provider, RawJson, Schema, User};
-
     let raw = r#"{
         "id": 1, "username": "super", "lastName": "User",
         "createdByUser": {"id": 1, "username": "super"},
@@ -148,16 +160,7 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
         "party": {"id": 1003, "firstName": "Scott",
                   "emailAddresses": [{"id": 5007, "type": "Work", "address": "s@example.test"}]}
     }"#;
-    let user = User {
-        id: 1,
-        display_name: "Super User".into(),
-        raw: RawJson::from_text(raw).unwrap(),
-        ..User::default()
-    };
-    let root = test_root();
-    let _mounted = mount_to(root.clone(), move || {
-        view! { <UserFields user=user.clone() schema=Schema::of(Provider::Zurmo)/> }
-    });
+    let (root, _mounted) = mount_fields(raw, Provider::Zurmo);
     tick().await;
 
     // Label → (the text of its value, whether the pair takes a whole row).
@@ -232,8 +235,6 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
 #[wasm_bindgen_test]
 fn app_crm_roles_read_as_their_names() {
     use userdeck::components::users_table::cell_text;
-    use userdeck_client::{Provider, RawJson, Schema, User};
-
     let schema = Schema::of(Provider::AppCrm);
     let roles = schema.field("roles").expect("App CRM has roles");
     let user = |raw: &str| User {
@@ -273,19 +274,8 @@ fn the_header_marks_the_current_page_and_section() {
 /// App CRM's date and time formats read as the format and today in it, as the form previews them.
 #[wasm_bindgen_test]
 async fn date_and_time_formats_show_an_example() {
-    use userdeck::pages::user_detail::UserFields;
-    use userdeck_client::{Provider, RawJson, Schema, User};
-
     let raw = r#"{"id":3,"name":"Ana","date_format":"Y-m-d","time_format":"H:i","timezone":"UTC"}"#;
-    let user = User {
-        id: 3,
-        raw: RawJson::from_text(raw).unwrap(),
-        ..User::default()
-    };
-    let root = test_root();
-    let _mounted = mount_to(root.clone(), move || {
-        view! { <UserFields user=user.clone() schema=Schema::of(Provider::AppCrm)/> }
-    });
+    let (root, _mounted) = mount_fields(raw, Provider::AppCrm);
     tick().await;
     let example = |key: &str| {
         root.query_selector(&format!("dt[title={key}] + dd .example"))
