@@ -238,3 +238,117 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         Err(userdeck_client::ApiError::NotFound { .. })
     ));
 }
+
+/// The column picker: adding a column and removing one change the table and App CRM's `select`
+/// (the shown fields, plus the id, name and email every user needs; the sandbox nulls the rest,
+/// as the real server does), the choice survives a reload of that connection, and another
+/// connection keeps its own.
+#[wasm_bindgen_test]
+async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection() {
+    clear_storage();
+    let w = window();
+    let saved: Vec<ConnectionInfo> = ["crm-a", "crm-b"]
+        .into_iter()
+        .map(|id| ConnectionInfo {
+            sign_in: SignIn::Token,
+            ..ConnectionInfo::new_saved(id, id, Provider::AppCrm, &format!("{}/appcrm", sandbox()))
+        })
+        .collect();
+    w.local_storage()
+        .unwrap()
+        .unwrap()
+        .set_item(SAVED_KEY, &serde_json::to_string(&saved).unwrap())
+        .unwrap();
+    for c in &saved {
+        w.session_storage()
+            .unwrap()
+            .unwrap()
+            .set_item(&format!("{SECRET_PREFIX}{}", c.id), APPCRM_ADMIN_TOKEN)
+            .unwrap();
+    }
+    // Opens the app on `path` (as a reload would) and waits for its rows.
+    let open = |path: &'static str| async move {
+        window()
+            .history()
+            .unwrap()
+            .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+            .unwrap();
+        let root = test_root();
+        let mounted = mount_to(root.clone(), App);
+        let r = root.clone();
+        until("the users", move || {
+            query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 25
+        })
+        .await;
+        (root, mounted)
+    };
+    // The table's column keys, left to right (the selection column has none).
+    let shown = |root: &web_sys::HtmlElement| -> Vec<String> {
+        query_all(root, "table.users-table thead th")
+            .iter()
+            .map(|th| th.get_attribute("data-key").unwrap_or_default())
+            .collect()
+    };
+
+    let (root, mounted) = open("/c/crm-a/users").await;
+    assert!(shown(&root).contains(&"super_admin".to_string()));
+    assert!(!shown(&root).contains(&"timezone".to_string()));
+    click(&query(&root, "input[data-column=timezone]").unwrap());
+    click(&query(&root, "input[data-column=super_admin]").unwrap());
+    let r = root.clone();
+    until("the time zone column with values", move || {
+        let keys = shown(&r);
+        let Some(at) = keys.iter().position(|k| k == "timezone") else {
+            return false;
+        };
+        let cells = texts(&r, &format!("tbody tr[data-id] td:nth-child({})", at + 1));
+        !keys.contains(&"super_admin".to_string())
+            && cells.len() == 25
+            && cells.iter().all(|c| c.contains('/') || c == "UTC")
+    })
+    .await;
+    // The request behind it asked for exactly the shown fields.
+    let selected = |url: &str| {
+        web_sys::Url::new(url)
+            .ok()
+            .and_then(|u| u.search_params().get("select"))
+            .unwrap_or_default()
+    };
+    until("a users request selecting the shown fields", || {
+        resources().iter().any(|(url, end)| {
+            let fields = selected(url);
+            let fields: Vec<&str> = fields.split(';').collect();
+            url.contains("/appcrm/api/users?")
+                && *end > 0.0
+                && fields.contains(&"timezone")
+                && fields.contains(&"email")
+                && !fields.contains(&"super_admin")
+        })
+    })
+    .await;
+    let remembered = w
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("userdeck.columns.crm-a")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        remembered.contains("timezone") && !remembered.contains("super_admin"),
+        "{remembered}"
+    );
+    drop(mounted);
+    root.remove();
+
+    // Another connection of the same CRM keeps the default columns.
+    let (root, mounted) = open("/c/crm-b/users").await;
+    assert!(shown(&root).contains(&"super_admin".to_string()));
+    assert!(!shown(&root).contains(&"timezone".to_string()));
+    drop(mounted);
+    root.remove();
+
+    // And the first one, reloaded, its own.
+    let (root, _mounted) = open("/c/crm-a/users").await;
+    assert!(shown(&root).contains(&"timezone".to_string()));
+    assert!(!shown(&root).contains(&"super_admin".to_string()));
+}

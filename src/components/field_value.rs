@@ -7,6 +7,8 @@
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
+use crate::components::formats::{local, php_date};
+
 /// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
 /// has them whole, and a page of boxes inside boxes helps nobody.
 const MAX_DEPTH: u8 = 3;
@@ -141,18 +143,11 @@ pub fn datetime_text(s: &str) -> Option<String> {
         return Some(short);
     };
     // The browser knows the local zone and its daylight-saving rules; no zone table ships here.
-    let local = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-    if local.get_time().is_nan() {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    if date.get_time().is_nan() {
         return Some(short);
     }
-    Some(format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        local.get_full_year(),
-        local.get_month() + 1,
-        local.get_date(),
-        local.get_hours(),
-        local.get_minutes()
-    ))
+    Some(php_date("Y-m-d H:i", local(&date)))
 }
 
 /// Milliseconds since 1970 of `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]]` followed by its zone (`Z`,
@@ -244,19 +239,25 @@ fn short_datetime(s: &str) -> Option<String> {
     shaped.then(|| format!("{} {}", &s[..10], &s[11..16]))
 }
 
-/// Whether `v` needs the room of a whole row (it is shown as nested fields).
-pub fn is_structured(v: &Value) -> bool {
-    line_of(v).is_none()
+/// One field of a record: its label from the wire name (the name itself in the title), and its
+/// value as one line, or as nested fields on a row of its own for a record or a list of them.
+pub fn pair_view(key: &str, value: &Value) -> AnyView {
+    pair_at(key, value, 0)
 }
 
-/// `v` as the content of a field: a line of text ("—" for nothing), or nested fields for a record
-/// and a list for a list of records.
-pub fn value_view(v: &Value) -> AnyView {
-    view_at(v, 0)
+fn pair_at(key: &str, value: &Value, depth: u8) -> AnyView {
+    let line = line_of(value);
+    // A record takes a whole row: its nested fields need the width.
+    let class = if line.is_some() { "pair" } else { "pair wide" };
+    view! {
+        <div class=class><dt title=key.to_string()>{label_of(key)}</dt><dd>{value_at(value, line, depth)}</dd></div>
+    }
+    .into_any()
 }
 
-fn view_at(v: &Value, depth: u8) -> AnyView {
-    if let Some(line) = line_of(v) {
+/// `v`, whose [`line_of`] is `line`: that line ("—" for nothing), or a list or nested fields.
+fn value_at(v: &Value, line: Option<String>, depth: u8) -> AnyView {
+    if let Some(line) = line {
         // A shortened date-time keeps its full value a hover away (stripped markup does not).
         let title = match v {
             Value::String(s) if line != *s && !s.contains('<') => Some(s.clone()),
@@ -271,18 +272,13 @@ fn view_at(v: &Value, depth: u8) -> AnyView {
     match v {
         Value::Array(items) => view! {
             <ol class="value-list">
-                {items.iter().map(|item| view! { <li>{view_at(item, depth + 1)}</li> }).collect_view()}
+                {items.iter().map(|item| view! { <li>{value_at(item, line_of(item), depth + 1)}</li> }).collect_view()}
             </ol>
         }
         .into_any(),
         Value::Object(map) => view! {
             <dl class="nested">
-                {map.iter().map(|(k, item)| {
-                    let class = if is_structured(item) { "pair wide" } else { "pair" };
-                    view! {
-                        <div class=class><dt title=k.clone()>{label_of(k)}</dt><dd>{view_at(item, depth + 1)}</dd></div>
-                    }
-                }).collect_view()}
+                {map.iter().map(|(k, item)| pair_at(k, item, depth + 1)).collect_view()}
             </dl>
         }
         .into_any(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use userdeck_client::{ApiError, FieldKind, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
-use crate::components::field_value::{is_structured, label_of, value_view};
+use crate::components::field_value::pair_view;
 use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
@@ -140,7 +140,7 @@ pub fn load_user(
 }
 
 /// Every field: the schema's fields first (with their labels), then anything else the CRM sent,
-/// labelled from its wire name (kept in the label's title) and shown by [`value_view`].
+/// each shown by [`pair_view`].
 #[component]
 pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
     let known: Vec<&str> = schema
@@ -165,13 +165,7 @@ pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
         Value::Object(map) => map
             .iter()
             .filter(|(k, _)| !known.contains(&k.as_str()))
-            .map(|(k, v)| {
-                // A record takes a whole row: its nested fields need the width.
-                let class = if is_structured(v) { "pair wide" } else { "pair" };
-                view! {
-                    <div class=class><dt title=k.clone()>{label_of(k)}</dt><dd>{value_view(v)}</dd></div>
-                }
-            })
+            .map(|(k, v)| pair_view(k, v))
             .collect_view(),
         _ => Vec::new().collect_view(),
     };

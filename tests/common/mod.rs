@@ -149,8 +149,9 @@ pub async fn panicked_during<F: std::future::Future<Output = ()>>(scenario: F) -
     PANICKED.load(Ordering::SeqCst)
 }
 
-/// How many requests to a URL ending in `path` have been answered in full (resource timing).
-pub fn answered(path: &str) -> usize {
+/// Every request the page has made, in order: its URL and when its answer ended (0 while it is
+/// still in flight), from the page's resource timing.
+pub fn resources() -> Vec<(String, f64)> {
     let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
     let entries: js_sys::Function = js_sys::Reflect::get(&performance, &"getEntriesByType".into())
         .unwrap()
@@ -160,16 +161,24 @@ pub fn answered(path: &str) -> usize {
         .unwrap()
         .into();
     list.iter()
-        .filter(|e| {
-            let name = js_sys::Reflect::get(e, &"name".into())
+        .map(|e| {
+            let name = js_sys::Reflect::get(&e, &"name".into())
                 .ok()
                 .and_then(|n| n.as_string())
                 .unwrap_or_default();
-            let end = js_sys::Reflect::get(e, &"responseEnd".into())
+            let end = js_sys::Reflect::get(&e, &"responseEnd".into())
                 .ok()
                 .and_then(|n| n.as_f64())
                 .unwrap_or(0.0);
-            name.split('?').next().unwrap_or("").ends_with(path) && end > 0.0
+            (name, end)
         })
+        .collect()
+}
+
+/// How many requests to a URL ending in `path` have been answered in full (resource timing).
+pub fn answered(path: &str) -> usize {
+    resources()
+        .iter()
+        .filter(|(name, end)| name.split('?').next().unwrap_or("").ends_with(path) && *end > 0.0)
         .count()
 }

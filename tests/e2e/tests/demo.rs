@@ -106,3 +106,51 @@ async fn picking_a_connection_shows_its_first_page_of_users() {
     browser.close().await;
     stack.shutdown().await;
 }
+
+/// Keyboard focus is visible: each of the first stops the Tab key reaches on the users page
+/// (the skip link, the header, the search box, the toolbar) wears the focus ring, in both themes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_focus_is_visible_at_every_stop() {
+    let stack = Stack::start().await;
+    let browser = Browser::start().await;
+    for theme in [userdeck_e2e::Theme::Light, userdeck_e2e::Theme::Dark] {
+        browser.set_theme(theme).await;
+        browser.open(&stack.url("/c/appcrm/users")).await;
+        browser.rows("appcrm: first page").await;
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            // A real key press, so the browser treats the focus as keyboard focus.
+            for kind in ["keyDown", "keyUp"] {
+                browser
+                    .devtools(
+                        "Input.dispatchKeyEvent",
+                        serde_json::json!({"type": kind, "key": "Tab", "code": "Tab",
+                            "windowsVirtualKeyCode": 9}),
+                    )
+                    .await;
+            }
+            let stop = browser
+                .client
+                .execute(
+                    "const e = document.activeElement, s = getComputedStyle(e);\
+                     return [e.tagName + ':' + (e.textContent || e.getAttribute('aria-label') || e.name || '').trim().slice(0, 20),\
+                             s.outlineStyle, parseFloat(s.outlineWidth)];",
+                    Vec::new(),
+                )
+                .await
+                .expect("read the focused element");
+            let (what, style, width) = (
+                stop[0].as_str().unwrap_or("?").to_string(),
+                stop[1].as_str().unwrap_or("").to_string(),
+                stop[2].as_f64().unwrap_or(0.0),
+            );
+            assert!(
+                what != "BODY:" && style != "none" && width >= 2.0,
+                "{theme:?}: focus on {what} is not visible ({style} {width}px); stops so far {seen:?}"
+            );
+            seen.push(what);
+        }
+    }
+    browser.close().await;
+    stack.shutdown().await;
+}

@@ -114,14 +114,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn report(metric: &str, crm: &str, samples: Vec<f64>, note: &str) {
-    let line = json!({
+    println!("{}", figure(metric, crm, samples, note));
+}
+
+/// One figure as the JSON object `cargo xtask bench` reads.
+fn figure(metric: &str, crm: &str, samples: Vec<f64>, note: &str) -> Value {
+    json!({
         "metric": metric,
         "crm": crm,
         "median_ms": median(samples.clone()),
         "samples_ms": samples,
         "note": note,
-    });
-    println!("{line}");
+    })
 }
 
 /// Time to the first row of `crm`'s users over [`COLD_LOADS`] loads, each in a new browser;
@@ -202,14 +206,8 @@ async fn add_phases(browser: &Browser, phases: &mut [Vec<f64>]) {
 /// Reports each phase's samples for `crm` on a `visit` ("first visit", "warm caches").
 fn report_phases(crm: &str, visit: &str, phases: Vec<Vec<f64>>) {
     for (phase, samples) in PHASES.iter().zip(phases) {
-        let line = json!({
-            "metric": "first_row_phase",
-            "crm": crm,
-            "visit": visit,
-            "median_ms": median(samples.clone()),
-            "samples_ms": samples,
-            "note": phase,
-        });
+        let mut line = figure("first_row_phase", crm, samples, phase);
+        line["visit"] = visit.into();
         println!("{line}");
     }
 }
