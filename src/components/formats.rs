@@ -85,11 +85,7 @@ pub fn php_date(format: &str, m: Moment) -> String {
 
 /// Now, in the browser's local time.
 pub fn now() -> Moment {
-    local(&js_sys::Date::new_0())
-}
-
-/// `d` in the browser's local time (its zone and daylight-saving rules are the browser's).
-pub fn local(d: &js_sys::Date) -> Moment {
+    let d = js_sys::Date::new_0();
     Moment {
         year: d.get_full_year() as i32,
         month: d.get_month() + 1,
