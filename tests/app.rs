@@ -18,6 +18,46 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// Saves `connections` as the user's own, each with `secret` remembered in this tab.
+fn save_with_secret(connections: &[ConnectionInfo], secret: &str) {
+    let w = window();
+    w.local_storage()
+        .unwrap()
+        .unwrap()
+        .set_item(SAVED_KEY, &serde_json::to_string(connections).unwrap())
+        .unwrap();
+    for c in connections {
+        w.session_storage()
+            .unwrap()
+            .unwrap()
+            .set_item(&format!("{SECRET_PREFIX}{}", c.id), secret)
+            .unwrap();
+    }
+}
+
+/// Mounts the whole app on `path`, as opening a link or reloading does, and waits until the
+/// list has settled on `rows` users.
+async fn open_app(path: &str, rows: usize) -> (web_sys::HtmlElement, impl Sized) {
+    go_to(path);
+    let root = test_root();
+    let mounted = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the users", move || {
+        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == rows
+    })
+    .await;
+    (root, mounted)
+}
+
+/// Puts `path` in the address bar, as a link or a reload would, before the app mounts.
+fn go_to(path: &str) {
+    window()
+        .history()
+        .unwrap()
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn a_shared_link_opens_the_list_with_its_query() {
     clear_storage();
@@ -31,32 +71,8 @@ async fn a_shared_link_opens_the_list_with_its_query() {
         )
     };
     let w = window();
-    w.local_storage()
-        .unwrap()
-        .unwrap()
-        .set_item(SAVED_KEY, &serde_json::to_string(&vec![info]).unwrap())
-        .unwrap();
-    w.session_storage()
-        .unwrap()
-        .unwrap()
-        .set_item(&format!("{SECRET_PREFIX}caps"), CAPSULE_TOKEN)
-        .unwrap();
-    w.history()
-        .unwrap()
-        .push_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some("/c/caps/users?sort=username&dir=desc&size=10"),
-        )
-        .unwrap();
-
-    let root = test_root();
-    let _m = mount_to(root.clone(), App);
-    let r = root.clone();
-    until("the users", move || {
-        query_all(&r, "table.users-table tbody tr[data-id]").len() == 10
-    })
-    .await;
+    save_with_secret(&[info], CAPSULE_TOKEN);
+    let (root, _m) = open_app("/c/caps/users?sort=username&dir=desc&size=10", 10).await;
     let th = query(&root, "th[data-key=username]").unwrap();
     assert_eq!(th.get_attribute("aria-sort").as_deref(), Some("descending"));
     let names = texts(&root, "table.users-table tbody tr td:nth-child(2)");
@@ -254,34 +270,7 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
             ..ConnectionInfo::new_saved(id, id, Provider::AppCrm, &format!("{}/appcrm", sandbox()))
         })
         .collect();
-    w.local_storage()
-        .unwrap()
-        .unwrap()
-        .set_item(SAVED_KEY, &serde_json::to_string(&saved).unwrap())
-        .unwrap();
-    for c in &saved {
-        w.session_storage()
-            .unwrap()
-            .unwrap()
-            .set_item(&format!("{SECRET_PREFIX}{}", c.id), APPCRM_ADMIN_TOKEN)
-            .unwrap();
-    }
-    // Opens the app on `path` (as a reload would) and waits for its rows.
-    let open = |path: &'static str| async move {
-        window()
-            .history()
-            .unwrap()
-            .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
-            .unwrap();
-        let root = test_root();
-        let mounted = mount_to(root.clone(), App);
-        let r = root.clone();
-        until("the users", move || {
-            query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 25
-        })
-        .await;
-        (root, mounted)
-    };
+    save_with_secret(&saved, APPCRM_ADMIN_TOKEN);
     // The table's column keys, left to right (the selection column has none).
     let shown = |root: &web_sys::HtmlElement| -> Vec<String> {
         query_all(root, "table.users-table thead th")
@@ -290,7 +279,7 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
             .collect()
     };
 
-    let (root, mounted) = open("/c/crm-a/users").await;
+    let (root, mounted) = open_app("/c/crm-a/users", 25).await;
     assert!(shown(&root).contains(&"super_admin".to_string()));
     assert!(!shown(&root).contains(&"timezone".to_string()));
     click(&query(&root, "input[data-column=timezone]").unwrap());
@@ -341,14 +330,14 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
     root.remove();
 
     // Another connection of the same CRM keeps the default columns.
-    let (root, mounted) = open("/c/crm-b/users").await;
+    let (root, mounted) = open_app("/c/crm-b/users", 25).await;
     assert!(shown(&root).contains(&"super_admin".to_string()));
     assert!(!shown(&root).contains(&"timezone".to_string()));
     drop(mounted);
     root.remove();
 
     // And the first one, reloaded, its own.
-    let (root, _mounted) = open("/c/crm-a/users").await;
+    let (root, _mounted) = open_app("/c/crm-a/users", 25).await;
     assert!(shown(&root).contains(&"timezone".to_string()));
     assert!(!shown(&root).contains(&"super_admin".to_string()));
 }
