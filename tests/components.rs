@@ -36,7 +36,8 @@ fn test_root() -> web_sys::HtmlElement {
     root.unchecked_into()
 }
 
-/// Mounts the detail fields of a user whose JSON is `raw`, under `provider`'s schema.
+/// Mounts the detail fields of a user whose JSON is `raw`, under `provider`'s schema, as the
+/// connection `test` shows them.
 fn mount_fields(raw: &str, provider: Provider) -> (web_sys::HtmlElement, impl Sized) {
     let user = User {
         raw: RawJson::from_text(raw).unwrap(),
@@ -44,7 +45,7 @@ fn mount_fields(raw: &str, provider: Provider) -> (web_sys::HtmlElement, impl Si
     };
     let root = test_root();
     let handle = mount_to(root.clone(), move || {
-        view! { <UserFields user=user.clone() schema=Schema::of(provider)/> }
+        view! { <UserFields user=user.clone() schema=Schema::of(provider) users_href="/c/test/users"/> }
     });
     (root, handle)
 }
@@ -228,6 +229,97 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
         stamp.is_some(),
         "the shortened date-time keeps the full value as its title"
     );
+}
+
+/// The text of the detail value of the field `key`, and the address it links to.
+fn shown_value(root: &web_sys::HtmlElement, key: &str) -> (String, Option<String>) {
+    let dd = root
+        .query_selector(&format!("dl.fields > .pair > dt[title='{key}'] + dd"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no field {key}"));
+    let link = dd
+        .query_selector("a")
+        .unwrap()
+        .and_then(|a| a.get_attribute("href"));
+    (dd.text_content().unwrap_or_default(), link)
+}
+
+/// Capsule's code words (`PENDING`, `SEND_AND_LOG`) read as words, on the detail page and in a
+/// table cell; its other capitals (a currency, SIP) stay as they are.
+#[wasm_bindgen_test]
+async fn code_words_read_as_words() {
+    use userdeck::components::users_table::cell_text;
+    let raw = r#"{"id":2,"status":"PENDING","emailPreference":"SEND_AND_LOG",
+                  "currency":"EUR","clickToCallPreference":"SIP"}"#;
+    let (root, _mounted) = mount_fields(raw, Provider::Capsule);
+    tick().await;
+    assert_eq!(shown_value(&root, "status").0, "Pending");
+    assert_eq!(shown_value(&root, "emailPreference").0, "Send and log");
+    assert_eq!(shown_value(&root, "currency").0, "EUR");
+    assert_eq!(
+        shown_value(&root, "clickToCallPreference").0,
+        "SIP",
+        "a field the schema does not call a code stays as sent"
+    );
+
+    let schema = Schema::of(Provider::Capsule);
+    let status = schema.field("status").expect("Capsule has a status");
+    let cell = |value: &str| {
+        let user = User {
+            raw: RawJson::from_text(&format!(r#"{{"id":1,"status":{value}}}"#)).unwrap(),
+            ..User::default()
+        };
+        cell_text(status, &user)
+    };
+    assert_eq!(cell(r#""ACTIVE""#), "Active");
+    assert_eq!(
+        cell(r#""_ON__HOLD_""#),
+        "On hold",
+        "stray underscores are not words"
+    );
+    assert_eq!(cell(r#""V2_USER""#), "V2 user");
+    assert_eq!(cell(r#""Away until May""#), "Away until May", "prose stays");
+    assert_eq!(cell(r#""2024""#), "2024");
+    assert_eq!(cell("null"), "");
+}
+
+/// Zurmo's manager reads as the user's name the CRM sends beside the id (`#id` when it sends
+/// none) and links to that user's page; the raw `manager` record is not shown a second time.
+#[wasm_bindgen_test]
+async fn a_manager_reads_as_a_link_to_that_user() {
+    use userdeck::components::users_table::cell_text;
+    let named = r#"{"id":5,"username":"ann","manager":{"id":3,"username":"smith45"}}"#;
+    let (root, _mounted) = mount_fields(named, Provider::Zurmo);
+    tick().await;
+    assert_eq!(
+        shown_value(&root, "manager.id"),
+        ("smith45".to_string(), Some("/c/test/users/3".to_string()))
+    );
+    let labels = root.query_selector_all("dl.fields > .pair > dt").unwrap();
+    let managers = (0..labels.length())
+        .filter_map(|i| labels.item(i)?.text_content())
+        .filter(|t| t.starts_with("Manager"))
+        .count();
+    assert_eq!(managers, 1, "{}", root.inner_html());
+
+    let (root, _mounted) = mount_fields(r#"{"id":5,"manager":{"id":9}}"#, Provider::Zurmo);
+    tick().await;
+    assert_eq!(
+        shown_value(&root, "manager.id"),
+        ("#9".to_string(), Some("/c/test/users/9".to_string()))
+    );
+
+    let (root, _mounted) = mount_fields(r#"{"id":5,"manager":null}"#, Provider::Zurmo);
+    tick().await;
+    assert_eq!(shown_value(&root, "manager.id"), ("—".to_string(), None));
+
+    let schema = Schema::of(Provider::Zurmo);
+    let manager = schema.field("manager.id").expect("Zurmo has a manager");
+    let user = User {
+        raw: RawJson::from_text(named).unwrap(),
+        ..User::default()
+    };
+    assert_eq!(cell_text(manager, &user), "smith45");
 }
 
 /// App CRM's role list reads as role names in a table cell and on the detail page, whether the

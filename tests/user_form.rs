@@ -404,3 +404,72 @@ async fn the_password_hint_fits_creating_and_editing() {
         assert!(described.contains("f-password-help"), "{described}");
     }
 }
+
+/// Zurmo's manager is picked by name and saved by id; editing that user then names the manager
+/// the CRM sends back, and a restored draft naming another manager does not borrow that name.
+#[wasm_bindgen_test]
+async fn zurmo_manager_is_picked_by_name_and_named_when_editing() {
+    clear_storage();
+    let hint = |root: &web_sys::Element| {
+        query(root, ".manager-picker .hint")
+            .and_then(|h| h.text_content())
+            .unwrap_or_default()
+    };
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::Zurmo, saved);
+    tick().await;
+    assert_eq!(hint(&root).trim(), "No manager");
+    let name = format!("mgr{}", js_sys::Date::now() as u64);
+    type_into(&field(&root, "username"), &name);
+    type_into(&field(&root, "lastName"), "Managed");
+    type_into(
+        &query(&root, "[data-testid=manager-search]").unwrap(),
+        "Super",
+    );
+    let r = root.clone();
+    until("a match for Super", move || {
+        query(&r, "[data-testid=pick-user]").is_some()
+    })
+    .await;
+    click(&query(&root, "[data-testid=pick-user]").unwrap());
+    tick().await;
+    assert_eq!(
+        hint(&root).trim_end_matches(" Clear"),
+        "Manager: Super User (#1)"
+    );
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let s = saved;
+    until("the saved user", move || s.with_untracked(Option::is_some)).await;
+    let user = saved.get_untracked().unwrap();
+    assert_eq!(user.raw_text("manager.id").as_deref(), Some("1"));
+
+    // Editing: the name comes from the user's own record, as the CRM sent it.
+    let edit = |user: User| {
+        let root = test_root();
+        let c = client(Provider::Zurmo);
+        let handle = mount_to(root.clone(), move || {
+            view! {
+                <UserForm client=StoredValue::new_local(c.clone()) mode=FormMode::Update user=user.clone()
+                    draft_key="userdeck.draft.test.manager" on_saved=Callback::new(|_| {})/>
+            }
+        });
+        (root, handle)
+    };
+    let (root, _edit) = edit(user.clone());
+    tick().await;
+    assert_eq!(
+        hint(&root).trim_end_matches(" Clear"),
+        "Manager: super (#1)"
+    );
+
+    // A draft that chose manager 2 (whose name was not kept) shows the id only.
+    window()
+        .session_storage()
+        .unwrap()
+        .unwrap()
+        .set_item("userdeck.draft.test.manager", r#"{"manager.id":"2"}"#)
+        .unwrap();
+    let (root, _edit) = edit(user);
+    tick().await;
+    assert_eq!(hint(&root).trim_end_matches(" Clear"), "Manager: user #2");
+}

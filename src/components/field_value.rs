@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use serde_json::{Map, Value};
+use userdeck_client::{FieldSpec, User};
 
 /// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
 /// has them whole, and a page of boxes inside boxes helps nobody.
@@ -121,6 +122,50 @@ fn reference_name(map: &Map<String, Value>) -> Option<String> {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(text_of(s)),
         _ => None,
     })
+}
+
+/// A CRM's code word as words: `SEND_AND_LOG` → "Send and log", `ACTIVE` → "Active". Anything
+/// that is not one (lower case, spaces, punctuation) is already written for people and stays.
+pub fn code_text(s: &str) -> String {
+    let is_code = s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !is_code {
+        return s.to_string();
+    }
+    let mut text = s
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
+}
+
+/// The user a reference field (`manager.id`) points at: its id, and the name the CRM sends
+/// beside the id in the record that holds it (Zurmo's `"manager":{"id":3,"username":"smith45"}`)
+/// when it sends one. `None` when the field is empty.
+pub fn user_ref(spec: &FieldSpec, user: &User) -> Option<(String, Option<String>)> {
+    let id = spec.display(user).filter(|i| !i.is_empty())?;
+    let name = spec
+        .key
+        .rsplit_once('.')
+        .and_then(|(holder, _)| user.raw_text(holder))
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|v| match v {
+            Value::Object(map) if map.len() > 1 => reference_name(&map),
+            _ => None,
+        })
+        .filter(|n| !n.is_empty());
+    Some((id, name))
+}
+
+/// How a reference reads: the user's name, or `#id` when the CRM sent only the id.
+pub fn user_ref_text(id: &str, name: Option<&str>) -> String {
+    name.map_or_else(|| format!("#{id}"), str::to_string)
 }
 
 /// A string as it reads: markup dropped, a date-time as [`datetime_text`] shows it (the full

@@ -17,6 +17,7 @@ use userdeck_client::{
     ApiError, FieldKind, FieldSpec, FormMode, Provider, Required, Schema, User, UserDraft,
 };
 
+use crate::components::field_value::user_ref;
 use crate::components::formats::{now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
 use crate::state::session::{ApiClient, Sessions, describe};
@@ -62,7 +63,7 @@ fn value_from_user(f: &FieldSpec, u: &User) -> Option<Value> {
     }
 }
 
-/// The value a field holds in a draft: lists split on commas, numbers parsed, text as typed.
+/// The value a field holds in a draft: lists split on commas, user ids parsed, text as typed.
 fn draft_value(f: &FieldSpec, v: &Value) -> Value {
     match (f.kind, v) {
         (FieldKind::List, Value::String(s)) => Value::Array(
@@ -72,7 +73,7 @@ fn draft_value(f: &FieldSpec, v: &Value) -> Value {
                 .map(|x| Value::String(x.into()))
                 .collect(),
         ),
-        (FieldKind::Number, Value::String(s)) => s
+        (FieldKind::UserRef, Value::String(s)) => s
             .trim()
             .parse::<u64>()
             .map(Value::from)
@@ -286,7 +287,15 @@ pub fn UserForm(
     let fields = schema.form_fields(mode).cloned().collect::<Vec<_>>();
     let rendered = fields
         .into_iter()
-        .map(|f| render_field(f, mode, values, errors, set, client))
+        .map(|f| {
+            // The name the CRM sends beside a reference's id, so an edit shows who it is.
+            let named = user
+                .as_ref()
+                .filter(|_| f.kind == FieldKind::UserRef)
+                .and_then(|u| user_ref(&f, u))
+                .and_then(|(id, name)| Some((id, name?)));
+            render_field(f, mode, values, errors, set, client, named)
+        })
         .collect_view();
     let submit_label = match mode {
         FormMode::Create => "Create user",
@@ -337,6 +346,7 @@ fn render_field(
     errors: RwSignal<BTreeMap<String, Vec<String>>>,
     set: impl Fn(&str, Value) + Copy + Send + Sync + 'static,
     client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    named: Option<(String, String)>,
 ) -> AnyView {
     let key: &'static str = f.key;
     let id = field_id(key);
@@ -430,7 +440,7 @@ fn render_field(
             }
             .into_any()
         }
-        FieldKind::Number if key == "manager.id" => view! { <ManagerPicker client=client values=values set=set field_id=id.clone()/> }.into_any(),
+        FieldKind::UserRef => view! { <ManagerPicker client=client key=key values=values set=set field_id=id.clone() named=named/> }.into_any(),
         FieldKind::Password => {
             let conf_id = field_id(CONFIRMATION);
             let conf_err = format!("{conf_id}-error");
@@ -454,7 +464,6 @@ fn render_field(
         kind => {
             let input_type = match kind {
                 FieldKind::Email => "email",
-                FieldKind::Number => "number",
                 _ => "text",
             };
             let placeholder = if kind == FieldKind::List { "Comma-separated names" } else { "" };
@@ -480,32 +489,44 @@ fn render_field(
     .into_any()
 }
 
-/// Zurmo's manager: search users by name and pick one; the form keeps the id.
+/// Zurmo's manager: search users by name and pick one; the form keeps the id under `key`.
 #[component]
 fn ManagerPicker(
     client: StoredValue<Rc<ApiClient>, LocalStorage>,
+    key: &'static str,
     values: RwSignal<Values>,
     set: impl Fn(&str, Value) + Copy + Send + Sync + 'static,
     field_id: String,
+    /// The manager the user has now, `(id, name)`.
+    named: Option<(String, String)>,
 ) -> impl IntoView {
-    let chosen_name = RwSignal::new(None::<String>);
-    let current = move || values.with(|v| text_of(v, "manager.id"));
+    // A name belongs to the id it came with: a restored draft may hold another id.
+    let chosen = RwSignal::new(named);
+    let current = move || values.with(|v| text_of(v, key));
+    let chosen_name = move || {
+        let id = current();
+        chosen.with(|c| {
+            c.as_ref()
+                .filter(|(cid, _)| *cid == id)
+                .map(|(_, n)| n.clone())
+        })
+    };
     let on_pick = Callback::new(move |(id, name): (u64, String)| {
-        set("manager.id", Value::String(id.to_string()));
-        chosen_name.set(Some(name));
+        set(key, Value::String(id.to_string()));
+        chosen.set(Some((id.to_string(), name)));
     });
     view! {
         <div class="manager-picker">
             <UserPicker client=client input_id=field_id search_label="Search a manager"
                 testid="manager-search" on_pick=on_pick/>
             <p class="hint">
-                {move || match (chosen_name.get(), current()) {
+                {move || match (chosen_name(), current()) {
                     (Some(n), id) if !id.is_empty() => format!("Manager: {n} (#{id})"),
                     (_, id) if !id.is_empty() => format!("Manager: user #{id}"),
                     _ => "No manager".to_string(),
                 }}
                 {move || (!current().is_empty()).then(|| view! {
-                    <button type="button" class="link" on:click=move |_| { set("manager.id", Value::String(String::new())); chosen_name.set(None); }>" Clear"</button>
+                    <button type="button" class="link" on:click=move |_| { set(key, Value::String(String::new())); chosen.set(None); }>" Clear"</button>
                 })}
             </p>
         </div>

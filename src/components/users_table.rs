@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User};
 use wasm_bindgen::JsCast;
 
-use crate::components::field_value::{datetime_text, line_of, strip_tags};
+use crate::components::field_value::{
+    code_text, datetime_text, line_of, strip_tags, user_ref, user_ref_text,
+};
 
 /// How long a refetch runs before the old rows are dimmed.
 pub const DIM_AFTER_MS: u64 = 200;
@@ -22,8 +24,9 @@ pub struct Column {
     pub sortable: bool,
 }
 
-/// The text of a cell; booleans read as words, HTML (mail signatures) as its text only, role
-/// lists as names, date-times to the minute in the browser's time zone ([`datetime_text`]).
+/// The text of a cell; booleans and code words read as words, HTML (mail signatures) as its
+/// text only, role lists as names, another user (Zurmo's manager) by name, date-times to the
+/// minute in the browser's time zone ([`datetime_text`]).
 pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
     let raw = spec.display(user).unwrap_or_default();
     match spec.kind {
@@ -39,6 +42,10 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
             .and_then(|v| line_of(&v))
             .unwrap_or(raw),
         FieldKind::DateTime => datetime_text(&raw).unwrap_or(raw),
+        FieldKind::Code => code_text(&raw),
+        FieldKind::UserRef => user_ref(spec, user)
+            .map(|(id, name)| user_ref_text(&id, name.as_deref()))
+            .unwrap_or_default(),
         _ => raw,
     }
 }

@@ -64,6 +64,7 @@ pub fn MePage() -> impl IntoView {
                     };
                     let schema_s = StoredValue::new(schema);
                     let draft_key = format!("userdeck.draft.{}.profile", info.id);
+                    let users_href = format!("/c/{}/users", info.id);
                     view! {
                         <header class="page-head">
                             <h1>"My profile"</h1>
@@ -85,7 +86,7 @@ pub fn MePage() -> impl IntoView {
                                         on_saved=Callback::new(move |_| reload.update(|n| *n += 1))/>
                                 });
                                 view! {
-                                    <UserFields user=u.clone() schema=schema_s.get_value()/>
+                                    <UserFields user=u.clone() schema=schema_s.get_value() users_href=users_href.clone()/>
                                     {profile}
                                 }.into_any()
                             }

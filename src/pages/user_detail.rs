@@ -9,7 +9,7 @@ use serde_json::Value;
 use userdeck_client::{ApiError, FieldKind, Schema, User};
 
 use crate::components::dialog::ConfirmDialog;
-use crate::components::field_value::pair_view;
+use crate::components::field_value::{pair_view, user_ref, user_ref_text};
 use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
@@ -84,7 +84,7 @@ pub fn UserDetailPage() -> impl IntoView {
                                             })}
                                         </div>
                                     </header>
-                                    <UserFields user=u.clone() schema=schema_s.get_value()/>
+                                    <UserFields user=u.clone() schema=schema_s.get_value() users_href=users_href.clone()/>
                                     <details class="raw">
                                         <summary>"Raw JSON"</summary>
                                         <pre data-testid="raw-json">{serde_json::to_string_pretty(&u.raw).unwrap_or_default()}</pre>
@@ -140,9 +140,10 @@ pub fn load_user(
 }
 
 /// Every field: the schema's fields first (with their labels), then anything else the CRM sent,
-/// each shown by [`pair_view`].
+/// each shown by [`pair_view`]. Another user the record names (Zurmo's manager) links to that
+/// user's page under `users_href` (`/c/{conn}/users`).
 #[component]
-pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
+pub fn UserFields(user: User, schema: Schema, #[prop(into)] users_href: String) -> impl IntoView {
     let known: Vec<&str> = schema
         .fields
         .iter()
@@ -153,12 +154,22 @@ pub fn UserFields(user: User, schema: Schema) -> impl IntoView {
         .iter()
         .filter(|f| f.kind != FieldKind::Password)
         .map(|f| {
+            if f.kind == FieldKind::UserRef {
+                let value = match user_ref(f, &user) {
+                    Some((id, name)) => {
+                        let text = user_ref_text(&id, name.as_deref());
+                        view! { <a href=format!("{users_href}/{id}")>{text}</a> }.into_any()
+                    }
+                    None => "—".into_any(),
+                };
+                return view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{value}</dd></div> }.into_any();
+            }
             let text = cell_text(f, &user);
             // A PHP date format (App CRM's date/time formats) also reads as today in it.
             let example = (f.kind == FieldKind::Choice && !text.is_empty())
                 .then(|| view! { <span class="example">{format!("e.g. {}", php_date(&text, now()))}</span> });
             let text = if text.is_empty() { "—".to_string() } else { text };
-            view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{text}{example}</dd></div> }
+            view! { <div class="pair"><dt title=f.key>{f.label}</dt><dd>{text}{example}</dd></div> }.into_any()
         })
         .collect_view();
     let others = match &*user.raw {

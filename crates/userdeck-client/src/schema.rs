@@ -27,7 +27,11 @@ pub enum FieldKind {
     Html,
     /// A list of names (App CRM roles).
     List,
-    Number,
+    /// A CRM's code word (Capsule's `ACTIVE`, `SEND_AND_LOG`): shown as words, sent as it came.
+    Code,
+    /// Another user of the same CRM, held by its id (Zurmo's `manager.id`): picked by searching
+    /// users, and read as the name the CRM sends beside the id (`{"id":3,"username":"…"}`).
+    UserRef,
 }
 
 /// When a field must be filled.
@@ -225,12 +229,13 @@ impl Schema {
                     .column()
                     .field(UserField::Email)
                     .help("Taken from the user's party (embed=party)."),
-                FieldSpec::new("status", "Status", Text)
+                FieldSpec::new("status", "Status", Code)
                     .read_only()
                     .column(),
                 FieldSpec::new("timezone", "Time zone", TimeZone).read_only(),
                 FieldSpec::new("locale", "Locale", Text).read_only(),
                 FieldSpec::new("currency", "Currency", Text).read_only(),
+                FieldSpec::new("emailPreference", "Email preference", Code).read_only(),
                 FieldSpec::new("lastLoginAt", "Last login", DateTime)
                     .read_only()
                     .column()
@@ -312,8 +317,7 @@ impl Schema {
                 FieldSpec::new("language", "Language", Text).max(10),
                 FieldSpec::new("primaryAddress.city", "City", Text).max(32),
                 FieldSpec::new("primaryAddress.postalCode", "Postal code", Text).max(16),
-                FieldSpec::new("manager.id", "Manager id", Number)
-                    .help("The id of an existing user."),
+                FieldSpec::new("manager.id", "Manager", UserRef),
                 FieldSpec::new("isActive", "Active", Bool)
                     .read_only()
                     .column()
