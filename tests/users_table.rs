@@ -17,6 +17,7 @@ use userdeck::pages::users::UsersView;
 use userdeck::state::connections::ConnectionInfo;
 use userdeck::state::list_query::ListParams;
 use userdeck_client::{Direction, Provider, Schema, User};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -242,6 +243,75 @@ async fn app_crm_pages_on_the_server_with_total_and_page_count() {
         query_all(&r, "table.users-table tbody tr[data-id]").len() == 25
     })
     .await;
+}
+
+/// With a known page count the page number is a box: a typed page is fetched, a page past the
+/// end goes to the last one, text that is no page number puts the current page back, and the
+/// first and last page buttons jump to the ends.
+#[wasm_bindgen_test]
+async fn a_typed_page_number_jumps_there_within_the_pages() {
+    let (root, params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            size: 10,
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    let input = || -> web_sys::HtmlInputElement {
+        query(&root, "[data-testid=page-input]")
+            .expect("a page box when the page count is known")
+            .unchecked_into()
+    };
+    let count: u32 = input()
+        .get_attribute("max")
+        .and_then(|m| m.parse().ok())
+        .expect("the box's max is the page count");
+    assert!(
+        count > 3,
+        "the sandbox has hundreds of users: {count} pages"
+    );
+    let enter = |value: &str| {
+        let el = input();
+        el.set_value(value);
+        el.dispatch_event(&web_sys::Event::new("change").unwrap())
+            .unwrap();
+    };
+    let shows_page = |page: u32| {
+        let r = root.clone();
+        move || {
+            query(&r, "[data-testid=page-no]")
+                .and_then(|p| p.text_content())
+                .is_some_and(|t| t == format!("Page {page} of {count}"))
+        }
+    };
+
+    enter("3");
+    assert_eq!(params.get_untracked().page, 3);
+    until("page 3", shows_page(3)).await;
+    assert_eq!(input().value(), "3");
+
+    enter(&(count + 50).to_string());
+    assert_eq!(params.get_untracked().page, count, "kept within the pages");
+    until("the last page", shows_page(count)).await;
+    let last: web_sys::HtmlButtonElement =
+        query(&root, "[data-testid=last]").unwrap().unchecked_into();
+    assert!(last.disabled(), "already on the last page");
+
+    enter("2.5");
+    assert_eq!(params.get_untracked().page, count, "not a page number");
+    assert_eq!(
+        input().value(),
+        count.to_string(),
+        "the current page is put back"
+    );
+
+    click(&query(&root, "[data-testid=first]").unwrap());
+    assert_eq!(params.get_untracked().page, 1);
+    until("page 1", shows_page(1)).await;
+    click(&query(&root, "[data-testid=last]").unwrap());
+    assert_eq!(params.get_untracked().page, count);
 }
 
 fn is_sorted(names: &[String], desc: bool) -> bool {

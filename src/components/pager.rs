@@ -1,5 +1,5 @@
-//! Paging controls: previous/next, the page number, the total and page count when the CRM reports
-//! them, and the page size.
+//! Paging controls: first/previous/next, the page number, the total and page count when the CRM
+//! reports them (then also a page box to jump to and the last page), and the page size.
 
 use leptos::prelude::*;
 
@@ -23,6 +23,17 @@ impl PageInfo {
         self.total.map(|t| t.div_ceil(size).max(1))
     }
 
+    /// The page a typed page number asks for, kept within the known pages; `None` for text
+    /// that is not a page number, or for the page already shown.
+    pub fn jump_to(&self, typed: &str) -> Option<u32> {
+        let asked = typed.trim().parse::<u32>().ok()?;
+        let last = self
+            .page_count()
+            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX));
+        let page = asked.clamp(1, last);
+        (page != self.page).then_some(page)
+    }
+
     /// "26–50 of 123" style range text.
     pub fn range_text(&self) -> String {
         if self.shown == 0 {
@@ -40,7 +51,8 @@ impl PageInfo {
     }
 }
 
-/// The pager bar.
+/// The pager bar. With a known page count the page number is a field: type a page and press
+/// Enter (or leave the field) to go there, and "Last page" jumps to the end.
 #[component]
 pub fn Pager(
     #[prop(into)] info: Signal<PageInfo>,
@@ -54,9 +66,31 @@ pub fn Pager(
             None => format!("Page {}", i.page),
         }
     };
+    // Rebuilt only when the count changes, not on every page: the box keeps its place.
+    // One page needs no box and no way to its end.
+    let count = Memo::new(move |_| info.with(PageInfo::page_count).filter(|n| *n > 1));
+    let last = move || count.get();
+    let on_last = move || info.with(|i| i.page_count().is_none_or(|n| u64::from(i.page) >= n));
+    // A typed page goes through `jump_to`; anything else puts the current page back in the box.
+    let go = move |ev: leptos::ev::Event| {
+        let i = info.get_untracked();
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        match i.jump_to(&input.value()) {
+            Some(page) => on_page.run(page),
+            None => input.set_value(&i.page.to_string()),
+        }
+    };
     view! {
         <nav class="pager" aria-label="Pages" data-testid="pager">
             <span class="range" data-testid="range">{move || info.get().range_text()}</span>
+            <button
+                type="button"
+                data-testid="first"
+                prop:disabled=move || info.get().page <= 1
+                on:click=move |_| on_page.run(1)
+            >
+                <span aria-hidden="true">"« "</span>"First page"
+            </button>
             <button
                 type="button"
                 data-testid="prev"
@@ -67,7 +101,21 @@ pub fn Pager(
                 // says something else, and the arrow is decoration.
                 <span aria-hidden="true">"‹ "</span>"Previous page"
             </button>
-            <span class="page-no" aria-live="polite" data-testid="page-no">{page_text}</span>
+            {move || match last() {
+                Some(n) => view! {
+                    <label class="page-jump">
+                        "Page "
+                        <input type="number" inputmode="numeric" min="1" max=n.to_string()
+                            data-testid="page-input" prop:value=move || info.get().page.to_string()
+                            on:change=go/>
+                        {format!(" of {n}")}
+                    </label>
+                }.into_any(),
+                None => ().into_any(),
+            }}
+            // What a screen reader hears after a page change; shown as text when there is no box.
+            <span class="page-no" class:visually-hidden=move || last().is_some()
+                aria-live="polite" data-testid="page-no">{page_text}</span>
             <button
                 type="button"
                 data-testid="next"
@@ -76,6 +124,12 @@ pub fn Pager(
             >
                 "Next page"<span aria-hidden="true">" ›"</span>
             </button>
+            {move || last().map(|n| view! {
+                <button type="button" data-testid="last" prop:disabled=on_last
+                    on:click=move |_| on_page.run(u32::try_from(n).unwrap_or(u32::MAX))>
+                    "Last page"<span aria-hidden="true">" »"</span>
+                </button>
+            })}
             <label class="page-size">
                 <span>"Rows"</span>
                 <select
