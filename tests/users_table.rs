@@ -468,13 +468,122 @@ async fn escape_closes_the_confirmation_without_deleting() {
     .await;
     click(&query_all(&root, "tbody input[type=checkbox]")[0]);
     tick().await;
-    click(&query(&root, "[data-testid=bulk-delete]").unwrap());
+    // Opened from the keyboard: the button has the focus.
+    let opener: web_sys::HtmlElement = query(&root, "[data-testid=bulk-delete]")
+        .unwrap()
+        .unchecked_into();
+    opener.focus().unwrap();
+    opener.click();
     tick().await;
     let dialog = query(&root, "[data-testid=confirm-dialog]").unwrap();
+    let focused = || {
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+    };
+    assert_eq!(
+        focused().as_deref(),
+        Some("confirm-phrase"),
+        "the phrase takes the focus"
+    );
+
+    // Tab goes round the dialog, from its last control (Cancel: Delete is disabled until the
+    // phrase is typed) to its first (the search for who inherits the records), and back.
+    let cancel: web_sys::HtmlElement = query(&dialog, "[data-testid=cancel]")
+        .unwrap()
+        .unchecked_into();
+    cancel.focus().unwrap();
+    key(&cancel, "Tab");
+    assert_eq!(
+        focused().as_deref(),
+        Some("transfer-search"),
+        "Tab after the last control"
+    );
+    shift_tab(&query(&dialog, "[data-testid=transfer-search]").unwrap());
+    assert_eq!(
+        focused().as_deref(),
+        Some("cancel"),
+        "Shift+Tab before the first control"
+    );
+    key(&cancel, "ArrowDown");
+    assert_eq!(
+        focused().as_deref(),
+        Some("cancel"),
+        "other keys leave the focus alone"
+    );
+
     key(&dialog, "Escape");
     tick().await;
     assert!(query(&root, "[data-testid=confirm-dialog]").is_none());
     assert_eq!(query_all(&root, "tbody tr[data-id]").len(), 10);
+    assert_eq!(
+        focused().as_deref(),
+        Some("bulk-delete"),
+        "the focus goes back to the button that opened the dialog"
+    );
+}
+
+/// A keydown of Shift+Tab on `el`.
+fn shift_tab(el: &web_sys::Element) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Tab");
+    init.set_shift_key(true);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+/// `?` from a row lists the keyboard shortcuts (Space only where rows can be selected), the
+/// dialog takes the focus, and Escape gives it back to the row. In the search box `?` is text.
+#[wasm_bindgen_test]
+async fn question_mark_lists_the_shortcuts_and_escape_returns_to_the_row() {
+    let (root, _params, _m) = mount_list(
+        Provider::AppCrm,
+        ListParams {
+            size: 10,
+            ..ListParams::default()
+        },
+        true,
+    )
+    .await;
+    let search = query(&root, "#user-search").unwrap();
+    key(&search, "?");
+    tick().await;
+    assert!(
+        query(&root, "[data-testid=shortcuts]").is_none(),
+        "typed, not a shortcut"
+    );
+
+    let row: web_sys::HtmlElement = query(&root, "tbody tr[data-index=\"0\"]")
+        .unwrap()
+        .unchecked_into();
+    row.focus().unwrap();
+    key(&row, "?");
+    tick().await;
+    let dialog = query(&root, "[data-testid=shortcuts]").expect("the shortcuts dialog");
+    assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
+    let keys = texts(&dialog, "dt");
+    assert!(keys.contains(&"/".to_string()), "{keys:?}");
+    assert!(keys.contains(&"↑↓".to_string()), "{keys:?}");
+    assert!(
+        keys.contains(&"Space".to_string()),
+        "App CRM rows can be selected: {keys:?}"
+    );
+    let close = query(&dialog, "[data-testid=close]").unwrap();
+    assert_eq!(document().active_element(), Some(close.clone()));
+
+    key(&close, "Escape");
+    tick().await;
+    assert!(query(&root, "[data-testid=shortcuts]").is_none());
+    assert_eq!(document().active_element(), Some(row.unchecked_into()));
+
+    // Capsule's rows cannot be selected, so Space is not offered; the button opens it too.
+    let (root, _params, _m) = mount_list(Provider::Capsule, ListParams::default(), true).await;
+    click(&query(&root, "[data-testid=show-shortcuts]").unwrap());
+    tick().await;
+    let keys = texts(&query(&root, "[data-testid=shortcuts]").unwrap(), "dt");
+    assert!(!keys.contains(&"Space".to_string()), "{keys:?}");
 }
 
 #[wasm_bindgen_test]

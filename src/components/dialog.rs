@@ -1,11 +1,85 @@
-//! A modal confirmation dialog: focus moves into it, Escape or Cancel closes it, and a dangerous
-//! action can require the user to type a phrase first (bulk deletes).
+//! Modal dialogs: a confirmation (deletes) and a plain one (keyboard shortcuts). Both take the
+//! focus when they open, keep Tab inside, close on Escape, and give the focus back to what had
+//! it, so a keyboard user carries on where they were.
 
 use leptos::html;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+
+/// What a dialog can move the focus to.
+const FOCUSABLE: &str = "input:not([disabled]), select:not([disabled]), textarea:not([disabled]), \
+    button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])";
+
+/// Moves the focus into the dialog at `root` once it is in the page (to `first`, the first
+/// match of a selector, or else the first focusable element) and back to the element that had
+/// it when the dialog goes.
+fn take_focus(root: NodeRef<html::Div>, first: &'static str) {
+    let opener = SendWrapper::new(
+        document()
+            .active_element()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+    );
+    on_cleanup(move || {
+        if let Some(el) = opener.take().filter(|e| e.is_connected()) {
+            let _ = el.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(el) = root.get() {
+            let target = el
+                .query_selector(first)
+                .ok()
+                .flatten()
+                .or_else(|| el.query_selector(FOCUSABLE).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(t) = target {
+                let _ = t.focus();
+            }
+        }
+    });
+}
+
+/// Escape closes; Tab and Shift+Tab go round the dialog's own controls instead of leaving it
+/// for the page behind (which `aria-modal` tells a screen reader is inert).
+fn modal_keys(ev: &web_sys::KeyboardEvent, root: NodeRef<html::Div>, close: Callback<()>) {
+    match ev.key().as_str() {
+        "Escape" => {
+            ev.prevent_default();
+            close.run(());
+        }
+        "Tab" => {
+            let Some(el) = root.get_untracked() else {
+                return;
+            };
+            let Ok(all) = el.query_selector_all(FOCUSABLE) else {
+                return;
+            };
+            let (Some(first), Some(last)) = (all.item(0), all.item(all.length().saturating_sub(1)))
+            else {
+                return;
+            };
+            let active = document()
+                .active_element()
+                .map(JsCast::unchecked_into::<web_sys::Node>);
+            let wrap_to = match (ev.shift_key(), active) {
+                (false, Some(a)) if a == last => Some(first),
+                (true, Some(a)) if a == first => Some(last),
+                (_, None) => Some(first),
+                _ => None,
+            };
+            if let Some(to) = wrap_to.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+                ev.prevent_default();
+                let _ = to.focus();
+            }
+        }
+        _ => {}
+    }
+}
 
 /// A confirmation. When `phrase` is non-empty the confirm button stays disabled until the user
-/// types it exactly. `children` explain what will happen.
+/// types it exactly. `children` explain what will happen. The focus starts on the phrase, or on
+/// Cancel: an Enter pressed out of habit must not delete anything.
 #[component]
 pub fn ConfirmDialog(
     #[prop(into)] title: String,
@@ -21,25 +95,8 @@ pub fn ConfirmDialog(
         let phrase = phrase.clone();
         move || !needs_phrase || typed.get() == phrase
     };
-    let first = NodeRef::<html::Div>::new();
-    Effect::new(move |_| {
-        if let Some(el) = first.get() {
-            let target = el
-                .query_selector("input, button.danger, button")
-                .ok()
-                .flatten()
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
-            if let Some(t) = target {
-                let _ = t.focus();
-            }
-        }
-    });
-    let on_keydown = move |ev: web_sys::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            on_cancel.run(());
-        }
-    };
+    let root = NodeRef::<html::Div>::new();
+    take_focus(root, "[data-testid=confirm-phrase], [data-testid=cancel]");
     let phrase_for_label = phrase.clone();
     view! {
         <div class="backdrop" on:click=move |_| on_cancel.run(())></div>
@@ -49,8 +106,8 @@ pub fn ConfirmDialog(
             aria-modal="true"
             aria-labelledby="dialog-title"
             data-testid="confirm-dialog"
-            node_ref=first
-            on:keydown=on_keydown
+            node_ref=root
+            on:keydown=move |ev| modal_keys(&ev, root, on_cancel)
         >
             <h2 id="dialog-title">{title}</h2>
             <div class="dialog-body">{children()}</div>
@@ -67,7 +124,7 @@ pub fn ConfirmDialog(
                 </label>
             })}
             <div class="actions">
-                <button type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button type="button" data-testid="cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                 <button
                     type="button"
                     class="danger"
@@ -75,6 +132,38 @@ pub fn ConfirmDialog(
                     prop:disabled=move || !phrase_ok()
                     on:click=move |_| on_confirm.run(())
                 >{confirm_label}</button>
+            </div>
+        </div>
+    }
+}
+
+/// A dialog that only tells (the keyboard shortcuts): its Close button takes the focus.
+#[component]
+pub fn InfoDialog(
+    #[prop(into)] title: String,
+    on_close: Callback<()>,
+    /// `data-testid` of the dialog.
+    #[prop(into)]
+    testid: String,
+    children: Children,
+) -> impl IntoView {
+    let root = NodeRef::<html::Div>::new();
+    take_focus(root, "[data-testid=close]");
+    view! {
+        <div class="backdrop" on:click=move |_| on_close.run(())></div>
+        <div
+            class="dialog"
+            role="dialog"
+            aria-modal="true"
+            aria-labelledby="info-dialog-title"
+            data-testid=testid
+            node_ref=root
+            on:keydown=move |ev| modal_keys(&ev, root, on_close)
+        >
+            <h2 id="info-dialog-title">{title}</h2>
+            <div class="dialog-body">{children()}</div>
+            <div class="actions">
+                <button type="button" data-testid="close" on:click=move |_| on_close.run(())>"Close"</button>
             </div>
         </div>
     }

@@ -11,6 +11,7 @@ pub mod formats;
 pub mod layout;
 pub mod pager;
 pub mod search_bar;
+pub mod shortcuts;
 pub mod sign_in;
 pub mod status_chip;
 pub mod user_form;
