@@ -94,7 +94,7 @@ async fn a_shared_link_opens_the_list_with_its_query() {
     assert_eq!(shown, "Capsule demo");
 
     // The pager's buttons are named by their visible words (axe label-content-name-mismatch).
-    for id in ["prev", "next"] {
+    for id in ["first", "prev", "next"] {
         let b = query(&root, &format!("button[data-testid={id}]")).unwrap();
         assert_eq!(b.get_attribute("aria-label"), None, "{id}");
     }

@@ -534,10 +534,10 @@ fn shift_tab(el: &web_sys::Element) {
     el.dispatch_event(&ev).unwrap();
 }
 
-/// `?` from a row lists the keyboard shortcuts (Space only where rows can be selected), the
-/// dialog takes the focus, and Escape gives it back to the row. In the search box `?` is text.
+/// `?` from a row opens the list of keyboard shortcuts under the table (Space only where rows
+/// can be selected) and moves the focus to it; in the search box `?` is just text.
 #[wasm_bindgen_test]
-async fn question_mark_lists_the_shortcuts_and_escape_returns_to_the_row() {
+async fn question_mark_opens_the_keyboard_shortcuts() {
     let (root, _params, _m) = mount_list(
         Provider::AppCrm,
         ListParams {
@@ -547,13 +547,13 @@ async fn question_mark_lists_the_shortcuts_and_escape_returns_to_the_row() {
         true,
     )
     .await;
-    let search = query(&root, "#user-search").unwrap();
-    key(&search, "?");
+    let help: web_sys::HtmlDetailsElement = query(&root, "[data-testid=shortcuts]")
+        .expect("the keyboard shortcuts")
+        .unchecked_into();
+    assert!(!help.open(), "closed until asked for");
+    key(&query(&root, "#user-search").unwrap(), "?");
     tick().await;
-    assert!(
-        query(&root, "[data-testid=shortcuts]").is_none(),
-        "typed, not a shortcut"
-    );
+    assert!(!help.open(), "typed into the search, not a shortcut");
 
     let row: web_sys::HtmlElement = query(&root, "tbody tr[data-index=\"0\"]")
         .unwrap()
@@ -561,28 +561,24 @@ async fn question_mark_lists_the_shortcuts_and_escape_returns_to_the_row() {
     row.focus().unwrap();
     key(&row, "?");
     tick().await;
-    let dialog = query(&root, "[data-testid=shortcuts]").expect("the shortcuts dialog");
-    assert_eq!(dialog.get_attribute("role").as_deref(), Some("dialog"));
-    let keys = texts(&dialog, "dt");
+    assert!(help.open());
+    assert_eq!(
+        document().active_element(),
+        query(&help, "summary"),
+        "the focus moves to the list"
+    );
+    let keys = texts(&help, "dt");
     assert!(keys.contains(&"/".to_string()), "{keys:?}");
     assert!(keys.contains(&"↑↓".to_string()), "{keys:?}");
     assert!(
         keys.contains(&"Space".to_string()),
         "App CRM rows can be selected: {keys:?}"
     );
-    let close = query(&dialog, "[data-testid=close]").unwrap();
-    assert_eq!(document().active_element(), Some(close.clone()));
 
-    key(&close, "Escape");
-    tick().await;
-    assert!(query(&root, "[data-testid=shortcuts]").is_none());
-    assert_eq!(document().active_element(), Some(row.unchecked_into()));
-
-    // Capsule's rows cannot be selected, so Space is not offered; the button opens it too.
+    // Capsule's rows cannot be selected, so Space is not offered.
     let (root, _params, _m) = mount_list(Provider::Capsule, ListParams::default(), true).await;
-    click(&query(&root, "[data-testid=show-shortcuts]").unwrap());
-    tick().await;
-    let keys = texts(&query(&root, "[data-testid=shortcuts]").unwrap(), "dt");
+    let keys = texts(&root, "[data-testid=shortcuts] dt");
+    assert!(keys.contains(&"Enter".to_string()), "{keys:?}");
     assert!(!keys.contains(&"Space".to_string()), "{keys:?}");
 }
 

@@ -1,6 +1,7 @@
-//! Modal dialogs: a confirmation (deletes) and a plain one (keyboard shortcuts). Both take the
-//! focus when they open, keep Tab inside, close on Escape, and give the focus back to what had
-//! it, so a keyboard user carries on where they were.
+//! A modal confirmation dialog: it takes the focus when it opens, keeps Tab inside, closes on
+//! Escape or Cancel, and gives the focus back to what had it, so a keyboard user carries on
+//! where they were. A dangerous action can require the user to type a phrase first (bulk
+//! deletes).
 
 use leptos::html;
 use leptos::prelude::*;
@@ -132,38 +133,6 @@ pub fn ConfirmDialog(
                     prop:disabled=move || !phrase_ok()
                     on:click=move |_| on_confirm.run(())
                 >{confirm_label}</button>
-            </div>
-        </div>
-    }
-}
-
-/// A dialog that only tells (the keyboard shortcuts): its Close button takes the focus.
-#[component]
-pub fn InfoDialog(
-    #[prop(into)] title: String,
-    on_close: Callback<()>,
-    /// `data-testid` of the dialog.
-    #[prop(into)]
-    testid: String,
-    children: Children,
-) -> impl IntoView {
-    let root = NodeRef::<html::Div>::new();
-    take_focus(root, "[data-testid=close]");
-    view! {
-        <div class="backdrop" on:click=move |_| on_close.run(())></div>
-        <div
-            class="dialog"
-            role="dialog"
-            aria-modal="true"
-            aria-labelledby="info-dialog-title"
-            data-testid=testid
-            node_ref=root
-            on:keydown=move |ev| modal_keys(&ev, root, on_close)
-        >
-            <h2 id="info-dialog-title">{title}</h2>
-            <div class="dialog-body">{children()}</div>
-            <div class="actions">
-                <button type="button" data-testid="close" on:click=move |_| on_close.run(())>"Close"</button>
             </div>
         </div>
     }

@@ -89,7 +89,7 @@ pub fn Pager(
                 prop:disabled=move || info.get().page <= 1
                 on:click=move |_| on_page.run(1)
             >
-                <span aria-hidden="true">"« "</span>"First page"
+                <span aria-hidden="true">"« "</span>"First"<span class="wide-only">" page"</span>
             </button>
             <button
                 type="button"
@@ -98,8 +98,8 @@ pub fn Pager(
                 on:click=move |_| on_page.run(info.get_untracked().page.saturating_sub(1).max(1))
             >
                 // The visible words are the accessible name (WCAG 2.5.3): no aria-label that
-                // says something else, and the arrow is decoration.
-                <span aria-hidden="true">"‹ "</span>"Previous page"
+                // says something else, and the arrow is decoration. A phone shows "Previous".
+                <span aria-hidden="true">"‹ "</span>"Previous"<span class="wide-only">" page"</span>
             </button>
             {move || match last() {
                 Some(n) => view! {
@@ -122,12 +122,12 @@ pub fn Pager(
                 prop:disabled=move || !info.get().has_next
                 on:click=move |_| on_page.run(info.get_untracked().page + 1)
             >
-                "Next page"<span aria-hidden="true">" ›"</span>
+                "Next"<span class="wide-only">" page"</span><span aria-hidden="true">" ›"</span>
             </button>
             {move || last().map(|n| view! {
                 <button type="button" data-testid="last" prop:disabled=on_last
                     on:click=move |_| on_page.run(u32::try_from(n).unwrap_or(u32::MAX))>
-                    "Last page"<span aria-hidden="true">" »"</span>
+                    "Last"<span class="wide-only">" page"</span><span aria-hidden="true">" »"</span>
                 </button>
             })}
             <label class="page-size">

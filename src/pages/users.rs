@@ -18,7 +18,7 @@ use crate::components::csv_export::CsvExport;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::pager::{PageInfo, Pager};
 use crate::components::search_bar::SearchBar;
-use crate::components::shortcuts::ShortcutsDialog;
+use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
@@ -193,7 +193,6 @@ pub fn UsersView(
     });
 
     // From anywhere but a text field: `/` focuses the search box, `?` lists the shortcuts.
-    let show_keys = RwSignal::new(false);
     let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
         let pressed = ev.key();
         if !matches!(pressed.as_str(), "/" | "?") || ev.ctrl_key() || ev.meta_key() || ev.alt_key()
@@ -209,7 +208,7 @@ pub fn UsersView(
         }
         if pressed == "?" {
             ev.prevent_default();
-            show_keys.set(true);
+            show_keyboard_help();
         } else if let Some(input) = document()
             .get_element_by_id("user-search")
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
@@ -401,14 +400,7 @@ pub fn UsersView(
             </div>
         </Show>
         <Pager info=page_info on_page=on_page on_size=on_size/>
-        <p class="keys-hint">
-            <button type="button" class="link" data-testid="show-shortcuts" aria-keyshortcuts="?"
-                on:click=move |_| show_keys.set(true)>"Keyboard shortcuts"</button>
-            " (press ?)"
-        </p>
-        <Show when=move || show_keys.get()>
-            <ShortcutsDialog selectable=caps.delete on_close=Callback::new(move |()| show_keys.set(false))/>
-        </Show>
+        <KeyboardHelp selectable=caps.delete/>
         <Show when=move || confirming.get()>
             <ConfirmDialog
                 title="Delete users"
