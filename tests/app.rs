@@ -196,12 +196,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         .unwrap();
     let root = test_root();
     let _m = mount_to(root.clone(), App);
-    let r = root.clone();
-    until("the delete button", move || {
-        query(&r, "[data-testid=delete-user]").is_some()
-    })
-    .await;
-    click(&query(&root, "[data-testid=delete-user]").unwrap());
+    click(&appears(&root, "[data-testid=delete-user]").await);
     tick().await;
     let search = query(&root, "[data-testid=transfer-search]").expect("a transfer picker");
     assert!(
@@ -214,11 +209,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
     sleep_ms(600).await;
     assert!(query(&root, "[data-testid=pick-user]").is_none());
     type_into(&search, &me.display_name);
-    let r = root.clone();
-    until("the matches", move || {
-        query(&r, "[data-testid=pick-user]").is_some()
-    })
-    .await;
+    appears(&root, "[data-testid=pick-user]").await;
     let pick = query_all(&root, "[data-testid=pick-user]")
         .into_iter()
         .find(|b| {

@@ -426,12 +426,7 @@ async fn zurmo_manager_is_picked_by_name_and_named_when_editing() {
         &query(&root, "[data-testid=manager-search]").unwrap(),
         "Super",
     );
-    let r = root.clone();
-    until("a match for Super", move || {
-        query(&r, "[data-testid=pick-user]").is_some()
-    })
-    .await;
-    click(&query(&root, "[data-testid=pick-user]").unwrap());
+    click(&appears(&root, "[data-testid=pick-user]").await);
     tick().await;
     assert_eq!(
         hint(&root).trim_end_matches(" Clear"),

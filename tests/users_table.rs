@@ -199,17 +199,22 @@ async fn mount_list(
     (root, params, Box::new(handle))
 }
 
+/// App CRM's list at 10 users a page, once its first rows are shown.
+async fn mount_app_crm() -> (
+    web_sys::HtmlElement,
+    RwSignal<ListParams>,
+    Box<dyn std::any::Any>,
+) {
+    let ten = ListParams {
+        size: 10,
+        ..ListParams::default()
+    };
+    mount_list(Provider::AppCrm, ten, true).await
+}
+
 #[wasm_bindgen_test]
 async fn app_crm_pages_on_the_server_with_total_and_page_count() {
-    let (root, params, _m) = mount_list(
-        Provider::AppCrm,
-        ListParams {
-            size: 10,
-            ..ListParams::default()
-        },
-        true,
-    )
-    .await;
+    let (root, params, _m) = mount_app_crm().await;
     assert_eq!(
         query_all(&root, "table.users-table tbody tr[data-id]").len(),
         10
@@ -250,15 +255,7 @@ async fn app_crm_pages_on_the_server_with_total_and_page_count() {
 /// first and last page buttons jump to the ends.
 #[wasm_bindgen_test]
 async fn a_typed_page_number_jumps_there_within_the_pages() {
-    let (root, params, _m) = mount_list(
-        Provider::AppCrm,
-        ListParams {
-            size: 10,
-            ..ListParams::default()
-        },
-        true,
-    )
-    .await;
+    let (root, params, _m) = mount_app_crm().await;
     let input = || -> web_sys::HtmlInputElement {
         query(&root, "[data-testid=page-input]")
             .expect("a page box when the page count is known")
@@ -323,15 +320,7 @@ fn is_sorted(names: &[String], desc: bool) -> bool {
 
 #[wasm_bindgen_test]
 async fn app_crm_sorts_on_the_server_both_ways() {
-    let (root, params, _m) = mount_list(
-        Provider::AppCrm,
-        ListParams {
-            size: 10,
-            ..ListParams::default()
-        },
-        true,
-    )
-    .await;
+    let (root, params, _m) = mount_app_crm().await;
     let before = first_column(&root);
     click(&query(&root, "[data-testid=sort-name]").unwrap());
     tick().await;
@@ -457,15 +446,7 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
 
 #[wasm_bindgen_test]
 async fn escape_closes_the_confirmation_without_deleting() {
-    let (root, _params, _m) = mount_list(
-        Provider::AppCrm,
-        ListParams {
-            size: 10,
-            ..ListParams::default()
-        },
-        true,
-    )
-    .await;
+    let (root, _params, _m) = mount_app_crm().await;
     click(&query_all(&root, "tbody input[type=checkbox]")[0]);
     tick().await;
     // Opened from the keyboard: the button has the focus.
@@ -538,15 +519,7 @@ fn shift_tab(el: &web_sys::Element) {
 /// can be selected) and moves the focus to it; in the search box `?` is just text.
 #[wasm_bindgen_test]
 async fn question_mark_opens_the_keyboard_shortcuts() {
-    let (root, _params, _m) = mount_list(
-        Provider::AppCrm,
-        ListParams {
-            size: 10,
-            ..ListParams::default()
-        },
-        true,
-    )
-    .await;
+    let (root, _params, _m) = mount_app_crm().await;
     let help: web_sys::HtmlDetailsElement = query(&root, "[data-testid=shortcuts]")
         .expect("the keyboard shortcuts")
         .unchecked_into();

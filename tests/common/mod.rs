@@ -128,6 +128,13 @@ pub async fn until(what: &str, mut ready: impl FnMut() -> bool) {
     panic!("timed out waiting for: {what}");
 }
 
+/// Waits until `selector` matches under `root`, and gives the first match.
+pub async fn appears(root: &web_sys::Element, selector: &str) -> web_sys::Element {
+    let r = root.clone();
+    until(selector, move || query(&r, selector).is_some()).await;
+    query(root, selector).unwrap()
+}
+
 /// Clears both web storages between tests that use them.
 pub fn clear_storage() {
     let w = leptos::prelude::window();
