@@ -492,6 +492,15 @@ async fn escape_closes_the_confirmation_without_deleting() {
         Some("cancel"),
         "other keys leave the focus alone"
     );
+    // The page's own shortcuts do not reach behind the dialog.
+    key(&cancel, "/");
+    key(&cancel, "?");
+    tick().await;
+    assert_eq!(
+        focused().as_deref(),
+        Some("cancel"),
+        "/ and ? inside a dialog"
+    );
 
     key(&dialog, "Escape");
     tick().await;

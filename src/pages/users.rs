@@ -192,18 +192,22 @@ pub fn UsersView(
         });
     });
 
-    // From anywhere but a text field: `/` focuses the search box, `?` lists the shortcuts.
+    // From anywhere but a text field or an open dialog (whose page behind is out of reach):
+    // `/` focuses the search box, `?` lists the shortcuts.
     let shortcut = window_event_listener(leptos::ev::keydown, move |ev| {
         let pressed = ev.key();
         if !matches!(pressed.as_str(), "/" | "?") || ev.ctrl_key() || ev.meta_key() || ev.alt_key()
         {
             return;
         }
-        let typing = ev
+        let elsewhere = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if typing {
+            .is_some_and(|e| {
+                matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || e.closest("[aria-modal=true]").ok().flatten().is_some()
+            });
+        if elsewhere {
             return;
         }
         if pressed == "?" {
