@@ -457,3 +457,30 @@ fn date_times_with_a_zone_read_in_the_browsers_time_zone() {
     assert_eq!(datetime_text("2023-07-14"), None);
     assert_eq!(datetime_text("soon"), None);
 }
+
+/// A confirmation starts on Cancel, so an Enter pressed out of habit deletes nothing; one that
+/// asks for a phrase starts in the phrase box.
+#[wasm_bindgen_test]
+async fn a_confirmation_starts_on_cancel_or_on_its_phrase() {
+    use userdeck::components::dialog::ConfirmDialog;
+    let focused_on = |phrase: &'static str| async move {
+        let root = test_root();
+        let _mounted = mount_to(root.clone(), move || {
+            view! {
+                <ConfirmDialog title="Delete user" confirm_label="Delete" phrase=phrase
+                    on_confirm=Callback::new(|()| {}) on_cancel=Callback::new(|()| {})>
+                    <p>"Delete Ana?"</p>
+                </ConfirmDialog>
+            }
+        });
+        tick().await;
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+    };
+    assert_eq!(focused_on("").await.as_deref(), Some("cancel"));
+    assert_eq!(
+        focused_on("Sales team").await.as_deref(),
+        Some("confirm-phrase")
+    );
+}
