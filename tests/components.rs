@@ -152,6 +152,8 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
         "title": {"id": 4, "value": "Ms."},
         "currency": {"id": 7},
         "pictureURL": "https://example.test/p.png",
+        "homepage": "javascript:alert(1)",
+        "blog": "http://",
         "hideFromLeaderboard": false,
         "createdDateTime": "2023-07-14T15:39:14.000000Z",
         "roleList": [{"id": 1, "name": "Sales", "permissions": []}, {"id": 2, "name": "Support"}],
@@ -190,6 +192,25 @@ async fn extra_fields_read_as_labels_names_and_nested_fields() {
     assert_eq!(get("Title").0, "Ms.");
     assert_eq!(get("Currency").0, "#7");
     assert_eq!(get("Picture URL").0, "https://example.test/p.png");
+    let links: Vec<(Option<String>, Option<String>)> = (0..pairs.length())
+        .filter_map(|i| pairs.item(i))
+        .filter_map(|p| {
+            p.unchecked_into::<web_sys::Element>()
+                .query_selector("dd > a")
+                .ok()
+                .flatten()
+        })
+        .map(|a| (a.get_attribute("href"), a.get_attribute("rel")))
+        .collect();
+    assert_eq!(
+        links,
+        [(
+            Some("https://example.test/p.png".to_string()),
+            Some("noopener noreferrer".to_string())
+        )],
+        "only a web address with a host is a link"
+    );
+    assert_eq!(get("Homepage").0, "javascript:alert(1)");
     assert_eq!(get("Hide from leaderboard").0, "No");
     assert_eq!(get("Created date time").0, local("2023-07-14T15:39:14Z"));
     assert_eq!(get("Role list").0, "Sales, Support");

@@ -1,8 +1,8 @@
 //! How the fields a CRM sends beyond its schema read on the detail and profile pages: wire names
 //! become labels ("createdByUser" → "Created by user"), a reference to another record reads as
-//! that record's name (Zurmo's `{"id":4,"value":"Ms."}` → "Ms."), and a nested record becomes
-//! nested fields instead of a line of JSON. Every value lands in a text node; HTML from the CRM
-//! loses its markup and is never parsed as HTML.
+//! that record's name (Zurmo's `{"id":4,"value":"Ms."}` → "Ms."), a nested record becomes
+//! nested fields instead of a line of JSON, and a web address becomes a link. Every value lands
+//! in a text node; HTML from the CRM loses its markup and is never parsed as HTML.
 
 use leptos::prelude::*;
 use serde_json::{Map, Value};
@@ -335,6 +335,10 @@ fn value_at(v: &Value, line: Option<String>, depth: u8) -> AnyView {
             Value::String(s) if line != *s && !s.contains('<') => Some(s.clone()),
             _ => None,
         };
+        if let Some(url) = web_link(v) {
+            return view! { <a href=url rel="noopener noreferrer" target="_blank">{line}</a> }
+                .into_any();
+        }
         let line = if line.is_empty() { "—".into() } else { line };
         return view! { <span title=title>{line}</span> }.into_any();
     }
@@ -357,6 +361,20 @@ fn value_at(v: &Value, line: Option<String>, depth: u8) -> AnyView {
         // Scalars always have a line.
         _ => ().into_any(),
     }
+}
+
+/// A value that is a web address (Capsule's `pictureURL`, App CRM's `avatar_url`), to be shown
+/// as a link. Only `http(s)` with a host and no spaces or markup: a CRM's `javascript:` or
+/// `data:` text stays text.
+fn web_link(v: &Value) -> Option<String> {
+    let Value::String(s) = v else { return None };
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))?;
+    let plain = !rest.is_empty()
+        && !rest.starts_with('/')
+        && !s.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'));
+    plain.then(|| s.clone())
 }
 
 /// Drops markup from CRM HTML so it can be shown as text (never injected as HTML).
