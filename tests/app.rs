@@ -332,3 +332,62 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
     assert!(shown(&root).contains(&"timezone".to_string()));
     assert!(!shown(&root).contains(&"super_admin".to_string()));
 }
+
+/// The status chip says who is signed in and how much of the CRM's rate limit is left (from
+/// its `X-RateLimit-*` headers), and turns to an error, with the CRM's words in its title, when
+/// the CRM refuses the token.
+#[wasm_bindgen_test]
+async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
+    clear_storage();
+    let chip = |root: &web_sys::Element| {
+        let chip = query(root, "[data-testid=status-chip]").expect("a status chip");
+        (
+            chip.text_content().unwrap_or_default(),
+            chip.class_name(),
+            chip.get_attribute("title").unwrap_or_default(),
+        )
+    };
+    let capsule = |id: &str| ConnectionInfo {
+        sign_in: SignIn::Token,
+        ..ConnectionInfo::new_saved(
+            id,
+            "Capsule demo",
+            Provider::Capsule,
+            &format!("{}/capsule", sandbox()),
+        )
+    };
+    {
+        save_with_secret(&[capsule("caps")], CAPSULE_TOKEN);
+        let (root, _m) = open_app("/c/caps/users?size=10", 10).await;
+        let r = root.clone();
+        until("the signed-in user and the quota", move || {
+            let (text, _, _) = chip(&r);
+            text.contains(" · ") && text.contains("requests left")
+        })
+        .await;
+        let (text, class, _) = chip(&root);
+        let (user, quota) = text.split_once(" · ").unwrap();
+        assert!(
+            user.starts_with("● ") && user.len() > "● ".len() && user != "● ready",
+            "the signed-in user's name: {text}"
+        );
+        assert!(
+            quota.ends_with("/4000 requests left"),
+            "Capsule's hourly quota: {text}"
+        );
+        assert!(class.contains("ok") && !class.contains("bad"), "{class}");
+    }
+    clear_storage();
+    save_with_secret(&[capsule("wrong")], "not-a-token");
+    go_to("/c/wrong/users");
+    let root = test_root();
+    let _m = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the chip to show the error", move || {
+        chip(&r).1.contains("bad")
+    })
+    .await;
+    let (text, _, title) = chip(&root);
+    assert!(text.contains("error"), "{text}");
+    assert!(!title.is_empty(), "the CRM's words are a hover away");
+}

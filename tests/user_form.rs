@@ -468,3 +468,28 @@ async fn zurmo_manager_is_picked_by_name_and_named_when_editing() {
     tick().await;
     assert_eq!(hint(&root).trim_end_matches(" Clear"), "Manager: user #2");
 }
+
+/// App CRM's roles are typed as comma-separated names and sent as a list; the saved user comes
+/// back with those roles.
+#[wasm_bindgen_test]
+async fn app_crm_creates_a_user_with_roles() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    let email = format!("roles{}@appcrm.example", js_sys::Date::now() as u64);
+    fill_app_crm(&root, "Role Holder", &email);
+    type_into(&field(&root, "roles"), " Sales Manager, Support ,");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let s = saved;
+    until("the saved user", move || s.with_untracked(Option::is_some)).await;
+    let user = saved.get_untracked().unwrap();
+    let roles: Vec<String> = user.raw["roles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    assert_eq!(roles, ["Sales Manager", "Support"]);
+}

@@ -121,6 +121,15 @@ impl Browser {
         }
     }
 
+    /// Runs `script` (a function body that `return`s) in the page and gives its value; a
+    /// script that throws fails the test as `what`, with a screenshot.
+    pub async fn eval(&self, script: &str, what: &str) -> Value {
+        match self.client.execute(script, Vec::new()).await {
+            Ok(value) => value,
+            Err(e) => self.fail(what, &format!("the script failed ({e})")).await,
+        }
+    }
+
     /// Waits until the JavaScript expression `condition` is truthy in the page; returns its value.
     pub async fn wait_until(&self, condition: &str, what: &str) -> Value {
         let script = format!("return ({condition});");

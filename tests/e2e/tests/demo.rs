@@ -26,26 +26,22 @@ async fn the_home_page_lists_the_demo_connections() {
     assert_eq!(browser.client.title().await.expect("title"), "Userdeck");
     // Nothing the page asked for failed: no missing asset, no /favicon.ico (the icon is inline).
     let failed = browser
-        .client
-        .execute(
+        .eval(
             "return performance.getEntriesByType('resource') \
                .filter(e => e.responseStatus >= 400) \
                .map(e => `${e.name} ${e.responseStatus}`);",
-            Vec::new(),
+            "resource timings",
         )
-        .await
-        .expect("resource timings");
+        .await;
     assert_eq!(failed, serde_json::json!([]), "failed requests");
     // The proxy put the list in the page: the app did not have to ask for it.
     let asked = browser
-        .client
-        .execute(
+        .eval(
             "return performance.getEntriesByType('resource') \
                .filter(e => e.name.includes('/api/connections')).length;",
-            Vec::new(),
+            "resource timings",
         )
-        .await
-        .expect("resource timings");
+        .await;
     assert_eq!(asked, 0, "requests for /api/connections");
     browser.close().await;
     stack.shutdown().await;
@@ -78,25 +74,21 @@ async fn picking_a_connection_shows_its_first_page_of_users() {
             .await;
         // The header says where the admin is: "Users", and only it.
         let marked = browser
-            .client
-            .execute(
+            .eval(
                 "return [...document.querySelectorAll('header a[aria-current]')] \
                    .map(a => a.textContent + '=' + a.getAttribute('aria-current'));",
-                Vec::new(),
+                "read the header's current link",
             )
-            .await
-            .expect("read the header's current link");
+            .await;
         assert_eq!(marked, serde_json::json!(["Users=page"]), "{id}: header");
         // The load's milestones (src/milestones.rs, read by ui-bench), once each and in order.
         let milestones = browser
-            .client
-            .execute(
+            .eval(
                 "return ['userdeck:started', 'userdeck:list-requested', 'userdeck:list-received'] \
                    .map(n => performance.getEntriesByName(n).map(m => m.startTime));",
-                Vec::new(),
+                "read the milestones",
             )
-            .await
-            .expect("read the milestones");
+            .await;
         let at: Vec<Vec<f64>> = serde_json::from_value(milestones).expect("three lists of times");
         assert!(
             at.iter().all(|m| m.len() == 1) && at[0][0] <= at[1][0] && at[1][0] <= at[2][0],
@@ -130,15 +122,13 @@ async fn keyboard_focus_is_visible_at_every_stop() {
                     .await;
             }
             let stop = browser
-                .client
-                .execute(
+                .eval(
                     "const e = document.activeElement, s = getComputedStyle(e);\
                      return [e.tagName + ':' + (e.textContent || e.getAttribute('aria-label') || e.name || '').trim().slice(0, 20),\
                              s.outlineStyle, parseFloat(s.outlineWidth)];",
-                    Vec::new(),
+                    "read the focused element",
                 )
-                .await
-                .expect("read the focused element");
+                .await;
             let (what, style, width) = (
                 stop[0].as_str().unwrap_or("?").to_string(),
                 stop[1].as_str().unwrap_or("").to_string(),

@@ -101,13 +101,11 @@ async fn main_screens_in_light_and_dark_pass_axe() {
         browser.open(&stack.url(path)).await;
         browser.wait_for(ready, name).await;
         let overflow = browser
-            .client
-            .execute(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-                Vec::new(),
-            )
-            .await
-            .expect("measure the page width");
+            .eval(
+"return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+"measure the page width",
+)
+.await;
         // The table may scroll inside its own box; the page itself must not scroll sideways.
         assert!(
             overflow.as_i64().unwrap_or(i64::MAX) <= 0,

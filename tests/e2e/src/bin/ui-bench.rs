@@ -183,11 +183,7 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, 
 
 /// Adds the phases of the load `browser` just made to `phases` (one list per [`PHASES`] entry).
 async fn add_phases(browser: &Browser, phases: &mut [Vec<f64>]) {
-    let milestones = browser
-        .client
-        .execute(MILESTONES, Vec::new())
-        .await
-        .expect("read the load's milestones");
+    let milestones = browser.eval(MILESTONES, "read the load's milestones").await;
     let at: Vec<Option<f64>> = milestones
         .as_array()
         .map(|a| a.iter().map(Value::as_f64).collect())
