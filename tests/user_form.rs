@@ -52,6 +52,16 @@ fn fill_app_crm(root: &web_sys::Element, name: &str, email: &str) {
     choose(&field(root, "time_format"), "H:i");
 }
 
+/// Presses Save and waits for the user the CRM saved.
+async fn save(root: &web_sys::Element, saved: RwSignal<Option<User>>) -> User {
+    click(&query(root, "[data-testid=save]").unwrap());
+    until("the saved user", move || {
+        saved.with_untracked(Option::is_some)
+    })
+    .await;
+    saved.get_untracked().unwrap()
+}
+
 fn value(el: &web_sys::Element) -> String {
     el.dyn_ref::<web_sys::HtmlInputElement>()
         .map(|i| i.value())
@@ -239,11 +249,8 @@ async fn zurmo_creates_a_valid_user() {
     let name = format!("ui{}", js_sys::Date::now() as u64);
     type_into(&field(&root, "username"), &name);
     type_into(&field(&root, "lastName"), "Tester");
-    click(&query(&root, "[data-testid=save]").unwrap());
-    let s = saved;
-    until("the saved user", move || s.with_untracked(Option::is_some)).await;
     assert_eq!(
-        saved.get_untracked().unwrap().username.as_deref(),
+        save(&root, saved).await.username.as_deref(),
         Some(name.as_str())
     );
     assert!(
@@ -432,10 +439,7 @@ async fn zurmo_manager_is_picked_by_name_and_named_when_editing() {
         hint(&root).trim_end_matches(" Clear"),
         "Manager: Super User (#1)"
     );
-    click(&query(&root, "[data-testid=save]").unwrap());
-    let s = saved;
-    until("the saved user", move || s.with_untracked(Option::is_some)).await;
-    let user = saved.get_untracked().unwrap();
+    let user = save(&root, saved).await;
     assert_eq!(user.raw_text("manager.id").as_deref(), Some("1"));
 
     // Editing: the name comes from the user's own record, as the CRM sent it.
@@ -480,10 +484,7 @@ async fn app_crm_creates_a_user_with_roles() {
     let email = format!("roles{}@appcrm.example", js_sys::Date::now() as u64);
     fill_app_crm(&root, "Role Holder", &email);
     type_into(&field(&root, "roles"), " Sales Manager, Support ,");
-    click(&query(&root, "[data-testid=save]").unwrap());
-    let s = saved;
-    until("the saved user", move || s.with_untracked(Option::is_some)).await;
-    let user = saved.get_untracked().unwrap();
+    let user = save(&root, saved).await;
     let roles: Vec<String> = user.raw["roles"]
         .as_array()
         .cloned()
