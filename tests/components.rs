@@ -304,6 +304,39 @@ async fn code_words_read_as_words() {
     assert_eq!(cell("null"), "");
 }
 
+/// Locale codes read as the languages they name, in English, with the code beside the name: on
+/// the detail page, in a table cell, for each CRM's own field. A code the browser cannot name
+/// (malformed, unknown, markup) stays exactly as the CRM sent it.
+#[wasm_bindgen_test]
+async fn locale_codes_read_as_languages() {
+    use userdeck::components::formats::language_name;
+    use userdeck::components::users_table::cell_text;
+    let (root, _mounted) = mount_fields(r#"{"id":2,"locale":"en_GB"}"#, Provider::Capsule);
+    tick().await;
+    assert_eq!(shown_value(&root, "locale").0, "British English (en_GB)");
+
+    let cell = |provider: Provider, key: &str, value: &str| {
+        let schema = Schema::of(provider);
+        let spec = schema.field(key).expect("a locale field");
+        let user = User {
+            raw: RawJson::from_text(&format!(r#"{{"id":1,"{key}":{value}}}"#)).unwrap(),
+            ..User::default()
+        };
+        cell_text(spec, &user)
+    };
+    assert_eq!(
+        cell(Provider::AppCrm, "locale", r#""pt_BR""#),
+        "Brazilian Portuguese (pt_BR)"
+    );
+    assert_eq!(cell(Provider::AppCrm, "locale", r#""it""#), "Italian (it)");
+    assert_eq!(cell(Provider::Zurmo, "language", r#""de""#), "German (de)");
+    assert_eq!(cell(Provider::AppCrm, "locale", "null"), "");
+    for odd in ["xx", "en_", "e n", "<b>en</b>", "pt__BR", "toolonglanguage"] {
+        assert_eq!(language_name(odd), None, "{odd}");
+        assert_eq!(cell(Provider::AppCrm, "locale", &format!("{odd:?}")), odd);
+    }
+}
+
 /// Zurmo's manager reads as the user's name the CRM sends beside the id (`#id` when it sends
 /// none) and links to that user's page; the raw `manager` record is not shown a second time.
 #[wasm_bindgen_test]

@@ -57,6 +57,17 @@ fn csv_quotes_and_defuses_formulas() {
         to_csv(std::slice::from_ref(created), &[user]),
         format!("id,Created\r\n8,{sent}\r\n")
     );
+    // So does a locale: the table's "Brazilian Portuguese (pt_BR)" is for people.
+    let locale = schema.field("locale").expect("App CRM's locale");
+    let user = User {
+        id: 9,
+        raw: userdeck_client::RawJson::from_text(r#"{"id":9,"locale":"pt_BR"}"#).unwrap(),
+        ..User::default()
+    };
+    assert_eq!(
+        to_csv(std::slice::from_ref(locale), &[user]),
+        "id,Locale\r\n9,pt_BR\r\n"
+    );
 }
 
 #[wasm_bindgen_test]

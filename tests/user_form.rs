@@ -494,3 +494,47 @@ async fn app_crm_creates_a_user_with_roles() {
         .collect();
     assert_eq!(roles, ["Sales Manager", "Support"]);
 }
+
+/// A locale (App CRM) or language (Zurmo) reads back as the language while it is typed, says so
+/// when the browser cannot name it, and goes to the CRM exactly as typed.
+#[wasm_bindgen_test]
+async fn a_locale_is_named_while_typed_and_sent_as_typed() {
+    clear_storage();
+    let preview = |root: &web_sys::Element, key: &str| {
+        query(root, &format!("[data-testid=preview-{key}]")).and_then(|p| p.text_content())
+    };
+    {
+        let (root, _m) = mount_form(Provider::Zurmo, RwSignal::new(None));
+        tick().await;
+        type_into(&field(&root, "language"), "de");
+        tick().await;
+        assert_eq!(preview(&root, "language").as_deref(), Some("German"));
+    }
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    assert_eq!(
+        preview(&root, "locale"),
+        None,
+        "nothing typed, nothing named"
+    );
+    let locale = field(&root, "locale");
+    type_into(&locale, "en_");
+    tick().await;
+    assert_eq!(
+        preview(&root, "locale").as_deref(),
+        Some("Not a language this browser can name")
+    );
+    type_into(&locale, "pt_BR");
+    tick().await;
+    assert_eq!(
+        preview(&root, "locale").as_deref(),
+        Some("Brazilian Portuguese")
+    );
+
+    let email = format!("locale{}@appcrm.example", js_sys::Date::now() as u64);
+    fill_app_crm(&root, "Locale Holder", &email);
+    let user = save(&root, saved).await;
+    assert_eq!(user.raw["locale"], "pt_BR");
+}

@@ -47,12 +47,13 @@ pub fn to_csv(columns: &[FieldSpec], users: &[User]) -> String {
     out
 }
 
-/// A cell as exported: what the table shows, but a date-time as the CRM sent it. The table's
-/// form is local to the admin's browser and cut to the minute; a file travels, so it keeps the
-/// full value with its zone.
+/// A cell as exported: what the table shows, but a date-time and a locale as the CRM sent them.
+/// The table's date-time is local to the admin's browser and cut to the minute, and its
+/// language name is the browser's; a file travels, so it keeps the full value with its zone and
+/// the code another system can read back.
 fn export_text(column: &FieldSpec, user: &User) -> String {
     match column.kind {
-        FieldKind::DateTime => column.display(user).unwrap_or_default(),
+        FieldKind::DateTime | FieldKind::Locale => column.display(user).unwrap_or_default(),
         _ => cell_text(column, user),
     }
 }

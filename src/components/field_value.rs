@@ -8,6 +8,8 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 use userdeck_client::{FieldSpec, User};
 
+use crate::components::formats::language_name;
+
 /// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
 /// has them whole, and a page of boxes inside boxes helps nobody.
 const MAX_DEPTH: u8 = 3;
@@ -143,6 +145,15 @@ pub fn code_text(s: &str) -> String {
         first.make_ascii_uppercase();
     }
     text
+}
+
+/// A locale code as the language it names, with the code the CRM keeps beside it:
+/// `pt_BR` → "Brazilian Portuguese (pt_BR)". A code the browser cannot name stays as it is.
+pub fn locale_text(code: &str) -> String {
+    match language_name(code) {
+        Some(name) => format!("{name} ({})", code.trim()),
+        None => code.to_string(),
+    }
 }
 
 /// The user a reference field (`manager.id`) points at: its id, and the name the CRM sends

@@ -1,7 +1,9 @@
-//! What the form's format and time-zone pickers need from the browser: a preview of a date in a
-//! PHP date format (App CRM's `date_format`/`time_format`), and the browser's own list of IANA
-//! time zones (`Intl.supportedValuesOf('timeZone')`), so no time-zone table ships in the bundle.
+//! What the form's format, time-zone and locale fields need from the browser: a preview of a date
+//! in a PHP date format (App CRM's `date_format`/`time_format`), the browser's own list of IANA
+//! time zones (`Intl.supportedValuesOf('timeZone')`) and its names of languages
+//! (`Intl.DisplayNames`), so no time-zone or language table ships in the bundle.
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The parts of a moment a PHP format can print.
@@ -114,4 +116,50 @@ pub fn time_zones() -> Vec<String> {
     }
     zones.sort();
     zones
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Intl.DisplayNames`, bound here rather than through js-sys so that both the constructor
+    /// and `of` report a `RangeError` (a malformed code) as an `Err` instead of throwing through
+    /// Rust frames.
+    #[wasm_bindgen(js_namespace = Intl, js_name = DisplayNames)]
+    type DisplayNames;
+
+    #[wasm_bindgen(constructor, js_namespace = Intl, js_class = DisplayNames, catch)]
+    fn new(locales: &js_sys::Array, options: &js_sys::Object) -> Result<DisplayNames, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_class = DisplayNames)]
+    fn of(this: &DisplayNames, code: &str) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// English names (the console's own language), `None` where the browser has no
+    /// `Intl.DisplayNames`. Built once: a 100-row page may name a language in every row.
+    static LANGUAGE_NAMES: Option<DisplayNames> = {
+        let options = js_sys::Object::new();
+        let set = |k: &str, v: &str| js_sys::Reflect::set(&options, &k.into(), &v.into()).is_ok();
+        (set("type", "language") && set("fallback", "none"))
+            .then(|| DisplayNames::new(&js_sys::Array::of1(&"en".into()), &options).ok())
+            .flatten()
+    };
+}
+
+/// The English name of the language a locale code names (`pt_BR` → "Brazilian Portuguese",
+/// `it` → "Italian"), or `None` for a code the browser cannot name: malformed (`en_`), unknown
+/// (`xx`), or a browser without `Intl.DisplayNames`. CRMs write `_` where BCP 47 has `-`.
+pub fn language_name(code: &str) -> Option<String> {
+    let code = code.trim();
+    let tag = code.replace('_', "-");
+    let well_formed = !code.is_empty()
+        && tag.split('-').all(|part| {
+            (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    if !well_formed {
+        return None;
+    }
+    LANGUAGE_NAMES
+        .with(|names| names.as_ref()?.of(&tag).ok()?.as_string())
+        // A browser that only echoes the code back names nothing.
+        .filter(|name| !name.eq_ignore_ascii_case(&tag) && !name.is_empty())
 }

@@ -18,7 +18,7 @@ use userdeck_client::{
 };
 
 use crate::components::field_value::user_ref;
-use crate::components::formats::{now, php_date, time_zones};
+use crate::components::formats::{language_name, now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
 use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::storage::{self, Store};
@@ -467,12 +467,23 @@ fn render_field(
                 _ => "text",
             };
             let placeholder = if kind == FieldKind::List { "Comma-separated names" } else { "" };
+            // A locale code reads back as its language while it is typed, so `pt_PT` for `pt_BR`
+            // shows before the CRM answers; the CRM alone knows which locales it has installed.
+            let preview = (kind == FieldKind::Locale).then_some(move || {
+                let code = text();
+                (!code.trim().is_empty()).then(|| {
+                    let line = language_name(&code)
+                        .unwrap_or_else(|| "Not a language this browser can name".into());
+                    view! { <span class="preview" data-testid=format!("preview-{key}")>{line}</span> }
+                })
+            });
             view! {
                 <input type=input_type id=id.clone() name=key maxlength=max required=required
                     placeholder=placeholder
                     autocomplete=if key == "email" || key.ends_with("emailAddress") { "email" } else { "off" }
                     aria-invalid=move || invalid().to_string() aria-describedby=describedby.clone()
                     prop:value=text on:input=move |ev| set(key, Value::String(event_target_value(&ev)))/>
+                {preview}
             }
             .into_any()
         }

@@ -32,6 +32,9 @@ pub enum FieldKind {
     /// Another user of the same CRM, held by its id (Zurmo's `manager.id`): picked by searching
     /// users, and read as the name the CRM sends beside the id (`{"id":3,"username":"…"}`).
     UserRef,
+    /// A locale or language code (`en`, `pt_BR`, Capsule's `en_GB`): read as the language's
+    /// name, sent exactly as typed (the CRM decides which are installed).
+    Locale,
 }
 
 /// When a field must be filled.
@@ -233,7 +236,7 @@ impl Schema {
                     .read_only()
                     .column(),
                 FieldSpec::new("timezone", "Time zone", TimeZone).read_only(),
-                FieldSpec::new("locale", "Locale", Text).read_only(),
+                FieldSpec::new("locale", "Locale", Locale).read_only(),
                 FieldSpec::new("currency", "Currency", Text).read_only(),
                 FieldSpec::new("emailPreference", "Email preference", Code).read_only(),
                 FieldSpec::new("lastLoginAt", "Last login", DateTime)
@@ -263,7 +266,7 @@ impl Schema {
                     .required(Always)
                     .profile()
                     .help("An IANA identifier such as Europe/Lisbon (case-sensitive)."),
-                FieldSpec::new("locale", "Locale", Text)
+                FieldSpec::new("locale", "Locale", Locale)
                     .profile()
                     .help("An installed locale: en, es, pt_BR, …"),
                 FieldSpec::new("date_format", "Date format", Choice)
@@ -314,7 +317,7 @@ impl Schema {
                 FieldSpec::new("officePhone", "Office phone", Text).max(24),
                 FieldSpec::new("mobilePhone", "Mobile phone", Text).max(24),
                 FieldSpec::new("timeZone", "Time zone", TimeZone).max(64),
-                FieldSpec::new("language", "Language", Text).max(10),
+                FieldSpec::new("language", "Language", Locale).max(10),
                 FieldSpec::new("primaryAddress.city", "City", Text).max(32),
                 FieldSpec::new("primaryAddress.postalCode", "Postal code", Text).max(16),
                 FieldSpec::new("manager.id", "Manager", UserRef),
