@@ -391,3 +391,62 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
     assert!(text.contains("error"), "{text}");
     assert!(!title.is_empty(), "the CRM's words are a hover away");
 }
+
+/// Every failure reads as a sentence that says what happened and what to do, with the CRM's own
+/// words in it and no raw JSON: the proxy unable to reach a CRM, a CRM's own failure, a refusal,
+/// an answer that is not the CRM's API, a refused consent.
+#[wasm_bindgen_test]
+fn errors_say_what_happened_and_what_to_do() {
+    use userdeck::state::session::describe;
+    use userdeck_client::ApiError;
+    let upstream = |status, message: &str| {
+        describe(&ApiError::Upstream {
+            status,
+            message: message.into(),
+        })
+    };
+    let cases = [
+        (
+            upstream(502, "the CRM could not be reached (connection failed)"),
+            "Could not reach the CRM (HTTP 502: the CRM could not be reached (connection failed)). It may be down",
+        ),
+        (
+            upstream(500, "Server Error"),
+            "The CRM failed on its side (HTTP 500: Server Error). Try again",
+        ),
+        (
+            upstream(503, "Service Unavailable"),
+            "The CRM is busy or under maintenance (HTTP 503: Service Unavailable)",
+        ),
+        (
+            upstream(200, "Access denied"),
+            "The CRM refused: Access denied",
+        ),
+        (
+            describe(&ApiError::Conflict {
+                message: "You cannot delete your own account.".into(),
+            }),
+            "The CRM refused: You cannot delete your own account.",
+        ),
+        (
+            describe(&ApiError::decode(
+                "App CRM users list",
+                b"<!DOCTYPE html><html>",
+            )),
+            "Userdeck cannot read the answer as the App CRM users list. Check that the connection's address is the CRM's API. The answer began: <!DOCTYPE html>",
+        ),
+        (
+            describe(&ApiError::OAuth {
+                error: "access_denied".into(),
+                description: Some("The user denied access.".into()),
+            }),
+            "Capsule refused the sign-in (access_denied): The user denied access.",
+        ),
+    ];
+    for (said, expected) in cases {
+        assert!(
+            said.starts_with(expected),
+            "{said:?}\n  should start {expected:?}"
+        );
+    }
+}

@@ -475,6 +475,38 @@ async fn zurmo_manager_is_picked_by_name_and_named_when_editing() {
 
 /// App CRM's roles are typed as comma-separated names and sent as a list; the saved user comes
 /// back with those roles.
+/// A misspelt role makes App CRM answer a bare 500; the form says so on the roles field, keeps
+/// what was typed, and saves once the name is mended.
+#[wasm_bindgen_test]
+async fn app_crm_points_a_failed_save_at_an_unknown_role() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    let email = format!("suport{}@appcrm.example", js_sys::Date::now() as u64);
+    fill_app_crm(&root, "Role Speller", &email);
+    type_into(&field(&root, "roles"), "Sales Manager, Suport");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the roles field's error", move || {
+        error_text(&r, "roles").is_some()
+    })
+    .await;
+    let said = error_text(&root, "roles").unwrap_or_default();
+    assert!(said.contains("no role by one of these names"), "{said}");
+    let general = query(&root, "[data-testid=form-error]")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(general.contains("Server Error"), "{general}");
+    assert_eq!(value(&field(&root, "roles")), "Sales Manager, Suport");
+    assert_eq!(value(&field(&root, "email")), email);
+    assert!(saved.get_untracked().is_none());
+
+    type_into(&field(&root, "roles"), "Sales Manager, Support");
+    let user = save(&root, saved).await;
+    assert_eq!(user.raw["roles"].as_array().map(Vec::len), Some(2));
+}
+
 #[wasm_bindgen_test]
 async fn app_crm_creates_a_user_with_roles() {
     clear_storage();

@@ -265,6 +265,42 @@ pub fn describe(error: &ApiError) -> String {
             )
         }
         ApiError::Unsupported { message } => format!("Not possible here: {message}"),
-        other => other.to_string(),
+        // Zurmo's HTTP-200 FAILURE without field errors, and a 409 (App CRM: deleting yourself).
+        ApiError::Upstream {
+            status: 200,
+            message,
+        }
+        | ApiError::Conflict { message } => format!("The CRM refused: {message}"),
+        ApiError::Upstream {
+            status: status @ (502 | 504),
+            message,
+        } => format!(
+            "Could not reach the CRM (HTTP {status}: {message}). It may be down or overloaded: try again in a moment."
+        ),
+        ApiError::Upstream {
+            status: 503,
+            message,
+        } => format!(
+            "The CRM is busy or under maintenance (HTTP 503: {message}). Try again in a moment."
+        ),
+        ApiError::Upstream { status, message } if *status >= 500 => format!(
+            "The CRM failed on its side (HTTP {status}: {message}). Try again; if it keeps failing, the CRM's logs say why."
+        ),
+        ApiError::Upstream { status, message } => {
+            format!("The CRM answered HTTP {status}: {message}")
+        }
+        ApiError::Decode { what, snippet } => format!(
+            "Userdeck cannot read the answer as the {what}. Check that the connection's address is the CRM's API. The answer began: {snippet}"
+        ),
+        ApiError::InvalidQuery { message } => format!("This search cannot be sent: {message}"),
+        ApiError::OAuth { error, description } => match description {
+            Some(d) if !d.is_empty() => format!("Capsule refused the sign-in ({error}): {d}"),
+            _ => format!("Capsule refused the sign-in ({error})."),
+        },
+        ApiError::OAuthStateMismatch => {
+            "The sign-in answer does not belong to this browser's request: start the sign-in again."
+                .into()
+        }
+        ApiError::Cancelled => "Superseded by a newer request.".into(),
     }
 }

@@ -389,15 +389,15 @@ impl<T: Transport> Client<T> {
     pub async fn create(&self, draft: &UserDraft) -> Result<User, ApiError> {
         match self.connection.provider {
             Provider::Capsule => Err(self.unsupported("create users")),
-            Provider::AppCrm => {
-                self.call(
+            Provider::AppCrm => self
+                .call(
                     false,
                     None,
                     |t| Ok(appcrm::create_request(t, draft)),
                     appcrm::decode_user,
                 )
                 .await
-            }
+                .map_err(|e| appcrm::blame_unknown_roles(e, draft)),
             Provider::Zurmo => {
                 self.call(
                     false,
@@ -424,6 +424,7 @@ impl<T: Transport> Client<T> {
                     appcrm::decode_user,
                 )
                 .await
+                .map_err(|e| appcrm::blame_unknown_roles(e, draft))
             }
             Provider::Zurmo => {
                 self.call(
@@ -584,7 +585,7 @@ impl<T: Transport> Client<T> {
         })
         .await?;
         // `call_loop` succeeds only after `decode` did, so this is always `Some`.
-        decoded.ok_or_else(|| ApiError::decode("a response", b""))
+        decoded.ok_or_else(|| ApiError::decode("response", b""))
     }
 
     /// The loop behind [`Client::call`], written once over erased closures: generic over each

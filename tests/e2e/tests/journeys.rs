@@ -678,11 +678,13 @@ async fn the_crm_going_down_and_coming_back() {
     stack.stop_sandbox().await;
     browser.click("[data-testid=next]").await;
     let message = browser.text("[data-testid=list-error]").await;
+    // In words, with the proxy's own message taken out of its JSON.
     assert!(
-        message.contains("Could not reach")
-            || message.contains("unreachable")
-            || message.contains("not reach"),
-        "the error should say the CRM is unreachable: {message}"
+        message.contains(
+            "Could not reach the CRM (HTTP 502: the CRM could not be reached (connection failed))"
+        ) && message.contains("try again")
+            && !message.contains('{'),
+        "the error should say the CRM is unreachable and what to do: {message}"
     );
     stack.restart_sandbox().await;
     browser.click("[data-testid=list-error] button").await;

@@ -276,6 +276,32 @@ pub fn update_request(t: &Target, current: &User, draft: &UserDraft) -> HttpRequ
         .body(JSON, Value::Object(body).to_string().into_bytes())
 }
 
+/// App CRM answers a role name it does not have with a bare 500: its role library throws before
+/// validation can name the field. When a create or update that names roles fails that way, the
+/// likeliest cause goes on the roles field, where the admin can mend it. Any other failure, or a
+/// save that named no roles, passes through unchanged.
+pub fn blame_unknown_roles(error: ApiError, draft: &UserDraft) -> ApiError {
+    let named_roles = matches!(draft.extra.get("roles"), Some(Value::Array(r)) if !r.is_empty());
+    match error {
+        ApiError::Upstream {
+            status: 500,
+            message,
+        } if named_roles => ApiError::Validation {
+            message: format!(
+                "App CRM failed while saving ({message}), as it does for a role it does not have."
+            ),
+            fields: FieldErrors::from([(
+                "roles".to_string(),
+                vec![
+                    "App CRM may have no role by one of these names: check each against its roles."
+                        .to_string(),
+                ],
+            )]),
+        },
+        other => other,
+    }
+}
+
 /// `PUT /api/profile`: the signed-in user's own settings. Only the profile keys are ever sent —
 /// the real server passes unvalidated `password`/`roles` through.
 pub fn profile_request(t: &Target, current: &User, draft: &UserDraft) -> HttpRequest {
@@ -1061,5 +1087,38 @@ mod tests {
             decode_list(&HttpResponse::new(200, r#"{"data":[[4]]}"#), 0),
             Err(ApiError::Decode { .. })
         ));
+    }
+
+    #[test]
+    fn a_500_on_a_save_that_names_roles_lands_on_the_roles_field() {
+        let server_error = || ApiError::Upstream {
+            status: 500,
+            message: "Server Error".into(),
+        };
+        let mut draft = UserDraft::default();
+        draft.set("roles", json!(["Sales Manager", "Suport"]));
+        match blame_unknown_roles(server_error(), &draft) {
+            ApiError::Validation { message, fields } => {
+                assert!(message.contains("Server Error"), "{message}");
+                assert_eq!(fields.keys().collect::<Vec<_>>(), ["roles"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // No roles named, no roles blamed; and only a 500 is the role library's.
+        assert_eq!(
+            blame_unknown_roles(server_error(), &UserDraft::default()),
+            server_error()
+        );
+        draft.set("roles", json!([]));
+        assert_eq!(blame_unknown_roles(server_error(), &draft), server_error());
+        draft.set("roles", json!(["Suport"]));
+        let unreachable = ApiError::Upstream {
+            status: 502,
+            message: "down".into(),
+        };
+        assert_eq!(
+            blame_unknown_roles(unreachable.clone(), &draft),
+            unreachable
+        );
     }
 }

@@ -233,11 +233,17 @@ pub(crate) fn rate_limit_until(resp: &HttpResponse, at_ms: u64) -> u64 {
     }
 }
 
-/// A `message` or `error` string from a JSON error body, else an excerpt of the body.
+/// The message of a JSON error body: a CRM's `message`, App CRM's `error` string, or the
+/// Userdeck proxy's own `{"error":{"kind","message"}}` (a CRM it could not reach); else an
+/// excerpt of the body.
 pub(crate) fn error_message(resp: &HttpResponse) -> String {
     serde_json::from_slice::<Value>(&resp.body)
         .ok()
-        .and_then(|v| text(&v, "message").or_else(|| text(&v, "error")))
+        .and_then(|v| {
+            text(&v, "message")
+                .or_else(|| text(&v, "error"))
+                .or_else(|| text(v.get("error")?, "message"))
+        })
         .unwrap_or_else(|| crate::error::snippet(&resp.body))
 }
 
@@ -284,6 +290,38 @@ mod tests {
     /// The wire's boolean reader, applied to one key of a `Value`.
     fn flag(v: &Value, key: &str) -> Option<bool> {
         lenient::flag(v.get(key)?).ok()?
+    }
+
+    #[test]
+    fn error_messages_come_from_each_body_shape() {
+        let message =
+            |status, body: &str| match generic_status_error(&HttpResponse::new(status, body), 0) {
+                ApiError::Upstream { message, .. } | ApiError::Forbidden { message } => message,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(
+            message(500, r#"{"message":"Server Error"}"#),
+            "Server Error"
+        );
+        assert_eq!(
+            message(
+                403,
+                r#"{"error":"Your account is not authorized to perform API requests."}"#
+            ),
+            "Your account is not authorized to perform API requests."
+        );
+        // The proxy's answer when the CRM behind it is down: its message, not its JSON.
+        assert_eq!(
+            message(
+                502,
+                r#"{"error":{"kind":"upstream_unreachable","message":"the CRM could not be reached (connection failed)"}}"#
+            ),
+            "the CRM could not be reached (connection failed)"
+        );
+        assert_eq!(
+            message(502, "<html>Bad Gateway</html>"),
+            "<html>Bad Gateway</html>"
+        );
     }
 
     #[test]
