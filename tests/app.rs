@@ -123,9 +123,14 @@ async fn the_switcher_shows_the_open_connection_once_the_list_arrives() {
         .unwrap();
     let connections = Connections::new();
     let root = test_root();
-    let _m = mount_to(root.clone(), move || {
-        provide_context(connections);
-        view! { <Router><ConnectionSwitcher/></Router> }
+    // Mounted under an owner of the test's own, cleaned up at the end: dropping the mount alone
+    // left this router listening to the window's clicks, and it took later tests' link clicks.
+    let owner = Owner::new();
+    let _m = owner.with(|| {
+        mount_to(root.clone(), move || {
+            provide_context(connections);
+            view! { <Router><ConnectionSwitcher/></Router> }
+        })
     });
     tick().await;
     let switcher: web_sys::HtmlSelectElement = query(&root, "[data-testid=connection-switcher]")
@@ -150,6 +155,8 @@ async fn the_switcher_shows_the_open_connection_once_the_list_arrives() {
     ]);
     tick().await;
     assert_eq!(switcher.value(), "later");
+    drop(_m);
+    owner.cleanup();
 }
 
 /// App CRM's delete dialog offers "Transfer this user's records to": the picked user goes to
@@ -449,4 +456,145 @@ fn errors_say_what_happened_and_what_to_do() {
             "{said:?}\n  should start {expected:?}"
         );
     }
+}
+
+/// Slows every answer of the shared sandbox by `ms` (0 restores it).
+async fn sandbox_latency(ms: u64) {
+    let url = format!("{}/_sandbox/latency?ms={ms}", sandbox());
+    let answer = gloo_net::http::Request::post(&url).send().await.unwrap();
+    assert!(answer.ok(), "the sandbox refused latency {ms}");
+}
+
+/// Back from a user shows the list it came from at once, while the list is fetched again (the
+/// sandbox slowed to 1.5 s an answer); once that user is deleted, the page goes back to that
+/// list, which comes back without them, not even for a moment.
+#[wasm_bindgen_test]
+async fn back_shows_the_list_at_once_and_never_a_deleted_user() {
+    clear_storage();
+    sandbox_latency(0).await;
+    let stamp = js_sys::Date::now() as u64;
+    let mut draft = userdeck_client::UserDraft {
+        name: Some(format!("Aaa Back {stamp}")),
+        email: Some(format!("back{stamp}@example.com")),
+        password: Some("secret-1".into()),
+        time_zone: Some("UTC".into()),
+        ..Default::default()
+    };
+    draft.set("time_format", serde_json::json!("H:i"));
+    draft.set("date_format", serde_json::json!("Y-m-d"));
+    let shown = client(Provider::AppCrm).create(&draft).await.unwrap();
+    let info = ConnectionInfo {
+        sign_in: SignIn::Token,
+        ..ConnectionInfo::new_saved(
+            "back",
+            "Back demo",
+            Provider::AppCrm,
+            &format!("{}/appcrm", sandbox()),
+        )
+    };
+    save_with_secret(&[info], APPCRM_ADMIN_TOKEN);
+    let (root, _m) = open_app("/c/back/users?size=10", 10).await;
+    let names = |root: &web_sys::HtmlElement| texts(root, "tbody tr[data-id] td:nth-child(2)");
+    let busy = |root: &web_sys::HtmlElement| {
+        query(root, "table.users-table").and_then(|t| t.get_attribute("aria-busy"))
+    };
+    let row = format!("tbody tr[data-id=\"{}\"]", shown.id);
+    let open = |root: &web_sys::HtmlElement| {
+        click(&query(root, &format!("{row} a")).expect("the new user on the first page"));
+    };
+    let listed = names(&root);
+    open(&root);
+    appears(&root, "[data-testid=user-fields]").await;
+
+    sandbox_latency(1500).await;
+    window().history().unwrap().back().unwrap();
+    let r = root.clone();
+    until("the list again", move || {
+        query(&r, "table.users-table").is_some()
+    })
+    .await;
+    // The rows are there while the list's request is still out: they were kept, not fetched.
+    assert_eq!(
+        busy(&root).as_deref(),
+        Some("true"),
+        "the list is being fetched again"
+    );
+    assert_eq!(names(&root), listed);
+    let r = root.clone();
+    until("the fresh answer", move || {
+        busy(&r).as_deref() == Some("false")
+    })
+    .await;
+    assert_eq!(names(&root), listed);
+
+    // Delete that user from their page: the delete goes back to the list it came from, which
+    // must not show them from before.
+    open(&root);
+    click(&appears(&root, "[data-testid=delete-user]").await);
+    let back = query(&root, "[data-testid=back-to-list]").and_then(|a| a.get_attribute("href"));
+    assert_eq!(back.as_deref(), Some("/c/back/users?size=10"));
+    click(&appears(&root, "[data-testid=confirm]").await);
+    let r = root.clone();
+    until("the list after the delete", move || {
+        query(&r, "table.users-table").is_some()
+    })
+    .await;
+    assert_eq!(window().location().search().unwrap(), "?size=10");
+    let gone = format!("tbody tr[data-id=\"{}\"]", shown.id);
+    assert!(
+        query(&root, &gone).is_none(),
+        "the deleted user shown from before"
+    );
+    let r = root.clone();
+    until("the list after the delete, fetched", move || {
+        busy(&r).as_deref() == Some("false")
+    })
+    .await;
+    assert!(query(&root, &gone).is_none());
+    sandbox_latency(0).await;
+}
+
+/// The tab keeps the last eight lists shown, newest kept, one per connection and query; signing
+/// out of a connection or its session ending forgets its lists (whoever signs in next may not be
+/// allowed to see those users).
+#[wasm_bindgen_test]
+fn kept_lists_are_few_and_go_with_the_session() {
+    use userdeck::state::session::Sessions;
+    use userdeck_client::{Page, User, UserQuery};
+    let sessions = Sessions::new();
+    let page = |n: u64| Page {
+        items: vec![User {
+            id: n,
+            ..User::default()
+        }],
+        page: n as u32,
+        ..Page::default()
+    };
+    let query = |n: u64| UserQuery {
+        page: n as u32,
+        ..UserQuery::default()
+    };
+    for n in 1..=9 {
+        sessions.remember_list("a", &query(n), &page(n));
+    }
+    assert_eq!(
+        sessions.recall_list("a", &query(1)),
+        None,
+        "the oldest went"
+    );
+    assert_eq!(sessions.recall_list("a", &query(9)), Some(page(9)));
+    sessions.remember_list("a", &query(9), &page(10));
+    assert_eq!(
+        sessions.recall_list("a", &query(9)),
+        Some(page(10)),
+        "replaced"
+    );
+    assert_eq!(sessions.recall_list("b", &query(9)), None);
+
+    sessions.remember_list("b", &query(1), &page(1));
+    sessions.forget("a");
+    assert_eq!(sessions.recall_list("a", &query(9)), None);
+    assert_eq!(sessions.recall_list("b", &query(1)), Some(page(1)));
+    sessions.end("b");
+    assert_eq!(sessions.recall_list("b", &query(1)), None);
 }

@@ -570,3 +570,44 @@ async fn a_locale_is_named_while_typed_and_sent_as_typed() {
     let user = save(&root, saved).await;
     assert_eq!(user.raw["locale"], "pt_BR");
 }
+
+/// A saved form forgets the lists of users kept for its connection, so the way back to a list
+/// cannot show the user as they were before the save.
+#[wasm_bindgen_test]
+async fn a_save_forgets_the_kept_lists_of_its_connection() {
+    use userdeck::state::session::Sessions;
+    use userdeck_client::{Page, UserQuery};
+    clear_storage();
+    let sessions = Sessions::new();
+    let query = UserQuery::default();
+    let kept = Page {
+        items: vec![User::default()],
+        ..Page::default()
+    };
+    sessions.remember_list("form-conn", &query, &kept);
+    sessions.remember_list("other-conn", &query, &kept);
+    let saved = RwSignal::new(None);
+    let root = test_root();
+    let c = client(Provider::AppCrm);
+    let _m = mount_to(root.clone(), move || {
+        provide_context(sessions);
+        view! {
+            <UserForm client=StoredValue::new_local(c.clone()) mode=FormMode::Create draft_key=DRAFT
+                on_saved=Callback::new(move |u| saved.set(Some(u))) connection="form-conn"/>
+        }
+    });
+    tick().await;
+    assert_eq!(
+        sessions.recall_list("form-conn", &query),
+        Some(kept.clone())
+    );
+    let email = format!("forget{}@appcrm.example", js_sys::Date::now() as u64);
+    fill_app_crm(&root, "List Forgetter", &email);
+    save(&root, saved).await;
+    assert_eq!(sessions.recall_list("form-conn", &query), None);
+    assert_eq!(
+        sessions.recall_list("other-conn", &query),
+        Some(kept),
+        "another connection's lists stay"
+    );
+}

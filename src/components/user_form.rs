@@ -154,8 +154,8 @@ pub fn UserForm(
     #[prop(into)]
     draft_key: String,
     on_saved: Callback<User>,
-    /// The connection's id, so a rejected session ends it and the gate asks for a sign-in
-    /// (this form then comes back from its draft).
+    /// The connection's id, so a rejected session ends it and the gate asks for a sign-in (this
+    /// form then comes back from its draft), and a save forgets the lists of users kept for it.
     #[prop(optional, into)]
     connection: Option<String>,
 ) -> impl IntoView {
@@ -251,6 +251,9 @@ pub fn UserForm(
             }
             match outcome {
                 Ok(saved) => {
+                    if let (Some(s), Some(id)) = (sessions, &connection) {
+                        s.users_changed(id);
+                    }
                     storage::remove(Store::Session, &draft_key);
                     errors.set(BTreeMap::new());
                     restored_note.set(false);

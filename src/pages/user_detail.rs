@@ -38,8 +38,10 @@ pub fn UserDetailPage() -> impl IntoView {
                     // App CRM: who inherits the deleted user's records (none: they are not moved).
                     let heir = RwSignal::new(None::<(u64, String)>);
                     let users_href = format!("/c/{}/users", info.id);
+                    // Back to the list this user was opened from: its search, sort and page.
+                    let list_href = sessions.list_href(&info.id);
                     let nav = navigate.clone();
-                    let back = users_href.clone();
+                    let back = list_href.clone();
                     let cid = info.id.clone();
                     // Taken now: after the delete's `await` there is no reactive owner to ask.
                     let do_delete = Callback::new(move |()| {
@@ -55,6 +57,7 @@ pub fn UserDetailPage() -> impl IntoView {
                             sessions.report(&cid, &client, &outcome);
                             match outcome {
                                 Ok(()) => {
+                                    sessions.users_changed(&cid);
                                     let moved = to.map(|t| format!("; records moved to user #{t}")).unwrap_or_default();
                                     let text = format!("Deleted user #{id}{moved}");
                                     notify(ToastKind::Success, text);
@@ -66,7 +69,7 @@ pub fn UserDetailPage() -> impl IntoView {
                     });
                     let schema_s = StoredValue::new(schema);
                     view! {
-                        <p><a href=users_href.clone()>"← All users"</a></p>
+                        <p><a href=list_href data-testid="back-to-list">"← All users"</a></p>
                         {move || match user.get() {
                             None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
                             Some(Err(e)) => view! {

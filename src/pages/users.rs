@@ -60,6 +60,13 @@ pub fn UsersPage() -> impl IntoView {
             },
         );
     });
+    // The way back from a user's page leads to this list as it is now.
+    if let Some(sessions) = use_context::<Sessions>() {
+        Effect::new(move |_| {
+            let query_string = list_params.with(ListParams::to_query_string);
+            sessions.note_list_query(&id.get(), query_string);
+        });
+    }
     let on_open = Callback::new(move |user: u64| {
         navigate(
             &format!("/c/{}/users/{user}", id.get_untracked()),
@@ -149,11 +156,30 @@ pub fn UsersView(
     let reload = RwSignal::new(0u32);
     let selected = RwSignal::new(BTreeSet::<u64>::new());
 
+    let show = move |list: Page<User>| {
+        page_info.set(PageInfo {
+            page: list.page,
+            size: list.page_size,
+            total: list.total,
+            has_next: list.has_next,
+            shown: list.items.len(),
+        });
+        rows.set(list.items);
+        error.set(None);
+    };
     let id_for_fetch = conn_id.clone();
-    Effect::new(move |_| {
+    Effect::new(move |before: Option<()>| {
         let q: UserQuery = query.get();
         reload.track();
         loading.set(true);
+        // Coming back to this list shows it as it was last seen, at once; the fetch below
+        // brings it up to date (the old rows dim if that takes a while). Later queries of this
+        // view keep their own rows on screen while they load, so only the first run looks.
+        if before.is_none()
+            && let Some(kept) = sessions.and_then(|s| s.recall_list(&id_for_fetch, &q))
+        {
+            show(kept);
+        }
         let client = client.get_value();
         let id = id_for_fetch.clone();
         leptos::task::spawn_local(async move {
@@ -164,23 +190,12 @@ pub fn UsersView(
             }
             match outcome {
                 Err(ApiError::Cancelled) => {}
-                Ok(Page {
-                    items,
-                    total,
-                    page,
-                    page_size,
-                    has_next,
-                }) => {
+                Ok(list) => {
                     reached(Milestone::ListReceived);
-                    page_info.set(PageInfo {
-                        page,
-                        size: page_size,
-                        total,
-                        has_next,
-                        shown: items.len(),
-                    });
-                    rows.set(items);
-                    error.set(None);
+                    if let Some(s) = sessions {
+                        s.remember_list(&id, &q, &list);
+                    }
+                    show(list);
                     loading.set(false);
                 }
                 Err(e) => {
@@ -292,6 +307,9 @@ pub fn UsersView(
             deleting.set(None);
             let ok = total - failures.len();
             if ok > 0 {
+                if let Some(s) = sessions {
+                    s.users_changed(&id);
+                }
                 let moved = to
                     .map(|t| format!(" Their records went to user #{t}."))
                     .unwrap_or_default();

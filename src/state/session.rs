@@ -2,7 +2,8 @@
 //! what the status chip shows: who is signed in, the rate-limit quota left, and the last error.
 //!
 //! Clients are kept for the life of the tab so their sessions, rate-limit knowledge and Capsule
-//! cache carry from page to page; editing a connection or signing out drops its client.
+//! cache carry from page to page; editing a connection or signing out drops its client. The last
+//! lists of users each connection showed are kept beside it (see [`Sessions::recall_list`]).
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use userdeck_client::ratelimit::Quota;
-use userdeck_client::{ApiError, Auth, Client, Connection, Provider};
+use userdeck_client::{ApiError, Auth, Client, Connection, Page, Provider, User, UserQuery};
 
 use crate::state::connections::{ConnectionInfo, Connections, SignIn};
 
@@ -77,7 +78,14 @@ pub struct Sessions {
     pub status: RwSignal<HashMap<String, Status>>,
     /// Connections whose credentials the CRM rejected; their gate asks for a sign-in again.
     pub ended: RwSignal<HashSet<String>>,
+    /// The last pages of users shown, oldest first: (connection, query, page).
+    lists: StoredValue<Vec<(String, UserQuery, Page<User>)>, LocalStorage>,
+    /// The query string of the list each connection showed last (`page=3&q=ann`).
+    list_queries: StoredValue<HashMap<String, String>, LocalStorage>,
 }
+
+/// How many pages of users a tab keeps to show again at once (at most 100 users each).
+const REMEMBERED_LISTS: usize = 8;
 
 impl Default for Sessions {
     fn default() -> Self {
@@ -91,6 +99,8 @@ impl Sessions {
             clients: StoredValue::new_local(HashMap::new()),
             status: RwSignal::new(HashMap::new()),
             ended: RwSignal::new(HashSet::new()),
+            lists: StoredValue::new_local(Vec::new()),
+            list_queries: StoredValue::new_local(HashMap::new()),
         }
     }
 
@@ -117,11 +127,13 @@ impl Sessions {
         Ok(client)
     }
 
-    /// Drops the client of `id` (its credentials changed, or the user signed out).
+    /// Drops the client of `id` (its credentials changed, or the user signed out), and the users
+    /// it showed: whoever signs in next may not be allowed to see them.
     pub fn forget(&self, id: &str) {
         self.clients.update_value(|c| {
             c.remove(id);
         });
+        self.users_changed(id);
         self.ended.update(|e| {
             e.remove(id);
         });
@@ -169,6 +181,7 @@ impl Sessions {
         self.clients.update_value(|c| {
             c.remove(id);
         });
+        self.users_changed(id);
         self.ended.update(|e| {
             e.insert(id.to_string());
         });
@@ -177,6 +190,55 @@ impl Sessions {
     /// Whether the CRM rejected the credentials of `id` since they were entered (reactive).
     pub fn has_ended(&self, id: &str) -> bool {
         self.ended.with(|e| e.contains(id))
+    }
+
+    /// Keeps `page`, the answer to `query` on connection `id`, to show again at once.
+    pub fn remember_list(&self, id: &str, query: &UserQuery, page: &Page<User>) {
+        self.lists.update_value(|lists| {
+            lists.retain(|(i, q, _)| !(i == id && q == query));
+            if lists.len() >= REMEMBERED_LISTS {
+                lists.remove(0);
+            }
+            lists.push((id.to_string(), query.clone(), page.clone()));
+        });
+    }
+
+    /// The page last shown for `query` on `id`, if it is kept. Coming back to a list (Back from a
+    /// user, a switch between connections) shows it at once while it is fetched again, instead
+    /// of skeleton rows for a round trip to the CRM.
+    pub fn recall_list(&self, id: &str, query: &UserQuery) -> Option<Page<User>> {
+        self.lists.with_value(|lists| {
+            lists
+                .iter()
+                .find(|(i, q, _)| i == id && q == query)
+                .map(|(_, _, page)| page.clone())
+        })
+    }
+
+    /// Forgets the lists kept for `id`: a user was created, changed or deleted through it, and a
+    /// list shown again must not bring back what is gone, even for a moment.
+    pub fn users_changed(&self, id: &str) {
+        self.lists
+            .update_value(|lists| lists.retain(|(i, _, _)| i != id));
+    }
+
+    /// Notes the query string of the list of `id` on screen, for [`Sessions::list_href`].
+    pub fn note_list_query(&self, id: &str, query_string: String) {
+        self.list_queries.update_value(|q| {
+            q.insert(id.to_string(), query_string);
+        });
+    }
+
+    /// The address of the list of `id` as it was last shown in this tab (its search, sort and
+    /// page), for the ways back to it from a user's page.
+    pub fn list_href(&self, id: &str) -> String {
+        let query = self
+            .list_queries
+            .with_value(|q| q.get(id).filter(|s| !s.is_empty()).cloned());
+        match query {
+            Some(query) => format!("/c/{id}/users?{query}"),
+            None => format!("/c/{id}/users"),
+        }
     }
 
     /// Records who is signed in on `id`.
