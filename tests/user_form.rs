@@ -52,6 +52,17 @@ fn fill_app_crm(root: &web_sys::Element, name: &str, email: &str) {
     choose(&field(root, "time_format"), "H:i");
 }
 
+/// Fills a new App CRM user named `name`, with an email no earlier run has taken; returns it.
+fn fill_new_app_crm(root: &web_sys::Element, name: &str) -> String {
+    let email = format!(
+        "{}{}@appcrm.example",
+        name.to_ascii_lowercase().replace(' ', "."),
+        js_sys::Date::now() as u64
+    );
+    fill_app_crm(root, name, &email);
+    email
+}
+
 /// Presses Save and waits for the user the CRM saved.
 async fn save(root: &web_sys::Element, saved: RwSignal<Option<User>>) -> User {
     click(&query(root, "[data-testid=save]").unwrap());
@@ -483,8 +494,7 @@ async fn app_crm_points_a_failed_save_at_an_unknown_role() {
     let saved = RwSignal::new(None);
     let (root, _m) = mount_form(Provider::AppCrm, saved);
     tick().await;
-    let email = format!("suport{}@appcrm.example", js_sys::Date::now() as u64);
-    fill_app_crm(&root, "Role Speller", &email);
+    let email = fill_new_app_crm(&root, "Role Speller");
     type_into(&field(&root, "roles"), "Sales Manager, Suport");
     click(&query(&root, "[data-testid=save]").unwrap());
     let r = root.clone();
@@ -513,8 +523,7 @@ async fn app_crm_creates_a_user_with_roles() {
     let saved = RwSignal::new(None);
     let (root, _m) = mount_form(Provider::AppCrm, saved);
     tick().await;
-    let email = format!("roles{}@appcrm.example", js_sys::Date::now() as u64);
-    fill_app_crm(&root, "Role Holder", &email);
+    fill_new_app_crm(&root, "Role Holder");
     type_into(&field(&root, "roles"), " Sales Manager, Support ,");
     let user = save(&root, saved).await;
     let roles: Vec<String> = user.raw["roles"]
@@ -565,8 +574,7 @@ async fn a_locale_is_named_while_typed_and_sent_as_typed() {
         Some("Brazilian Portuguese")
     );
 
-    let email = format!("locale{}@appcrm.example", js_sys::Date::now() as u64);
-    fill_app_crm(&root, "Locale Holder", &email);
+    fill_new_app_crm(&root, "Locale Holder");
     let user = save(&root, saved).await;
     assert_eq!(user.raw["locale"], "pt_BR");
 }
@@ -601,8 +609,7 @@ async fn a_save_forgets_the_kept_lists_of_its_connection() {
         sessions.recall_list("form-conn", &query),
         Some(kept.clone())
     );
-    let email = format!("forget{}@appcrm.example", js_sys::Date::now() as u64);
-    fill_app_crm(&root, "List Forgetter", &email);
+    fill_new_app_crm(&root, "List Forgetter");
     save(&root, saved).await;
     assert_eq!(sessions.recall_list("form-conn", &query), None);
     assert_eq!(
