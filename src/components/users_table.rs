@@ -244,13 +244,15 @@ pub fn UsersTable(
                                 u.as_ref().map(|u| cell_text(&spec, u)).unwrap_or_default()
                             })
                         };
-                        let class = if col.spec.column { "" } else { "optional" };
+                        // On a phone each row is a card: the lead cell is its title, and
+                        // every other cell names its column through `data-label`.
+                        let label = col.spec.label;
                         if i == 0 {
                             let href = move || format!("{}/{}", detail_base.get(), id.get());
-                            view! { <td class=class><a href=href tabindex="-1">{text}</a></td> }
+                            view! { <td class="lead" data-label=label><a href=href tabindex="-1">{text}</a></td> }
                                 .into_any()
                         } else {
-                            view! { <td class=class>{text}</td> }.into_any()
+                            view! { <td data-label=label>{text}</td> }.into_any()
                         }
                     })
                     .collect_view()

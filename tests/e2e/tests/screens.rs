@@ -106,11 +106,42 @@ async fn main_screens_in_light_and_dark_pass_axe() {
 "measure the page width",
 )
 .await;
-        // The table may scroll inside its own box; the page itself must not scroll sideways.
+        // The page itself must not scroll sideways.
         assert!(
             overflow.as_i64().unwrap_or(i64::MAX) <= 0,
             "{name}: the page is {overflow} px wider than a phone"
         );
+        if name == "phone-users-appcrm" {
+            // Nor the table: each user is a card with every chosen column, one under another.
+            let card = browser
+                .eval(
+                    "const wrap = document.querySelector('.table-wrap');
+                     const row = document.querySelector('table.users-table tbody tr[data-id]');
+                     const cells = [...row.querySelectorAll('td:not(.select)')];
+                     const lead = cells[0].getBoundingClientRect();
+                     return {
+                       inner: wrap.scrollWidth - wrap.clientWidth,
+                       cells: cells.length,
+                       hidden: cells.filter(c => c.getClientRects().length === 0).length,
+                       stacked: cells.slice(1).every(c => c.getBoundingClientRect().top >= lead.bottom - 1),
+                     };",
+                    "measure a users card",
+                )
+                .await;
+            assert_eq!(
+                card["inner"], 0,
+                "{name}: the table scrolls sideways: {card}"
+            );
+            assert!(card["cells"].as_u64() >= Some(3), "{card}");
+            assert_eq!(
+                card["hidden"], 0,
+                "{name}: a chosen column is hidden: {card}"
+            );
+            assert_eq!(
+                card["stacked"], true,
+                "{name}: a card's fields are not stacked: {card}"
+            );
+        }
         browser.screenshot_themes(name).await;
         for theme in [Theme::Light, Theme::Dark] {
             browser.set_theme(theme).await;
