@@ -598,3 +598,64 @@ fn kept_lists_are_few_and_go_with_the_session() {
     sessions.end("b");
     assert_eq!(sessions.recall_list("b", &query(1)), None);
 }
+
+/// A list that comes back after its connection was signed out of is not kept: the next
+/// session's first list starts from skeleton rows, never from the last session's users.
+#[wasm_bindgen_test]
+async fn a_list_answered_after_sign_out_is_not_kept() {
+    use userdeck::pages::users::UsersView;
+    use userdeck::state::list_query::ListParams;
+    use userdeck::state::session::Sessions;
+    clear_storage();
+    sandbox_latency(0).await;
+    let info = ConnectionInfo {
+        sign_in: SignIn::Token,
+        ..ConnectionInfo::new_saved(
+            "late",
+            "Late",
+            Provider::AppCrm,
+            &format!("{}/appcrm", sandbox()),
+        )
+    };
+    save_with_secret(std::slice::from_ref(&info), APPCRM_ADMIN_TOKEN);
+    let connections = Connections::new();
+    let sessions = Sessions::new();
+    let mount = |client| {
+        let info = info.clone();
+        let root = test_root();
+        let handle = mount_to(root.clone(), move || {
+            provide_context(sessions);
+            let params = RwSignal::new(ListParams {
+                size: 10,
+                ..ListParams::default()
+            });
+            view! {
+                <UsersView info=info client=StoredValue::new_local(client) params=params
+                    on_params=Callback::new(move |p| params.set(p)) on_open=Callback::new(|_| {})/>
+            }
+        });
+        (root, handle)
+    };
+    let rows = |root: &web_sys::HtmlElement| query_all(root, "tbody tr[data-id]").len();
+
+    sandbox_latency(800).await;
+    let first = sessions.client(&info, &connections).unwrap();
+    let (root, handle) = mount(first);
+    tick().await;
+    sessions.forget("late");
+    let r = root.clone();
+    until("the answer that came after the sign-out", move || {
+        rows(&r) == 10
+    })
+    .await;
+    drop(handle);
+
+    let second = sessions.client(&info, &connections).unwrap();
+    let (root, _handle) = mount(second);
+    tick().await;
+    tick().await;
+    assert_eq!(rows(&root), 0, "the last session's users shown to the next");
+    let r = root.clone();
+    until("the next session's own list", move || rows(&r) == 10).await;
+    sandbox_latency(0).await;
+}

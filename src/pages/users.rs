@@ -192,7 +192,9 @@ pub fn UsersView(
                 Err(ApiError::Cancelled) => {}
                 Ok(list) => {
                     reached(Milestone::ListReceived);
-                    if let Some(s) = sessions {
+                    // Not from a client signed out of since: its users are not the next
+                    // session's to see.
+                    if let Some(s) = sessions.filter(|s| s.is_current(&id, &client)) {
                         s.remember_list(&id, &q, &list);
                     }
                     show(list);

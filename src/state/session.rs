@@ -169,7 +169,7 @@ impl Sessions {
     }
 
     /// Whether `client` is the one this tab uses for `id` now.
-    fn is_current(&self, id: &str, client: &ApiClient) -> bool {
+    pub fn is_current(&self, id: &str, client: &ApiClient) -> bool {
         self.clients.with_value(|c| {
             c.get(id)
                 .is_some_and(|current| std::ptr::eq(&**current, client))
