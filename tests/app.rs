@@ -35,6 +35,33 @@ fn save_with_secret(connections: &[ConnectionInfo], secret: &str) {
     }
 }
 
+/// A connection of the user's own to the sandbox's `provider`, signed in with a token.
+fn sandbox_connection(id: &str, name: &str, provider: Provider) -> ConnectionInfo {
+    ConnectionInfo {
+        sign_in: SignIn::Token,
+        ..ConnectionInfo::new_saved(
+            id,
+            name,
+            provider,
+            &format!("{}/{}", sandbox(), provider.as_str()),
+        )
+    }
+}
+
+/// Creates an App CRM user in the sandbox, as an admin would elsewhere.
+async fn new_app_crm_user(name: &str, email: &str) -> userdeck_client::User {
+    let mut draft = userdeck_client::UserDraft {
+        name: Some(name.into()),
+        email: Some(email.into()),
+        password: Some("secret-1".into()),
+        time_zone: Some("UTC".into()),
+        ..Default::default()
+    };
+    draft.set("time_format", serde_json::json!("H:i"));
+    draft.set("date_format", serde_json::json!("Y-m-d"));
+    client(Provider::AppCrm).create(&draft).await.unwrap()
+}
+
 /// Mounts the whole app on `path`, as opening a link or reloading does, and waits until the
 /// list has settled on `rows` users.
 async fn open_app(path: &str, rows: usize) -> (web_sys::HtmlElement, impl Sized) {
@@ -61,17 +88,15 @@ fn go_to(path: &str) {
 #[wasm_bindgen_test]
 async fn a_shared_link_opens_the_list_with_its_query() {
     clear_storage();
-    let info = ConnectionInfo {
-        sign_in: SignIn::Token,
-        ..ConnectionInfo::new_saved(
+    let w = window();
+    save_with_secret(
+        &[sandbox_connection(
             "caps",
             "Capsule demo",
             Provider::Capsule,
-            &format!("{}/capsule", sandbox()),
-        )
-    };
-    let w = window();
-    save_with_secret(&[info], CAPSULE_TOKEN);
+        )],
+        CAPSULE_TOKEN,
+    );
     let (root, _m) = open_app("/c/caps/users?sort=username&dir=desc&size=10", 10).await;
     let th = query(&root, "th[data-key=username]").unwrap();
     assert_eq!(th.get_attribute("aria-sort").as_deref(), Some("descending"));
@@ -116,11 +141,7 @@ async fn a_shared_link_opens_the_list_with_its_query() {
 #[wasm_bindgen_test]
 async fn the_switcher_shows_the_open_connection_once_the_list_arrives() {
     clear_storage();
-    window()
-        .history()
-        .unwrap()
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/c/later/users"))
-        .unwrap();
+    go_to("/c/later/users");
     let connections = Connections::new();
     let root = test_root();
     // Mounted under an owner of the test's own, cleaned up at the end: dropping the mount alone
@@ -165,42 +186,13 @@ async fn the_switcher_shows_the_open_connection_once_the_list_arrives() {
 async fn app_crm_delete_transfers_records_to_the_picked_user() {
     clear_storage();
     let c = client(Provider::AppCrm);
-    let mut draft = userdeck_client::UserDraft {
-        name: Some("Transfer Source".into()),
-        email: Some("transfer.source@example.com".into()),
-        password: Some("secret-1".into()),
-        time_zone: Some("UTC".into()),
-        ..Default::default()
-    };
-    draft.set("time_format", serde_json::json!("H:i"));
-    draft.set("date_format", serde_json::json!("l, F j, Y"));
-    let victim = c.create(&draft).await.unwrap();
+    let victim = new_app_crm_user("Transfer Source", "transfer.source@example.com").await;
     let me = c.me().await.unwrap();
-    let info = ConnectionInfo::new_saved(
-        "app",
-        "App demo",
-        Provider::AppCrm,
-        &format!("{}/appcrm", sandbox()),
+    save_with_secret(
+        &[sandbox_connection("app", "App demo", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
     );
-    let w = window();
-    w.local_storage()
-        .unwrap()
-        .unwrap()
-        .set_item(SAVED_KEY, &serde_json::to_string(&vec![info]).unwrap())
-        .unwrap();
-    w.session_storage()
-        .unwrap()
-        .unwrap()
-        .set_item(&format!("{SECRET_PREFIX}app"), APPCRM_ADMIN_TOKEN)
-        .unwrap();
-    w.history()
-        .unwrap()
-        .push_state_with_url(
-            &wasm_bindgen::JsValue::NULL,
-            "",
-            Some(&format!("/c/app/users/{}", victim.id)),
-        )
-        .unwrap();
+    go_to(&format!("/c/app/users/{}", victim.id));
     let root = test_root();
     let _m = mount_to(root.clone(), App);
     click(&appears(&root, "[data-testid=delete-user]").await);
@@ -263,10 +255,7 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
     let w = window();
     let saved: Vec<ConnectionInfo> = ["crm-a", "crm-b"]
         .into_iter()
-        .map(|id| ConnectionInfo {
-            sign_in: SignIn::Token,
-            ..ConnectionInfo::new_saved(id, id, Provider::AppCrm, &format!("{}/appcrm", sandbox()))
-        })
+        .map(|id| sandbox_connection(id, id, Provider::AppCrm))
         .collect();
     save_with_secret(&saved, APPCRM_ADMIN_TOKEN);
     // The table's column keys, left to right (the selection column has none).
@@ -354,15 +343,7 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
             chip.get_attribute("title").unwrap_or_default(),
         )
     };
-    let capsule = |id: &str| ConnectionInfo {
-        sign_in: SignIn::Token,
-        ..ConnectionInfo::new_saved(
-            id,
-            "Capsule demo",
-            Provider::Capsule,
-            &format!("{}/capsule", sandbox()),
-        )
-    };
+    let capsule = |id: &str| sandbox_connection(id, "Capsule demo", Provider::Capsule);
     {
         save_with_secret(&[capsule("caps")], CAPSULE_TOKEN);
         let (root, _m) = open_app("/c/caps/users?size=10", 10).await;
@@ -473,26 +454,15 @@ async fn back_shows_the_list_at_once_and_never_a_deleted_user() {
     clear_storage();
     sandbox_latency(0).await;
     let stamp = js_sys::Date::now() as u64;
-    let mut draft = userdeck_client::UserDraft {
-        name: Some(format!("Aaa Back {stamp}")),
-        email: Some(format!("back{stamp}@example.com")),
-        password: Some("secret-1".into()),
-        time_zone: Some("UTC".into()),
-        ..Default::default()
-    };
-    draft.set("time_format", serde_json::json!("H:i"));
-    draft.set("date_format", serde_json::json!("Y-m-d"));
-    let shown = client(Provider::AppCrm).create(&draft).await.unwrap();
-    let info = ConnectionInfo {
-        sign_in: SignIn::Token,
-        ..ConnectionInfo::new_saved(
-            "back",
-            "Back demo",
-            Provider::AppCrm,
-            &format!("{}/appcrm", sandbox()),
-        )
-    };
-    save_with_secret(&[info], APPCRM_ADMIN_TOKEN);
+    let shown = new_app_crm_user(
+        &format!("Aaa Back {stamp}"),
+        &format!("back{stamp}@example.com"),
+    )
+    .await;
+    save_with_secret(
+        &[sandbox_connection("back", "Back demo", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
     let (root, _m) = open_app("/c/back/users?size=10", 10).await;
     let names = |root: &web_sys::HtmlElement| texts(root, "tbody tr[data-id] td:nth-child(2)");
     let busy = |root: &web_sys::HtmlElement| {
@@ -608,15 +578,7 @@ async fn a_list_answered_after_sign_out_is_not_kept() {
     use userdeck::state::session::Sessions;
     clear_storage();
     sandbox_latency(0).await;
-    let info = ConnectionInfo {
-        sign_in: SignIn::Token,
-        ..ConnectionInfo::new_saved(
-            "late",
-            "Late",
-            Provider::AppCrm,
-            &format!("{}/appcrm", sandbox()),
-        )
-    };
+    let info = sandbox_connection("late", "Late", Provider::AppCrm);
     save_with_secret(std::slice::from_ref(&info), APPCRM_ADMIN_TOKEN);
     let connections = Connections::new();
     let sessions = Sessions::new();

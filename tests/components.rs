@@ -38,11 +38,16 @@ fn test_root() -> web_sys::HtmlElement {
 
 /// Mounts the detail fields of a user whose JSON is `raw`, under `provider`'s schema, as the
 /// connection `test` shows them.
-fn mount_fields(raw: &str, provider: Provider) -> (web_sys::HtmlElement, impl Sized) {
-    let user = User {
+/// A user holding only `raw`, the JSON a CRM sent, which is what the fields read.
+fn raw_user(raw: &str) -> User {
+    User {
         raw: RawJson::from_text(raw).unwrap(),
         ..User::default()
-    };
+    }
+}
+
+fn mount_fields(raw: &str, provider: Provider) -> (web_sys::HtmlElement, impl Sized) {
+    let user = raw_user(raw);
     let root = test_root();
     let handle = mount_to(root.clone(), move || {
         view! { <UserFields user=user.clone() schema=Schema::of(provider) users_href="/c/test/users"/> }
@@ -286,11 +291,10 @@ async fn code_words_read_as_words() {
     let schema = Schema::of(Provider::Capsule);
     let status = schema.field("status").expect("Capsule has a status");
     let cell = |value: &str| {
-        let user = User {
-            raw: RawJson::from_text(&format!(r#"{{"id":1,"status":{value}}}"#)).unwrap(),
-            ..User::default()
-        };
-        cell_text(status, &user)
+        cell_text(
+            status,
+            &raw_user(&format!(r#"{{"id":1,"status":{value}}}"#)),
+        )
     };
     assert_eq!(cell(r#""ACTIVE""#), "Active");
     assert_eq!(
@@ -318,11 +322,7 @@ async fn locale_codes_read_as_languages() {
     let cell = |provider: Provider, key: &str, value: &str| {
         let schema = Schema::of(provider);
         let spec = schema.field(key).expect("a locale field");
-        let user = User {
-            raw: RawJson::from_text(&format!(r#"{{"id":1,"{key}":{value}}}"#)).unwrap(),
-            ..User::default()
-        };
-        cell_text(spec, &user)
+        cell_text(spec, &raw_user(&format!(r#"{{"id":1,"{key}":{value}}}"#)))
     };
     assert_eq!(
         cell(Provider::AppCrm, "locale", r#""pt_BR""#),
@@ -369,11 +369,7 @@ async fn a_manager_reads_as_a_link_to_that_user() {
 
     let schema = Schema::of(Provider::Zurmo);
     let manager = schema.field("manager.id").expect("Zurmo has a manager");
-    let user = User {
-        raw: RawJson::from_text(named).unwrap(),
-        ..User::default()
-    };
-    assert_eq!(cell_text(manager, &user), "smith45");
+    assert_eq!(cell_text(manager, &raw_user(named)), "smith45");
 }
 
 /// App CRM's role list reads as role names in a table cell and on the detail page, whether the
@@ -383,19 +379,15 @@ fn app_crm_roles_read_as_their_names() {
     use userdeck::components::users_table::cell_text;
     let schema = Schema::of(Provider::AppCrm);
     let roles = schema.field("roles").expect("App CRM has roles");
-    let user = |raw: &str| User {
-        raw: RawJson::from_text(raw).unwrap(),
-        ..User::default()
-    };
-    let objects = user(
+    let objects = raw_user(
         r#"{"id":1,"roles":[{"id":1,"name":"Sales","permissions":[]},{"id":2,"name":"Admin"}]}"#,
     );
     assert_eq!(cell_text(roles, &objects), "Sales, Admin");
     assert_eq!(
-        cell_text(roles, &user(r#"{"id":1,"roles":["Sales"]}"#)),
+        cell_text(roles, &raw_user(r#"{"id":1,"roles":["Sales"]}"#)),
         "Sales"
     );
-    assert_eq!(cell_text(roles, &user(r#"{"id":1,"roles":[]}"#)), "");
+    assert_eq!(cell_text(roles, &raw_user(r#"{"id":1,"roles":[]}"#)), "");
 }
 
 /// The header marks the link of the page the admin is on, and the section a deeper page is in.

@@ -1,8 +1,11 @@
-//! How the fields a CRM sends beyond its schema read on the detail and profile pages: wire names
-//! become labels ("createdByUser" → "Created by user"), a reference to another record reads as
-//! that record's name (Zurmo's `{"id":4,"value":"Ms."}` → "Ms."), a nested record becomes
-//! nested fields instead of a line of JSON, and a web address becomes a link. Every value lands
-//! in a text node; HTML from the CRM loses its markup and is never parsed as HTML.
+//! How a CRM's values read, in the table, on the detail and profile pages and in forms. The
+//! schema's own kinds: code words as words (`SEND_AND_LOG` → "Send and log"), locale codes as
+//! languages, another user by name, date-times in the browser's zone. And the fields a CRM sends
+//! beyond its schema: wire names become labels ("createdByUser" → "Created by user"), a
+//! reference to another record reads as that record's name (Zurmo's `{"id":4,"value":"Ms."}` →
+//! "Ms."), a nested record becomes nested fields instead of a line of JSON, and a web address
+//! becomes a link. Every value lands in a text node; HTML from the CRM loses its markup and is
+//! never parsed as HTML.
 
 use leptos::prelude::*;
 use serde_json::{Map, Value};

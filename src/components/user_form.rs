@@ -247,13 +247,10 @@ pub fn UserForm(
             };
             busy.set(false);
             if let (Some(s), Some(id)) = (sessions, &connection) {
-                s.report(id, &client, &outcome);
+                s.report_write(id, &client, &outcome);
             }
             match outcome {
                 Ok(saved) => {
-                    if let (Some(s), Some(id)) = (sessions, &connection) {
-                        s.users_changed(id);
-                    }
                     storage::remove(Store::Session, &draft_key);
                     errors.set(BTreeMap::new());
                     restored_note.set(false);

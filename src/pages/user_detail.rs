@@ -54,10 +54,9 @@ pub fn UserDetailPage() -> impl IntoView {
                         let to = heir.get_untracked().map(|(to, _)| to);
                         leptos::task::spawn_local(async move {
                             let outcome = client.delete_transferring(id, to).await;
-                            sessions.report(&cid, &client, &outcome);
+                            sessions.report_write(&cid, &client, &outcome);
                             match outcome {
                                 Ok(()) => {
-                                    sessions.users_changed(&cid);
                                     let moved = to.map(|t| format!("; records moved to user #{t}")).unwrap_or_default();
                                     let text = format!("Deleted user #{id}{moved}");
                                     notify(ToastKind::Success, text);

@@ -297,7 +297,7 @@ pub fn UsersView(
                 deleting.set(Some((done, total)));
                 let outcome = client.delete_transferring(*user, to).await;
                 if let Some(s) = sessions {
-                    s.report(&id, &client, &outcome);
+                    s.report_write(&id, &client, &outcome);
                 }
                 match outcome {
                     Ok(()) => selected.update(|s| {
@@ -309,9 +309,6 @@ pub fn UsersView(
             deleting.set(None);
             let ok = total - failures.len();
             if ok > 0 {
-                if let Some(s) = sessions {
-                    s.users_changed(&id);
-                }
                 let moved = to
                     .map(|t| format!(" Their records went to user #{t}."))
                     .unwrap_or_default();

@@ -168,6 +168,16 @@ impl Sessions {
         });
     }
 
+    /// [`Sessions::report`] for a call that creates, changes or deletes users: once it succeeds,
+    /// the lists kept for `id` are forgotten, so a list shown again cannot bring back what is
+    /// gone, even for a moment. Every write reports through here; none forgets on its own.
+    pub fn report_write<T>(&self, id: &str, client: &ApiClient, outcome: &Result<T, ApiError>) {
+        self.report(id, client, outcome);
+        if outcome.is_ok() {
+            self.users_changed(id);
+        }
+    }
+
     /// Whether `client` is the one this tab uses for `id` now.
     pub fn is_current(&self, id: &str, client: &ApiClient) -> bool {
         self.clients.with_value(|c| {
@@ -215,9 +225,8 @@ impl Sessions {
         })
     }
 
-    /// Forgets the lists kept for `id`: a user was created, changed or deleted through it, and a
-    /// list shown again must not bring back what is gone, even for a moment.
-    pub fn users_changed(&self, id: &str) {
+    /// Forgets the lists kept for `id` (see [`Sessions::report_write`]).
+    fn users_changed(&self, id: &str) {
         self.lists
             .update_value(|lists| lists.retain(|(i, _, _)| i != id));
     }
