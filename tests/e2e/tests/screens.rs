@@ -91,6 +91,12 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             "/c/appcrm/users",
             "table.users-table[aria-busy=false] tbody tr[data-id]",
         ),
+        // Capsule's pending users have never signed in: their cards have an empty field.
+        (
+            "phone-users-capsule",
+            "/c/capsule/users",
+            "table.users-table[aria-busy=false] tbody tr[data-id]",
+        ),
         (
             "phone-edit-appcrm",
             "/c/appcrm/users/1/edit",
@@ -111,36 +117,58 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             overflow.as_i64().unwrap_or(i64::MAX) <= 0,
             "{name}: the page is {overflow} px wider than a phone"
         );
-        if name == "phone-users-appcrm" {
-            // Nor the table: each user is a card with every chosen column, one under another.
-            let card = browser
+        if name.starts_with("phone-users-") {
+            // Nor the table: each user is a card with every chosen column that has a value, one
+            // under another; a column without a value is left out, not shown as a bare label.
+            let cards = browser
                 .eval(
                     "const wrap = document.querySelector('.table-wrap');
-                     const row = document.querySelector('table.users-table tbody tr[data-id]');
-                     const cells = [...row.querySelectorAll('td:not(.select)')];
-                     const lead = cells[0].getBoundingClientRect();
-                     return {
-                       inner: wrap.scrollWidth - wrap.clientWidth,
-                       cells: cells.length,
-                       hidden: cells.filter(c => c.getClientRects().length === 0).length,
-                       stacked: cells.slice(1).every(c => c.getBoundingClientRect().top >= lead.bottom - 1),
-                     };",
-                    "measure a users card",
+                     const rows = [...document.querySelectorAll('table.users-table tbody tr[data-id]')];
+                     const out = { inner: wrap.scrollWidth - wrap.clientWidth, rows: rows.length,
+                                   cells: 0, hidden: 0, empty: 0, emptyShown: 0, stacked: true };
+                     for (const row of rows) {
+                       const cells = [...row.querySelectorAll('td:not(.select)')];
+                       const lead = cells[0].getBoundingClientRect();
+                       out.cells = Math.max(out.cells, cells.length);
+                       for (const c of cells.slice(1)) {
+                         const shown = c.getClientRects().length > 0;
+                         if (c.textContent.trim() === '') {
+                           out.empty += 1;
+                           if (shown) out.emptyShown += 1;
+                         } else if (!shown) {
+                           out.hidden += 1;
+                         } else if (c.getBoundingClientRect().top < lead.bottom - 1) {
+                           out.stacked = false;
+                         }
+                       }
+                     }
+                     return out;",
+                    "measure the users cards",
                 )
                 .await;
             assert_eq!(
-                card["inner"], 0,
-                "{name}: the table scrolls sideways: {card}"
+                cards["inner"], 0,
+                "{name}: the table scrolls sideways: {cards}"
             );
-            assert!(card["cells"].as_u64() >= Some(3), "{card}");
+            assert!(cards["cells"].as_u64() >= Some(3), "{cards}");
             assert_eq!(
-                card["hidden"], 0,
-                "{name}: a chosen column is hidden: {card}"
+                cards["hidden"], 0,
+                "{name}: a chosen column with a value is hidden: {cards}"
             );
             assert_eq!(
-                card["stacked"], true,
-                "{name}: a card's fields are not stacked: {card}"
+                cards["stacked"], true,
+                "{name}: a card's fields are not stacked: {cards}"
             );
+            assert_eq!(
+                cards["emptyShown"], 0,
+                "{name}: a card shows a label without a value: {cards}"
+            );
+            if name == "phone-users-capsule" {
+                assert!(
+                    cards["empty"].as_u64() >= Some(1),
+                    "{name}: no card has an empty field, so none is checked: {cards}"
+                );
+            }
         }
         browser.screenshot_themes(name).await;
         for theme in [Theme::Light, Theme::Dark] {
