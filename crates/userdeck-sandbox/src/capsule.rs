@@ -88,9 +88,11 @@ fn api(shared: &Shared, req: &ApiRequest, segments: &[String]) -> Response {
             None => return unauthorized(),
         }
     };
+    // Capsule counts per user, not per token: a personal token and an OAuth token of the same
+    // user draw on one quota.
     let decision = shared.limits.check(
         Crm::Capsule,
-        token,
+        &user_id.to_string(),
         shared.config.capsule_rate_limit,
         Duration::from_secs(3600),
     );

@@ -344,6 +344,44 @@ async fn current(sb: &userdeck_sandbox::Sandbox, token: &str) -> u16 {
         .as_u16()
 }
 
+/// The hourly quota is the user's: their personal token and an OAuth token draw on one count.
+#[tokio::test]
+async fn one_user_has_one_quota_across_tokens() {
+    let sb = start(Config {
+        capsule_rate_limit: 3,
+        ..Config::default()
+    })
+    .await;
+    let (verifier, challenge) = pkce();
+    let location = consent(
+        &sb,
+        &authorise_query(demo::OAUTH_CLIENT_ID, Some(&challenge), "S256"),
+        "allow",
+    )
+    .await;
+    let code = query_param(&location, "code").unwrap();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}",
+        enc(REDIRECT)
+    );
+    let tokens = body_json(token_form(&sb, body, true).await).await;
+    let oauth = tokens["access_token"].as_str().unwrap().to_string();
+    let remaining = |res: &reqwest::Response| header(res, "x-ratelimit-remaining");
+    let with = |token: &str| {
+        client()
+            .get(format!("{}/api/v2/users/current", sb.capsule_base()))
+            .bearer_auth(token.to_string())
+    };
+    let res = with(demo::CAPSULE_TOKEN).send().await.unwrap();
+    assert_eq!(remaining(&res).as_deref(), Some("2"));
+    let res = with(&oauth).send().await.unwrap();
+    assert_eq!(remaining(&res).as_deref(), Some("1"));
+    let res = with(demo::CAPSULE_TOKEN).send().await.unwrap();
+    assert_eq!(remaining(&res).as_deref(), Some("0"));
+    assert_eq!(with(&oauth).send().await.unwrap().status(), 429);
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn authorization_code_with_s256_refresh_rotation_and_revoke() {
     let sb = start_default().await;

@@ -127,15 +127,17 @@ pub fn decode_user(resp: &HttpResponse, at_ms: u64) -> Result<User, ApiError> {
 /// The `page` and `perPage` of the `rel="next"` link, to re-apply to our own base URL (the link's
 /// host is the upstream's, which breaks proxied routes).
 pub fn next_link(resp: &HttpResponse) -> Option<(u32, Option<u32>)> {
-    let header = resp.header("Link")?;
-    for part in header.split(',') {
-        let mut pieces = part.split(';');
-        let url = pieces
-            .next()?
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
-        let is_next = pieces.any(|p| {
+    let mut rest = resp.header("Link")?;
+    // Each link is `<url>; param; …`, and links are separated by commas. A URL repeats every
+    // query parameter and may hold commas of its own (`embed=party,meta`), so it is read up to
+    // its `>`, and only what follows it is split.
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        let close = after.find('>')?;
+        let url = &after[..close];
+        let tail = &after[close + 1..];
+        let params_end = tail.find('<').unwrap_or(tail.len());
+        let is_next = tail[..params_end].split([';', ',']).any(|p| {
             let p = p.trim();
             p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
         });
@@ -150,6 +152,7 @@ pub fn next_link(resp: &HttpResponse) -> Option<(u32, Option<u32>)> {
             };
             return get("page").map(|p| (p, get("perPage")));
         }
+        rest = &tail[params_end..];
     }
     None
 }
@@ -520,6 +523,17 @@ mod tests {
             "<https://api.capsulecrm.com/api/v2/users?page=1&perPage=20>; rel=\"prev\", <https://api.capsulecrm.com/api/v2/users?page=3&perPage=20&embed=party>; rel=\"next\"",
         );
         assert_eq!(next_link(&resp), Some((3, Some(20))));
+        // Commas inside a URL are part of it, not a separator.
+        let commas = HttpResponse::new(200, "{}").with_header(
+            "Link",
+            "<https://api.capsulecrm.com/api/v2/users?embed=party,meta&page=1&perPage=20>; rel=\"prev\", <https://api.capsulecrm.com/api/v2/users?embed=party,meta&page=3&perPage=20>; rel=\"next\"",
+        );
+        assert_eq!(next_link(&commas), Some((3, Some(20))));
+        let only_prev = HttpResponse::new(200, "{}").with_header(
+            "Link",
+            "<https://x.io/api/v2/users?a=1,2&page=1>; rel=\"prev\"",
+        );
+        assert_eq!(next_link(&only_prev), None);
         let last = HttpResponse::new(200, r#"{"users":[]}"#)
             .with_header(
                 "Link",
