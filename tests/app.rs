@@ -621,3 +621,102 @@ async fn a_list_answered_after_sign_out_is_not_kept() {
     until("the next session's own list", move || rows(&r) == 10).await;
     sandbox_latency(0).await;
 }
+
+/// An App CRM that names itself v1.2 requires the first day of the week on every save. Its create
+/// page, opened before any list (a reload or a shared link), learns the release first and then
+/// asks for the day by name; the day goes to the CRM as its number and reads back as the name.
+/// The same CRM as v1.5 gets no such field.
+#[wasm_bindgen_test]
+async fn an_app_crm_1_2_is_asked_for_the_first_day_of_week() {
+    clear_storage();
+    sandbox_latency(0).await;
+    let legacy = ConnectionInfo {
+        sign_in: SignIn::Token,
+        ..ConnectionInfo::new_saved(
+            "legacy",
+            "App CRM 1.2",
+            Provider::AppCrm,
+            &format!("{}/appcrm-v1.2", sandbox()),
+        )
+    };
+    save_with_secret(
+        &[
+            legacy,
+            sandbox_connection("current", "App CRM 1.5", Provider::AppCrm),
+        ],
+        APPCRM_ADMIN_TOKEN,
+    );
+    go_to("/c/legacy/users/new");
+    let root = test_root();
+    let mounted = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the form with its first day of the week", move || {
+        query(&r, "[data-testid=user-form] [name=time_format]").is_some()
+    })
+    .await;
+    let day = query(&root, "select[name=first_day_of_week]")
+        .expect("v1.2's create form asks for the first day of the week");
+    assert_eq!(
+        texts(&root, "select[name=first_day_of_week] option"),
+        ["Choose…", "Sunday", "Monday", "Saturday"]
+    );
+    assert!(day.has_attribute("required"));
+    let stamp = js_sys::Date::now() as u64;
+    let field = |key: &str| query(&root, &format!("[name=\"{key}\"]")).unwrap();
+    type_into(&field("name"), &format!("Weekday {stamp}"));
+    type_into(&field("email"), &format!("weekday{stamp}@appcrm.example"));
+    type_into(&field("password"), "secret1");
+    type_into(&field("password_confirmation"), "secret1");
+    choose(&field("timezone"), "Europe/Lisbon");
+    choose(&field("date_format"), "Y-m-d");
+    choose(&field("time_format"), "H:i");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the missing day's error", move || {
+        query(&r, "[data-testid=error-first_day_of_week]").is_some()
+    })
+    .await;
+    choose(&day, "1");
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the new user's page", move || {
+        query(&r, "[data-testid=user-fields]").is_some()
+    })
+    .await;
+    let fields = query(&root, "[data-testid=user-fields]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(fields.contains("First day of weekMonday"), "{fields}");
+    let id: u64 = window()
+        .location()
+        .pathname()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("the new user's page");
+    let read = client(Provider::AppCrm).get(id).await.unwrap();
+    assert_eq!(read.display_name, format!("Weekday {stamp}"));
+    drop(mounted);
+    root.remove();
+
+    clear_storage();
+    save_with_secret(
+        &[sandbox_connection(
+            "current",
+            "App CRM 1.5",
+            Provider::AppCrm,
+        )],
+        APPCRM_ADMIN_TOKEN,
+    );
+    go_to("/c/current/users/new");
+    let root = test_root();
+    let _mounted = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the v1.5 form", move || {
+        query(&r, "[data-testid=user-form] [name=time_format]").is_some()
+    })
+    .await;
+    assert!(query(&root, "[name=first_day_of_week]").is_none());
+}

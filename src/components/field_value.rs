@@ -150,6 +150,24 @@ pub fn code_text(s: &str) -> String {
     text
 }
 
+/// A day of the week by its number, Sunday 0 (App CRM's `first_day_of_week`): `1` → "Monday".
+/// Anything else stays as it came.
+pub fn weekday_text(day: &str) -> String {
+    const DAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    match day.trim().parse::<usize>() {
+        Ok(n) if n < DAYS.len() => DAYS[n].to_string(),
+        _ => day.to_string(),
+    }
+}
+
 /// A locale code as the language it names, with the code the CRM keeps beside it:
 /// `pt_BR` → "Brazilian Portuguese (pt_BR)". A code the browser cannot name stays as it is.
 pub fn locale_text(code: &str) -> String {

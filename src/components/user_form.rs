@@ -14,10 +14,10 @@ use std::time::Duration;
 use leptos::prelude::*;
 use serde_json::Value;
 use userdeck_client::{
-    ApiError, FieldKind, FieldSpec, FormMode, Provider, Required, Schema, User, UserDraft,
+    ApiError, FieldKind, FieldSpec, FormMode, Provider, Schema, User, UserDraft,
 };
 
-use crate::components::field_value::user_ref;
+use crate::components::field_value::{user_ref, weekday_text};
 use crate::components::formats::{language_name, now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
 use crate::state::session::{ApiClient, Sessions, describe};
@@ -73,7 +73,7 @@ fn draft_value(f: &FieldSpec, v: &Value) -> Value {
                 .map(|x| Value::String(x.into()))
                 .collect(),
         ),
-        (FieldKind::UserRef, Value::String(s)) => s
+        (FieldKind::UserRef | FieldKind::Weekday, Value::String(s)) => s
             .trim()
             .parse::<u64>()
             .map(Value::from)
@@ -161,7 +161,8 @@ pub fn UserForm(
 ) -> impl IntoView {
     let sessions = use_context::<Sessions>();
     let provider = client.with_value(|c| c.connection().provider);
-    let schema = Schema::of(provider);
+    // The client's schema, for the release the CRM named (App CRM v1.2 asks for one more field).
+    let schema = client.with_value(|c| c.schema());
     let initial = initial_values(&schema, mode, user.as_ref());
     let stored: Option<Values> = storage::get_json(Store::Session, &draft_key);
     let restored = stored.is_some();
@@ -352,11 +353,7 @@ fn render_field(
     let id = field_id(key);
     let err_id = format!("{id}-error");
     let help_id = format!("{id}-help");
-    let required = match f.required {
-        Required::Always => true,
-        Required::OnCreate => mode == FormMode::Create,
-        Required::Never => false,
-    };
+    let required = f.required.in_mode(mode);
     let text = move || values.with(|v| text_of(v, key));
     let invalid = move || errors.with(|e| e.contains_key(key));
     let error_view = move |k: &'static str, err_id: String| {
@@ -420,6 +417,18 @@ fn render_field(
                     }).collect_view()}
                 </select>
                 {preview}
+            }
+            .into_any()
+        }
+        FieldKind::Weekday => {
+            let days = f.allowed.clone();
+            view! {
+                <select id=id.clone() name=key required=required aria-invalid=move || invalid().to_string()
+                    aria-describedby=describedby.clone()
+                    prop:value=text on:change=move |ev| set(key, Value::String(event_target_value(&ev)))>
+                    <option value="">"Choose…"</option>
+                    {days.into_iter().map(|d| view! { <option value=d>{weekday_text(d)}</option> }).collect_view()}
+                </select>
             }
             .into_any()
         }

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 
 use crate::components::field_value::{
     code_text, datetime_text, line_of, locale_text, strip_tags, user_ref, user_ref_text,
+    weekday_text,
 };
 
 /// How long a refetch runs before the old rows are dimmed.
@@ -44,6 +45,7 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
         FieldKind::DateTime => datetime_text(&raw).unwrap_or(raw),
         FieldKind::Code => code_text(&raw),
         FieldKind::Locale => locale_text(&raw),
+        FieldKind::Weekday => weekday_text(&raw),
         FieldKind::UserRef => user_ref(spec, user)
             .map(|(id, name)| user_ref_text(&id, name.as_deref()))
             .unwrap_or_default(),

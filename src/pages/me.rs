@@ -26,7 +26,6 @@ pub fn MePage() -> impl IntoView {
                 {
                     let (info, client) = ready;
                     let caps = client.with_value(|c| c.capabilities());
-                    let schema = client.with_value(|c| c.schema());
                     let me = RwSignal::new(None::<Result<User, ApiError>>);
                     let reload = RwSignal::new(0u32);
                     let cid = info.id.clone();
@@ -62,7 +61,6 @@ pub fn MePage() -> impl IntoView {
                             nav("/", Default::default());
                         });
                     };
-                    let schema_s = StoredValue::new(schema);
                     let draft_key = format!("userdeck.draft.{}.profile", info.id);
                     let users_href = format!("/c/{}/users", info.id);
                     view! {
@@ -86,7 +84,7 @@ pub fn MePage() -> impl IntoView {
                                         on_saved=Callback::new(move |_| reload.update(|n| *n += 1))/>
                                 });
                                 view! {
-                                    <UserFields user=u.clone() schema=schema_s.get_value() users_href=users_href.clone()/>
+                                    <UserFields user=u.clone() schema=client.with_value(|c| c.schema()) users_href=users_href.clone()/>
                                     {profile}
                                 }.into_any()
                             }

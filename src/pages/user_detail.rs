@@ -32,7 +32,6 @@ pub fn UserDetailPage() -> impl IntoView {
                 {
                     let (info, client) = ready;
                     let caps = client.with_value(|c| c.capabilities());
-                    let schema = client.with_value(|c| c.schema());
                     let user = load_user(client, info.id.clone(), user_id, sessions);
                     let confirming = RwSignal::new(false);
                     // App CRM: who inherits the deleted user's records (none: they are not moved).
@@ -66,7 +65,6 @@ pub fn UserDetailPage() -> impl IntoView {
                             }
                         });
                     });
-                    let schema_s = StoredValue::new(schema);
                     view! {
                         <p><a href=list_href data-testid="back-to-list">"← All users"</a></p>
                         {move || match user.get() {
@@ -86,7 +84,7 @@ pub fn UserDetailPage() -> impl IntoView {
                                             })}
                                         </div>
                                     </header>
-                                    <UserFields user=u.clone() schema=schema_s.get_value() users_href=users_href.clone()/>
+                                    <UserFields user=u.clone() schema=client.with_value(|c| c.schema()) users_href=users_href.clone()/>
                                     <details class="raw">
                                         <summary>"Raw JSON"</summary>
                                         <pre data-testid="raw-json">{serde_json::to_string_pretty(&u.raw).unwrap_or_default()}</pre>

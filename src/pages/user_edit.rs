@@ -2,12 +2,14 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use userdeck_client::{FormMode, User};
+use std::rc::Rc;
+
+use userdeck_client::{FormMode, Provider, User};
 
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
 use crate::pages::user_detail::load_user;
-use crate::state::session::{Sessions, describe};
+use crate::state::session::{ApiClient, Sessions, describe};
 
 /// `/c/{conn}/users/new`.
 #[component]
@@ -26,10 +28,17 @@ pub fn UserCreatePage() -> impl IntoView {
                     let base2 = base.clone();
                     let on_saved = Callback::new(move |u: User| nav(&format!("{base2}/{}", u.id), Default::default()));
                     if caps.create {
+                        let release_known = learn_release(client);
+                        let draft_key = format!("userdeck.draft.{}.new", info.id);
+                        let conn_id = info.id.clone();
                         view! {
                             <p><a href=base.clone()>"← All users"</a></p>
                             <h1>"New user"</h1>
-                            <UserForm client=client mode=FormMode::Create draft_key=format!("userdeck.draft.{}.new", info.id) on_saved=on_saved connection=info.id.clone()/>
+                            {move || if release_known.get() {
+                                view! { <UserForm client=client mode=FormMode::Create draft_key=draft_key.clone() on_saved=on_saved connection=conn_id.clone()/> }.into_any()
+                            } else {
+                                view! { <p role="status" class="loading">"Loading the form…"</p> }.into_any()
+                            }}
                         }.into_any()
                     } else {
                         view! { <p class="hint">{format!("{} cannot create users through its API.", info.provider_label())}</p> }.into_any()
@@ -41,6 +50,26 @@ pub fn UserCreatePage() -> impl IntoView {
 }
 
 /// `/c/{conn}/users/{id}/edit`.
+/// Whether the form's fields are known: an App CRM's release decides them (v1.2 asks for the first
+/// day of the week), and only an answer names it. A create page opened before any list (a
+/// reload, a shared link) asks for the signed-in user first; if that fails, the form shows the
+/// current release's fields and the save's own answer says what is wrong.
+fn learn_release(client: StoredValue<Rc<ApiClient>, LocalStorage>) -> RwSignal<bool> {
+    let known = client.with_value(|c| {
+        c.connection().provider != Provider::AppCrm || c.server_version().is_some()
+    });
+    let release_known = RwSignal::new(known);
+    if !known {
+        let client = client.get_value();
+        leptos::task::spawn_local(async move {
+            let _ = client.me().await;
+            // The page may be gone by now; then there is nothing to tell.
+            let _ = release_known.try_set(true);
+        });
+    }
+    release_known
+}
+
 #[component]
 pub fn UserEditPage() -> impl IntoView {
     let params = use_params_map();

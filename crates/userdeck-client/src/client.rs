@@ -54,6 +54,8 @@ struct State {
     zurmo: Option<ZurmoSession>,
     limiter: Option<RateLimiter>,
     capsule_all: Option<(u64, Vec<User>)>,
+    /// The release the CRM last named (App CRM's `X-App-Version`).
+    server_version: Option<String>,
 }
 
 /// Told when the client starts waiting for the rate limit (`Some(until_ms)`, the transport's
@@ -121,9 +123,16 @@ impl<T: Transport> Client<T> {
         Capabilities::of(self.connection.provider)
     }
 
-    /// The provider's field schema for forms and columns.
+    /// The provider's field schema for forms and columns, for the release the CRM last named
+    /// (an older App CRM requires a field the current one does not have).
     pub fn schema(&self) -> Schema {
-        Schema::of(self.connection.provider)
+        Schema::for_server(self.connection.provider, self.server_version().as_deref())
+    }
+
+    /// The CRM's release as it last named it (App CRM's `X-App-Version`); None before the first
+    /// answer, or from a CRM that does not say.
+    pub fn server_version(&self) -> Option<String> {
+        self.lock().server_version.clone()
     }
 
     /// The last quota the server reported (Capsule, App CRM), for the UI.
@@ -632,8 +641,14 @@ impl<T: Transport> Client<T> {
             let outcome = match self.transport.send(req, cancel).await {
                 Ok(resp) => {
                     let now = self.transport.now_ms();
-                    if let Some(l) = self.lock().limiter.as_mut() {
-                        l.observe(&resp, now);
+                    {
+                        let mut state = self.lock();
+                        if let Some(l) = state.limiter.as_mut() {
+                            l.observe(&resp, now);
+                        }
+                        if let Some(v) = resp.header(appcrm::VERSION_HEADER) {
+                            state.server_version = Some(v.trim().to_string());
+                        }
                     }
                     decode(&resp, now)
                 }

@@ -35,6 +35,8 @@ pub enum FieldKind {
     /// A locale or language code (`en`, `pt_BR`, Capsule's `en_GB`): read as the language's
     /// name, sent exactly as typed (the CRM decides which are installed).
     Locale,
+    /// A day of the week as its number, Sunday 0 (App CRM's `first_day_of_week`), one of `allowed`.
+    Weekday,
 }
 
 /// When a field must be filled.
@@ -42,7 +44,21 @@ pub enum FieldKind {
 pub enum Required {
     Never,
     OnCreate,
+    /// Only on the signed-in user's profile form (App CRM's `locale`).
+    InProfile,
     Always,
+}
+
+impl Required {
+    /// Whether a form in `mode` must have a value.
+    pub fn in_mode(self, mode: FormMode) -> bool {
+        match self {
+            Required::Always => true,
+            Required::OnCreate => mode == FormMode::Create,
+            Required::InProfile => mode == FormMode::Profile,
+            Required::Never => false,
+        }
+    }
 }
 
 /// Whether a form is creating or editing.
@@ -148,11 +164,7 @@ impl FieldSpec {
             Some(Value::Array(a)) if a.is_empty() => None,
             Some(other) => Some(other.to_string()),
         };
-        let must = match self.required {
-            Required::Always => true,
-            Required::OnCreate => mode == FormMode::Create,
-            Required::Never => false,
-        };
+        let must = self.required.in_mode(mode);
         let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
             return if must {
                 vec![format!("{} is required.", self.label)]
@@ -171,7 +183,7 @@ impl FieldSpec {
         if let Some(min) = self.min_len.filter(|m| chars < *m) {
             out.push(format!("{} must be at least {min} characters.", self.label));
         }
-        if self.kind == FieldKind::Choice
+        if matches!(self.kind, FieldKind::Choice | FieldKind::Weekday)
             && !self.allowed.is_empty()
             && !self.allowed.contains(&text.as_str())
         {
@@ -266,7 +278,9 @@ impl Schema {
                     .required(Always)
                     .profile()
                     .help("An IANA identifier such as Europe/Lisbon (case-sensitive)."),
+                // Nullable on a user, but the profile form requires it.
                 FieldSpec::new("locale", "Locale", Locale)
+                    .required(InProfile)
                     .profile()
                     .help("An installed locale: en, es, pt_BR, …"),
                 FieldSpec::new("date_format", "Date format", Choice)
@@ -341,6 +355,30 @@ impl Schema {
         self.fields.iter().find(|f| f.key == key)
     }
 
+    /// The schema of a provider as a CRM of release `version` has it (None: not yet known).
+    /// App CRM up to v1.2 adds a required first day of the week, after the time format.
+    pub fn for_server(provider: Provider, version: Option<&str>) -> Schema {
+        let mut schema = Schema::of(provider);
+        if provider == Provider::AppCrm
+            && version.is_some_and(crate::provider::appcrm::requires_first_day_of_week)
+        {
+            let at = schema
+                .fields
+                .iter()
+                .position(|f| f.key == "time_format")
+                .map_or(schema.fields.len(), |i| i + 1);
+            schema.fields.insert(
+                at,
+                FieldSpec::new("first_day_of_week", "First day of week", FieldKind::Weekday)
+                    .required(Required::Always)
+                    .profile()
+                    .allowed(&crate::provider::appcrm::FIRST_DAYS_OF_WEEK)
+                    .help("Where this user's calendars start."),
+            );
+        }
+        schema
+    }
+
     /// Default list columns.
     pub fn columns(&self) -> impl Iterator<Item = &FieldSpec> {
         self.fields.iter().filter(|f| f.column)
@@ -388,6 +426,46 @@ mod tests {
             s.form_fields(FormMode::Profile)
                 .all(|f| f.key != "password" && f.key != "roles")
         );
+    }
+
+    #[test]
+    fn app_crm_profile_requires_a_locale() {
+        let s = Schema::of(Provider::AppCrm);
+        let d = UserDraft::default();
+        assert_eq!(
+            s.validate(&d, FormMode::Profile)["locale"],
+            ["Locale is required."]
+        );
+        for mode in [FormMode::Create, FormMode::Update] {
+            assert!(!s.validate(&d, mode).contains_key("locale"), "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn app_crm_up_to_1_2_asks_for_the_first_day_of_week() {
+        let keys = |s: &Schema, mode| s.form_fields(mode).map(|f| f.key).collect::<Vec<_>>();
+        for version in [None, Some("1.5.1"), Some("1.3.0")] {
+            let s = Schema::for_server(Provider::AppCrm, version);
+            assert_eq!(s, Schema::of(Provider::AppCrm), "{version:?}");
+        }
+        let old = Schema::for_server(Provider::AppCrm, Some("1.2.1"));
+        for mode in [FormMode::Create, FormMode::Update, FormMode::Profile] {
+            let k = keys(&old, mode);
+            let at = k.iter().position(|k| *k == "first_day_of_week");
+            assert_eq!(at.map(|i| k[i - 1]), Some("time_format"), "{mode:?}: {k:?}");
+            let mut d = UserDraft::default();
+            assert_eq!(
+                old.validate(&d, mode)["first_day_of_week"],
+                ["First day of week is required."]
+            );
+            d.set("first_day_of_week", json!(2));
+            assert!(old.validate(&d, mode)["first_day_of_week"][0].contains("one of: 0, 1, 6"));
+            d.set("first_day_of_week", json!(6));
+            assert!(!old.validate(&d, mode).contains_key("first_day_of_week"));
+        }
+        // Only App CRM has releases that differ.
+        let zurmo = Schema::for_server(Provider::Zurmo, Some("1.2.1"));
+        assert_eq!(zurmo, Schema::of(Provider::Zurmo));
     }
 
     #[test]

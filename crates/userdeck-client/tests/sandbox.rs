@@ -463,6 +463,65 @@ async fn appcrm_create_read_update_delete() {
     sb.shutdown().await;
 }
 
+/// An App CRM that names itself v1.2 gets the first day of the week it requires: the client
+/// learns the release from the first answer, its schema then asks for the field (so a form does),
+/// a create sends what the draft holds, and an update or profile save that does not touch it
+/// sends the user's own again (the full replace would fail without it).
+#[tokio::test]
+async fn appcrm_v1_2_gets_the_first_day_of_week_it_requires() {
+    let sb = sandbox().await;
+    let c = client(
+        Provider::AppCrm,
+        sb.appcrm_legacy_base(),
+        Auth::Token(demo::APPCRM_ADMIN_TOKEN.into()),
+    );
+    let has_field = |c: &Client<NativeTransport>| c.schema().field("first_day_of_week").is_some();
+    assert_eq!(c.server_version(), None);
+    assert!(!has_field(&c), "no release known yet");
+    c.list(&UserQuery::page(1, 1)).await.unwrap();
+    assert_eq!(c.server_version().as_deref(), Some("1.2.1"));
+    assert!(has_field(&c));
+
+    let mut draft = UserDraft {
+        name: Some("Week Starter".into()),
+        email: Some("week.starter@example.com".into()),
+        password: Some("secret-1".into()),
+        time_zone: Some("Europe/Lisbon".into()),
+        ..UserDraft::default()
+    };
+    draft.set("time_format", json!("H:i"));
+    draft.set("date_format", json!("Y-m-d"));
+    let err = c.create(&draft).await.unwrap_err();
+    assert_eq!(
+        err.field_messages("first_day_of_week"),
+        ["The first day of week field is required."],
+        "{err:?}"
+    );
+    draft.set("first_day_of_week", json!(6));
+    let created = c.create(&draft).await.unwrap();
+    assert_eq!(created.raw["first_day_of_week"], 6);
+    let renamed = UserDraft {
+        name: Some("Week Starter II".into()),
+        ..UserDraft::default()
+    };
+    let updated = c.update(created.id, &renamed).await.unwrap();
+    assert_eq!(updated.display_name, "Week Starter II");
+    assert_eq!(
+        updated.raw["first_day_of_week"], 6,
+        "kept by the full replace"
+    );
+    let me = c.update_profile(&UserDraft::default()).await.unwrap();
+    assert!(me.raw["first_day_of_week"].is_u64(), "{:?}", me.raw);
+
+    // The same CRM as v1.5 neither names the field nor needs it.
+    let current = appcrm_admin(&sb);
+    let read = current.get(created.id).await.unwrap();
+    assert_eq!(current.server_version().as_deref(), Some("1.5.1"));
+    assert!(!has_field(&current));
+    assert!(read.raw.get("first_day_of_week").is_none());
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn appcrm_validation_failures_are_field_errors() {
     let sb = sandbox().await;

@@ -8,8 +8,10 @@
 //! super admins only; `roles` only for super-admin callers; `notifications` as `[]` or object;
 //! `X-App-Version` on every response; 90 requests/minute per user.
 //!
-//! Validation messages use Laravel 9's English wording. v1.5 is emulated, so `first_day_of_week`
-//! is optional (checked only when sent).
+//! Validation messages use Laravel 9's English wording. `/appcrm` emulates v1.5, where
+//! `first_day_of_week` is optional (checked only when sent); `/appcrm-v1.2` is the same CRM (same
+//! users, same tokens) answering as v1.2, which requires it on create, update and profile and
+//! shows it in the user object (see [`Release`]).
 
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
@@ -27,8 +29,43 @@ use crate::request::{ApiRequest, empty, escape_html, html, json, set_header};
 use crate::store::{AppCrmStore, AppCrmUser, hash_password, hex};
 use crate::{Crm, Shared, clock, obj, urlcoding};
 
-/// The Concord CRM version the sandbox claims.
-pub const VERSION: &str = "1.5.1";
+/// The Concord CRM release a prefix answers as. Both share one store: a test can create a user
+/// through one and read it through the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    /// v1.5, under `/appcrm`.
+    Current,
+    /// v1.2, under `/appcrm-v1.2`: `first_day_of_week` (0, 1 or 6) is required on create, update
+    /// and profile, and every user object carries it.
+    Legacy,
+}
+
+impl Release {
+    /// Where this release is served.
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Release::Current => "/appcrm",
+            Release::Legacy => "/appcrm-v1.2",
+        }
+    }
+
+    /// What it says in `X-App-Version`.
+    pub const fn version(self) -> &'static str {
+        match self {
+            Release::Current => "1.5.1",
+            Release::Legacy => "1.2.1",
+        }
+    }
+
+    /// The release a sandbox path belongs to.
+    pub fn of_path(path: &str) -> Release {
+        if path.starts_with(Release::Legacy.prefix()) {
+            Release::Legacy
+        } else {
+            Release::Current
+        }
+    }
+}
 /// Accepted `date_format` values.
 pub const DATE_FORMATS: &[&str] = &[
     "d-m-Y",
@@ -76,8 +113,8 @@ const SORTABLE: &[&str] = &[
 ];
 
 /// Adds `X-App-Version`, which every App CRM response carries.
-pub fn stamp_version(res: &mut Response) {
-    set_header(res, "x-app-version", VERSION);
+pub fn stamp_version(res: &mut Response, release: Release) {
+    set_header(res, "x-app-version", release.version());
 }
 
 fn timezones() -> &'static HashSet<&'static str> {
@@ -110,15 +147,24 @@ fn forbidden() -> Response {
     message(StatusCode::FORBIDDEN, "This action is unauthorized.")
 }
 
-/// Entry point for everything under `/appcrm`.
+/// Entry point for everything under `/appcrm` (v1.5).
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
-    let req = ApiRequest::read(req, "/appcrm", shared.config.max_body_bytes).await;
-    let mut res = dispatch(&shared, &req).await;
+    serve(&shared, req, Release::Current).await
+}
+
+/// Entry point for everything under `/appcrm-v1.2`.
+pub(crate) async fn handle_legacy(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    serve(&shared, req, Release::Legacy).await
+}
+
+async fn serve(shared: &Shared, req: Request, release: Release) -> Response {
+    let req = ApiRequest::read(req, release.prefix(), shared.config.max_body_bytes).await;
+    let mut res = dispatch(shared, &req, release).await;
     // Laravel renders exceptions as HTML unless the client asked for JSON.
     if !wants_json(&req) && (res.status().is_client_error() || res.status().is_server_error()) {
         res = html_error(res.status());
     }
-    stamp_version(&mut res);
+    stamp_version(&mut res, release);
     res
 }
 
@@ -211,7 +257,7 @@ fn route(req: &ApiRequest) -> Result<Route, Response> {
     }
 }
 
-async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
+async fn dispatch(shared: &Shared, req: &ApiRequest, release: Release) -> Response {
     if req.body_too_large {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "The POST data is too large.");
     }
@@ -256,12 +302,12 @@ async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
                     set_header(
                         &mut res,
                         "location",
-                        &format!("{}/appcrm/login", req.origin),
+                        &format!("{}{}/login", req.origin, release.prefix()),
                     );
                     res
                 }
                 None => message(StatusCode::UNAUTHORIZED, "Unauthenticated."),
-                Some(caller) => authenticated(shared, req, route, caller).await,
+                Some(caller) => authenticated(shared, req, release, route, caller).await,
             },
         },
     };
@@ -278,6 +324,7 @@ async fn dispatch(shared: &Shared, req: &ApiRequest) -> Response {
 async fn authenticated(
     shared: &Shared,
     req: &ApiRequest,
+    release: Release,
     route: Route,
     caller_id: u64,
 ) -> Response {
@@ -292,14 +339,17 @@ async fn authenticated(
         );
     }
     let res = match route {
-        Route::List => list(shared, req, &caller),
-        Route::Search => search(shared, req, &caller),
-        Route::Show(id) => show(shared, &id, &caller),
-        Route::Me => json(StatusCode::OK, &user_json(&caller, &caller, false, None)),
-        Route::Create => create(shared, req, &caller),
-        Route::Update(id) => update(shared, req, &id, &caller),
+        Route::List => list(shared, req, release, &caller),
+        Route::Search => search(shared, req, release, &caller),
+        Route::Show(id) => show(shared, release, &id, &caller),
+        Route::Me => json(
+            StatusCode::OK,
+            &user_json(release, &caller, &caller, false, None),
+        ),
+        Route::Create => create(shared, req, release, &caller),
+        Route::Update(id) => update(shared, req, release, &id, &caller),
         Route::Delete(id) => delete(shared, req, &id, &caller),
-        Route::Profile => profile(shared, req, &caller),
+        Route::Profile => profile(shared, req, release, &caller),
         Route::Password => password(shared, req, &caller),
         Route::Token => server_error(),
     };
@@ -322,6 +372,7 @@ fn role_json(name: &str) -> J {
 
 /// The user object as `caller` sees it; `select` nulls the columns not selected.
 fn user_json(
+    release: Release,
     u: &AppCrmUser,
     caller: &AppCrmUser,
     recently_created: bool,
@@ -371,6 +422,12 @@ fn user_json(
         },
         "was_recently_created" => recently_created,
     };
+    if release == Release::Legacy {
+        user.set(
+            "first_day_of_week",
+            col("first_day_of_week", J::from(u64::from(u.first_day_of_week))),
+        );
+    }
     if is_admin {
         user.set(
             "roles",
@@ -597,7 +654,7 @@ fn sort_key(u: &AppCrmUser, field: &str) -> (String, i64) {
     }
 }
 
-fn list(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
+fn list(shared: &Shared, req: &ApiRequest, release: Release, caller: &AppCrmUser) -> Response {
     let q = req.query_pairs();
     let lq = match list_query(&q) {
         Ok(lq) => lq,
@@ -622,10 +679,10 @@ fn list(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
         .iter()
         .skip(usize::try_from(start).unwrap_or(usize::MAX))
         .take(usize::try_from(per_page).unwrap_or(usize::MAX))
-        .map(|u| user_json(u, caller, false, lq.select.as_deref()))
+        .map(|u| user_json(release, u, caller, false, lq.select.as_deref()))
         .collect();
     let count = data.len() as u64;
-    let path = format!("{}/appcrm/api/users", req.origin);
+    let path = format!("{}{}/api/users", req.origin, release.prefix());
     let url = |p: u64| J::from(format!("{path}?page={p}"));
     let prev = if lq.page > 1 {
         url(lq.page - 1)
@@ -690,7 +747,7 @@ fn page_window(current: u64, last: u64) -> Vec<Option<u64>> {
     out
 }
 
-fn search(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
+fn search(shared: &Shared, req: &ApiRequest, release: Release, caller: &AppCrmUser) -> Response {
     let q = req.query_pairs();
     if urlcoding::last(&q, "q").is_none_or(|t| t.trim().is_empty()) {
         return json(StatusCode::OK, &J::Arr(Vec::new()));
@@ -713,15 +770,15 @@ fn search(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     let items = users
         .into_iter()
         .take(take)
-        .map(|u| user_json(u, caller, false, None))
+        .map(|u| user_json(release, u, caller, false, None))
         .collect();
     json(StatusCode::OK, &J::Arr(items))
 }
 
-fn show(shared: &Shared, id: &str, caller: &AppCrmUser) -> Response {
+fn show(shared: &Shared, release: Release, id: &str, caller: &AppCrmUser) -> Response {
     let store = shared.stores.appcrm();
     match id.parse::<u64>().ok().and_then(|n| store.users.get(&n)) {
-        Some(u) => json(StatusCode::OK, &user_json(u, caller, false, None)),
+        Some(u) => json(StatusCode::OK, &user_json(release, u, caller, false, None)),
         None => model_not_found(id),
     }
 }
@@ -953,6 +1010,7 @@ fn validate_profile(
     store: &AppCrmStore,
     own_id: Option<u64>,
     form: Form,
+    release: Release,
 ) -> Result<Option<Profile>, Response> {
     let locale_required = form == Form::Profile;
     let name = string_rule(errors, input, "name", true, 191);
@@ -1005,7 +1063,15 @@ fn validate_profile(
     let date_format = in_rule(errors, input, "date_format", true, DATE_FORMATS);
     let time_format = in_rule(errors, input, "time_format", true, TIME_FORMATS);
     let first_day_of_week = match input.get("first_day_of_week") {
-        None | Some(Value::Null) => None,
+        None | Some(Value::Null) => {
+            if release == Release::Legacy {
+                errors.add(
+                    "first_day_of_week",
+                    "The first day of week field is required.".into(),
+                );
+            }
+            None
+        }
         Some(v) => {
             let n = match v {
                 Value::Number(n) => n.as_u64(),
@@ -1113,14 +1179,14 @@ fn new_salt() -> String {
 
 // ---------------------------------------------------------------- writing
 
-fn create(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
+fn create(shared: &Shared, req: &ApiRequest, release: Release, caller: &AppCrmUser) -> Response {
     if !caller.super_admin {
         return forbidden();
     }
     let input = input(req);
     let mut store = shared.stores.appcrm();
     let mut errors = Errors::default();
-    let profile = match validate_profile(&mut errors, &input, &store, None, Form::Create) {
+    let profile = match validate_profile(&mut errors, &input, &store, None, Form::Create, release) {
         Ok(p) => p,
         Err(res) => return res,
     };
@@ -1159,14 +1225,20 @@ fn create(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
         created_at: now,
         updated_at: now,
     };
-    let body = user_json(&user, caller, true, None);
+    let body = user_json(release, &user, caller, true, None);
     store.users.insert(id, user);
     drop(store);
     shared.stores.touch();
     json(StatusCode::CREATED, &body)
 }
 
-fn update(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> Response {
+fn update(
+    shared: &Shared,
+    req: &ApiRequest,
+    release: Release,
+    id: &str,
+    caller: &AppCrmUser,
+) -> Response {
     let input = input(req);
     let mut store = shared.stores.appcrm();
     let Some(existing) = id
@@ -1181,12 +1253,17 @@ fn update(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> R
         return forbidden();
     }
     let mut errors = Errors::default();
-    let Some(p) =
-        (match validate_profile(&mut errors, &input, &store, Some(existing.id), Form::Update) {
-            Ok(p) => p,
-            Err(res) => return res,
-        })
-    else {
+    let Some(p) = (match validate_profile(
+        &mut errors,
+        &input,
+        &store,
+        Some(existing.id),
+        Form::Update,
+        release,
+    ) {
+        Ok(p) => p,
+        Err(res) => return res,
+    }) else {
         return errors.into_response(req);
     };
     let (password, roles) = (p.password.clone(), p.roles.clone());
@@ -1220,7 +1297,7 @@ fn update(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> R
         user.mail_signature = sig.as_str().map(str::to_string);
     }
     user.updated_at = clock::now();
-    let body = user_json(&user, caller, false, None);
+    let body = user_json(release, &user, caller, false, None);
     store.users.insert(user.id, user);
     drop(store);
     shared.stores.touch();
@@ -1259,16 +1336,21 @@ fn delete(shared: &Shared, req: &ApiRequest, id: &str, caller: &AppCrmUser) -> R
     empty(StatusCode::NO_CONTENT)
 }
 
-fn profile(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
+fn profile(shared: &Shared, req: &ApiRequest, release: Release, caller: &AppCrmUser) -> Response {
     let input = input(req);
     let mut store = shared.stores.appcrm();
     let mut errors = Errors::default();
-    let Some(p) =
-        (match validate_profile(&mut errors, &input, &store, Some(caller.id), Form::Profile) {
-            Ok(p) => p,
-            Err(res) => return res,
-        })
-    else {
+    let Some(p) = (match validate_profile(
+        &mut errors,
+        &input,
+        &store,
+        Some(caller.id),
+        Form::Profile,
+        release,
+    ) {
+        Ok(p) => p,
+        Err(res) => return res,
+    }) else {
         return errors.into_response(req);
     };
     let Some(user) = store.users.get_mut(&caller.id) else {
@@ -1297,7 +1379,10 @@ fn profile(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {
     let user = user.clone();
     drop(store);
     shared.stores.touch();
-    json(StatusCode::OK, &user_json(&user, &user, false, None))
+    json(
+        StatusCode::OK,
+        &user_json(release, &user, &user, false, None),
+    )
 }
 
 fn password(shared: &Shared, req: &ApiRequest, caller: &AppCrmUser) -> Response {

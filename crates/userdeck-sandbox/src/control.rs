@@ -66,7 +66,8 @@ pub(crate) async fn index(req: Request) -> Response {
              th{{text-align:left;padding-right:1rem;font-weight:normal;color:#555}}</style></head><body>\
              <h1>Userdeck sandbox</h1><p>Capsule CRM, App CRM and Zurmo user APIs, seeded with demo data.</p>\
              <ul><li>Capsule: <code>{base}/capsule/api/v2/users</code></li>\
-             <li>App CRM: <code>{base}/appcrm/api/users</code></li>\
+             <li>App CRM: <code>{base}/appcrm/api/users</code> (v1.5; as v1.2, which asks for \
+             <code>first_day_of_week</code>: <code>{base}/appcrm-v1.2/api/users</code>)</li>\
              <li>Zurmo: <code>{base}/zurmo/index.php/users/user/api/list/</code></li></ul>\
              <h2>Demo credentials</h2><table>{rows}</table>\
              <p>Other seeded users' password is <code>password</code>.</p></body></html>"

@@ -97,15 +97,21 @@ pub(crate) async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: 
     }
     let rate = shared.knobs.fault_rate();
     if rate > 0.0 && shared.knobs.roll() < rate {
-        let crm = crm_of(req.uri().path());
+        let path = req.uri().path();
+        let crm = crm_of(path);
         let pick = shared.knobs.roll();
-        return if pick < 1.0 / 3.0 {
+        let mut res = if pick < 1.0 / 3.0 {
             server_error(crm)
         } else if pick < 2.0 / 3.0 {
             dropped_connection()
         } else {
             malformed_body(crm)
         };
+        // Every App CRM answer names its release, a failing one too.
+        if crm == Crm::AppCrm {
+            crate::appcrm::stamp_version(&mut res, crate::appcrm::Release::of_path(path));
+        }
+        return res;
     }
     next.run(req).await
 }
@@ -128,15 +134,11 @@ pub(crate) fn server_error(crm: Crm) -> Response {
             "application/json",
             r#"{"message":"Internal Server Error"}"#,
         ),
-        Crm::AppCrm => {
-            let mut res = respond(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "application/json",
-                r#"{"message":"Server Error"}"#,
-            );
-            crate::appcrm::stamp_version(&mut res);
-            res
-        }
+        Crm::AppCrm => respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "application/json",
+            r#"{"message":"Server Error"}"#,
+        ),
         Crm::Zurmo => html(
             StatusCode::INTERNAL_SERVER_ERROR,
             "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>PHP Error [500]</h1>\
@@ -168,11 +170,7 @@ fn malformed_body(crm: Crm) -> Response {
         Crm::AppCrm => r#"{"data":[{"id":1,"name":"Am\u00e9"#,
         Crm::Zurmo => r#"{"status":"SUCCESS","data":{"totalCount":3,"items":[{"id":1,"#,
     };
-    let mut res = respond(StatusCode::OK, "application/json", body);
-    if crm == Crm::AppCrm {
-        crate::appcrm::stamp_version(&mut res);
-    }
-    res
+    respond(StatusCode::OK, "application/json", body)
 }
 
 /// The outcome of a rate-limit check.

@@ -107,7 +107,7 @@ pub struct Config {
     pub data: Option<PathBuf>,
     /// App CRM requests per minute per user (the real default is 90).
     pub appcrm_rate_limit: u32,
-    /// Capsule requests per hour per token (the real limit is 4,000).
+    /// Capsule requests per hour per user, whichever token they come with (the real limit is 4,000).
     pub capsule_rate_limit: u32,
     /// Lifetime of Capsule OAuth access tokens (`expires_in`; Capsule says 604799 s).
     pub oauth_token_ttl: Duration,
@@ -337,6 +337,11 @@ impl Sandbox {
         format!("{}/appcrm", self.url())
     }
 
+    /// Base for clients of the same App CRM answering as v1.2 (see [`appcrm::Release`]).
+    pub fn appcrm_legacy_base(&self) -> String {
+        format!("{}{}", self.url(), appcrm::Release::Legacy.prefix())
+    }
+
     /// Base for Zurmo clients (they append `/users/user/api/…`, `/zurmo/api/login`).
     pub fn zurmo_base(&self) -> String {
         format!("{}/zurmo/index.php", self.url())
@@ -396,6 +401,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/capsule/{*rest}", any(capsule::handle))
         .route("/appcrm", any(appcrm::handle))
         .route("/appcrm/{*rest}", any(appcrm::handle))
+        .route("/appcrm-v1.2", any(appcrm::handle_legacy))
+        .route("/appcrm-v1.2/{*rest}", any(appcrm::handle_legacy))
         .route("/zurmo", any(zurmo::handle))
         .route("/zurmo/{*rest}", any(zurmo::handle))
         .route_layer(axum::middleware::from_fn_with_state(

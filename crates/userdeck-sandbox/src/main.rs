@@ -111,6 +111,10 @@ async fn main() {
         demo::APPCRM_USER_TOKEN
     );
     println!(
+        "           the same App CRM as v1.2 (asks for first_day_of_week): {}/api/users",
+        sandbox.appcrm_legacy_base()
+    );
+    println!(
         "  Zurmo    {}/users/user/api/list/   super {} / {}; user {} / {}",
         sandbox.zurmo_base(),
         demo::ZURMO_USERNAME,

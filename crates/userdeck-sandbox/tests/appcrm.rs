@@ -841,3 +841,99 @@ async fn parallel_creates_of_one_email_have_one_winner() {
     assert_eq!(body["meta"]["total"], 300 + 1 + 40);
     sb.shutdown().await;
 }
+
+/// `/appcrm-v1.2` is the same CRM answering as v1.2: it says so in `X-App-Version`, shows
+/// `first_day_of_week` in every user object, and requires it on create, update and profile
+/// (v1.5 under `/appcrm` neither shows nor requires it).
+#[tokio::test]
+async fn the_v1_2_release_requires_and_shows_first_day_of_week() {
+    let sb = start_default().await;
+    let legacy = |method: reqwest::Method, path: &str| {
+        client()
+            .request(method, format!("{}/api{path}", sb.appcrm_legacy_base()))
+            .bearer_auth(demo::APPCRM_ADMIN_TOKEN)
+            .header("accept", "application/json")
+    };
+    let res = legacy(reqwest::Method::GET, "/users?per_page=2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "x-app-version").as_deref(), Some("1.2.1"));
+    let list = body_json(res).await;
+    for user in list["data"].as_array().unwrap() {
+        assert!(
+            matches!(user["first_day_of_week"].as_u64(), Some(0 | 1 | 6)),
+            "{user}"
+        );
+    }
+    assert!(
+        list["links"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("/appcrm-v1.2/api/users?page=2"),
+        "{list}"
+    );
+    let current = body_json(admin_get(&sb, "/users/1").send().await.unwrap()).await;
+    assert!(current.get("first_day_of_week").is_none(), "{current}");
+
+    let required = json!({"first_day_of_week": ["The first day of week field is required."]});
+    let res = legacy(reqwest::Method::POST, "/users")
+        .json(&new_user("weekday@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(body_json(res).await["errors"], required);
+    let mut user = new_user("weekday@example.com");
+    user["first_day_of_week"] = json!(6);
+    let res = legacy(reqwest::Method::POST, "/users")
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created = body_json(res).await;
+    assert_eq!(created["first_day_of_week"], 6);
+    let id = created["id"].as_u64().unwrap();
+
+    let mut update = json!({"name": "Weekday", "email": "weekday@example.com",
+        "timezone": "UTC", "date_format": "Y-m-d", "time_format": "H:i"});
+    let res = legacy(reqwest::Method::PUT, &format!("/users/{id}"))
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(body_json(res).await["errors"], required);
+    update["first_day_of_week"] = json!(1);
+    let res = legacy(reqwest::Method::PUT, &format!("/users/{id}"))
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(body_json(res).await["first_day_of_week"], 1);
+    // The same user through v1.5 still takes a save without it.
+    update.as_object_mut().unwrap().remove("first_day_of_week");
+    let res = req(
+        &sb,
+        reqwest::Method::PUT,
+        &format!("/users/{id}"),
+        demo::APPCRM_ADMIN_TOKEN,
+    )
+    .json(&update)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+
+    let profile = json!({"name": "Admin", "email": demo::APPCRM_ADMIN_EMAIL, "locale": "en",
+        "timezone": "UTC", "date_format": "Y-m-d", "time_format": "H:i"});
+    let res = legacy(reqwest::Method::PUT, "/profile")
+        .json(&profile)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(body_json(res).await["errors"], required);
+}

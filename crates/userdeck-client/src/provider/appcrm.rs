@@ -22,6 +22,24 @@ use crate::raw::RawJson;
 
 mod page;
 
+/// The header every App CRM answer names its release in (`1.5.1`).
+pub const VERSION_HEADER: &str = "x-app-version";
+
+/// `first_day_of_week`'s accepted values: Sunday, Monday, Saturday.
+pub const FIRST_DAYS_OF_WEEK: [&str; 3] = ["0", "1", "6"];
+
+/// Whether a release requires `first_day_of_week` on create, update and profile: v1.1 and v1.2 do
+/// (and show it in the user object), later ones neither ask for it nor show it. A version that
+/// does not read as `major.minor` is taken as a current one.
+pub fn requires_first_day_of_week(version: &str) -> bool {
+    let mut parts = version.trim().trim_start_matches(['v', 'V']).split('.');
+    let number = |p: Option<&str>| p.and_then(|p| p.trim().parse::<u32>().ok());
+    match (number(parts.next()), number(parts.next())) {
+        (Some(major), Some(minor)) => major < 1 || (major == 1 && minor <= 2),
+        _ => false,
+    }
+}
+
 /// Time formats the server really accepts (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: [&str; 3] = ["H:i", "h:i A", "h:i a"];
 /// Date formats the server accepts (all eleven of the reference's list).
@@ -765,6 +783,18 @@ pub fn status_error(resp: &HttpResponse, at_ms: u64) -> ApiError {
 mod tests {
     use super::*;
     use crate::php::parse_pairs;
+
+    #[test]
+    fn releases_up_to_1_2_require_the_first_day_of_week() {
+        for v in ["1.1.7", "1.2.1", "1.2", "v1.2.0", " 1.0.3 "] {
+            assert!(requires_first_day_of_week(v), "{v}");
+        }
+        for v in [
+            "1.3.0", "1.5.1", "2.0", "1.10.2", "", "1", "dev-main", "1.x",
+        ] {
+            assert!(!requires_first_day_of_week(v), "{v}");
+        }
+    }
 
     fn t() -> Target {
         Target::bearer("https://acme.appcrm.com.br", "1|abc")
