@@ -19,9 +19,10 @@ const ALLOWED_HEADERS: &str = "accept, accept-language, authorization, content-t
     if-none-match, zurmo_api_request_type, zurmo_auth_password, zurmo_auth_username, zurmo_lang, \
     zurmo_session_id, zurmo_token";
 
-/// Response headers the app must be able to read cross-origin (paging and rate limits).
-const EXPOSED_HEADERS: &str = "link, location, etag, retry-after, x-pagination-has-more, \
-    x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
+/// Response headers the app must be able to read cross-origin (paging, rate limits, and App
+/// CRM's release).
+const EXPOSED_HEADERS: &str = "link, location, etag, retry-after, x-app-version, \
+    x-pagination-has-more, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
 
 /// Which origins may call; built once from the config.
 pub struct CorsPolicy {

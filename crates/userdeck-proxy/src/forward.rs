@@ -49,7 +49,8 @@ const BROWSER_CREDENTIALS: &[&str] = &[
     "zurmo_token",
 ];
 
-/// Response headers the app needs back (paging, rate limits, caching, content description).
+/// Response headers the app needs back (paging, rate limits, caching, content description, and
+/// App CRM's release, which decides the fields its forms need).
 const RETURNED: &[&str] = &[
     "cache-control",
     "content-encoding",
@@ -60,6 +61,7 @@ const RETURNED: &[&str] = &[
     "expires",
     "last-modified",
     "retry-after",
+    "x-app-version",
     "x-pagination-has-more",
 ];
 

@@ -106,6 +106,8 @@ async fn statuses_and_bodies_pass_through() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    // App CRM's release comes back: the app's forms depend on it.
+    assert_eq!(missing.headers()["x-app-version"], "1.5.1");
     let body: serde_json::Value = missing.json().await.unwrap();
     assert!(
         body["message"]

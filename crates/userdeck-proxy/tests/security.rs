@@ -262,6 +262,12 @@ async fn disallowed_origins_are_refused_and_preflights_answered_locally() {
             .unwrap()
             .contains("x-ratelimit-remaining")
     );
+    assert!(
+        allowed.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .contains("x-app-version")
+    );
     let same_origin = http
         .get(&url)
         .header("origin", proxy.url())
