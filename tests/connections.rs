@@ -430,3 +430,60 @@ async fn without_a_list_in_the_page_it_is_fetched() {
     .await;
     assert_eq!(connections.state.get_untracked(), LoadState::NoProxy);
 }
+
+/// "Remember on this device" survives a reload for a connection the proxy declares too: its
+/// password comes back with the email and the method it goes with, so the gate opens without
+/// asking again; signing out forgets all three. (Before, only user-added connections got their
+/// remembered secret back.)
+#[wasm_bindgen_test]
+async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
+    use userdeck::components::sign_in::ConnectionGate;
+    use userdeck::state::connections::SIGN_IN_PREFIX;
+    clear_storage();
+    let declared = format!(
+        r#"{{"connections":[{{"id":"desk","name":"Desk","provider":"appcrm",
+            "base_url":"{}/appcrm","auth":"browser","signed_in":false}}]}}"#,
+        sandbox()
+    );
+    embed(&declared);
+    let before = Connections::new();
+    before.start(NOWHERE.into());
+    // What the sign-in form does once the CRM has accepted the password.
+    before.set_login("desk", "admin@appcrm.example");
+    before.set_sign_in("desk", SignIn::Password);
+    before.set_secret("desk", "admin-password".into(), true);
+    assert!(!all_local().contains("admin-password"));
+
+    // The reload: the proxy's page holds the list again, and the app starts afresh.
+    embed(&declared);
+    let after = Connections::new();
+    after.start(NOWHERE.into());
+    assert_eq!(after.secret("desk").as_deref(), Some("admin-password"));
+    let desk = after.find("desk").unwrap();
+    assert_eq!(desk.login.as_deref(), Some("admin@appcrm.example"));
+    assert_eq!(desk.sign_in, SignIn::Password);
+    let root = test_root();
+    let _m = mount_to(root.clone(), move || {
+        provide_context(after);
+        provide_context(Sessions::new());
+        view! {
+            <ConnectionGate id="desk" let:ready>
+                <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>
+            </ConnectionGate>
+        }
+    });
+    let r = root.clone();
+    until("the gate to open without a sign-in", move || {
+        query(&r, "[data-testid=ready]").is_some()
+    })
+    .await;
+
+    after.forget_secret("desk");
+    assert_eq!(session(&format!("{SECRET_PREFIX}desk")), None);
+    assert_eq!(session(&format!("{SIGN_IN_PREFIX}desk")), None);
+    embed(&declared);
+    let signed_out = Connections::new();
+    signed_out.start(NOWHERE.into());
+    assert_eq!(signed_out.secret("desk"), None);
+    clear_storage();
+}

@@ -20,6 +20,11 @@ use crate::state::storage::{self, Store};
 pub const SAVED_KEY: &str = "userdeck.connections";
 /// `sessionStorage` key prefix of secrets the user chose to remember.
 pub const SECRET_PREFIX: &str = "userdeck.secret.";
+/// `sessionStorage` key prefix of how a remembered declared connection signs in (its login and
+/// method). A user-added connection keeps these in its saved entry; a declared one has no saved
+/// entry, and without them its remembered password would come back without the email it goes
+/// with.
+pub const SIGN_IN_PREFIX: &str = "userdeck.sign-in.";
 /// Id of the `<script type="application/json">` in which a proxy puts its connection list
 /// (crates/userdeck-proxy/src/statics.rs).
 pub const EMBEDDED_ID: &str = "userdeck-connections";
@@ -196,7 +201,21 @@ impl Connections {
 
     fn apply(self, outcome: Result<Option<Vec<ConnectionInfo>>, String>) {
         match outcome {
-            Ok(Some(declared)) => {
+            Ok(Some(mut declared)) => {
+                // What the user chose to remember in this tab comes back after a reload.
+                let mut remembered = HashMap::new();
+                for c in declared.iter_mut() {
+                    if let Some(secret) = storage::get(Store::Session, &secret_key(&c.id)) {
+                        if let Some(how) = storage::get_json::<RememberedSignIn>(
+                            Store::Session,
+                            &sign_in_key(&c.id),
+                        ) {
+                            c.login = how.login;
+                            c.sign_in = how.sign_in;
+                        }
+                        remembered.insert(c.id.clone(), secret);
+                    }
+                }
                 self.list.update(|list| {
                     let own: Vec<ConnectionInfo> = list
                         .drain(..)
@@ -205,6 +224,13 @@ impl Connections {
                     *list = declared;
                     list.extend(own);
                 });
+                if !remembered.is_empty() {
+                    self.secrets.update(|s| {
+                        for (id, secret) in remembered {
+                            s.entry(id).or_insert(secret);
+                        }
+                    });
+                }
                 self.state.set(LoadState::Loaded);
             }
             Ok(None) => self.state.set(LoadState::NoProxy),
@@ -293,12 +319,29 @@ impl Connections {
             s.remove(id);
         });
         storage::remove(Store::Session, &secret_key(id));
+        storage::remove(Store::Session, &sign_in_key(id));
     }
 
     fn remember_secret(&self, id: &str, remember: bool) {
         match (remember, self.secret(id)) {
-            (true, Some(secret)) => storage::set(Store::Session, &secret_key(id), &secret),
-            _ => storage::remove(Store::Session, &secret_key(id)),
+            (true, Some(secret)) => {
+                storage::set(Store::Session, &secret_key(id), &secret);
+                match self.find(id).filter(|c| !c.saved) {
+                    Some(declared) => storage::set_json(
+                        Store::Session,
+                        &sign_in_key(id),
+                        &RememberedSignIn {
+                            login: declared.login,
+                            sign_in: declared.sign_in,
+                        },
+                    ),
+                    None => storage::remove(Store::Session, &sign_in_key(id)),
+                }
+            }
+            _ => {
+                storage::remove(Store::Session, &secret_key(id));
+                storage::remove(Store::Session, &sign_in_key(id));
+            }
         }
     }
 
@@ -323,6 +366,17 @@ impl Default for Connections {
 
 fn secret_key(id: &str) -> String {
     format!("{SECRET_PREFIX}{id}")
+}
+
+fn sign_in_key(id: &str) -> String {
+    format!("{SIGN_IN_PREFIX}{id}")
+}
+
+/// How a declared connection was signed in to, kept beside its remembered secret.
+#[derive(Serialize, Deserialize)]
+struct RememberedSignIn {
+    login: Option<String>,
+    sign_in: SignIn,
 }
 
 /// The list a proxy put in the page, removed from it as it is read (it describes the page's
