@@ -618,3 +618,41 @@ async fn a_save_forgets_the_kept_lists_of_its_connection() {
         "another connection's lists stay"
     );
 }
+
+/// The time-zone picker offers only names the CRM accepts: every zone the browser lists, under
+/// its current IANA name (the browser's own list still says `Asia/Calcutta` and `Europe/Kiev`,
+/// which App CRM refuses), plus UTC. A user in India is saved with `Asia/Kolkata`.
+#[wasm_bindgen_test]
+async fn every_offered_time_zone_is_one_the_crm_accepts() {
+    clear_storage();
+    // The list PHP validates with, as the sandbox holds it.
+    let php: Vec<&str> = include_str!("../crates/userdeck-sandbox/src/timezones.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    let offered: Vec<String> = query_all(&root, "select[name=timezone] option")
+        .iter()
+        .filter_map(|o| o.get_attribute("value"))
+        .filter(|v| !v.is_empty())
+        .collect();
+    assert!(offered.len() > 400, "{} zones", offered.len());
+    let refused: Vec<&String> = offered
+        .iter()
+        .filter(|z| !php.contains(&z.as_str()))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "offered but refused by the CRM: {refused:?}"
+    );
+    for zone in ["Asia/Kolkata", "Europe/Kyiv", "UTC"] {
+        assert!(offered.iter().any(|z| z == zone), "{zone} is missing");
+    }
+    fill_new_app_crm(&root, "Priya Kolkata");
+    choose(&field(&root, "timezone"), "Asia/Kolkata");
+    let user = save(&root, saved).await;
+    assert_eq!(user.time_zone.as_deref(), Some("Asia/Kolkata"));
+}

@@ -99,7 +99,8 @@ pub fn now() -> Moment {
     }
 }
 
-/// The IANA time zones the browser knows, sorted; just `UTC` on a browser without
+/// The IANA time zones the browser knows, under the names the CRMs accept (`Asia/Kolkata`, not
+/// the browser's `Asia/Calcutta`), sorted, with `UTC`; just `UTC` on a browser without
 /// `Intl.supportedValuesOf`.
 pub fn time_zones() -> Vec<String> {
     let list = (|| -> Option<Vec<String>> {
@@ -110,12 +111,7 @@ pub fn time_zones() -> Vec<String> {
         let arr: js_sys::Array = arr.dyn_into().ok()?;
         Some(arr.iter().filter_map(|v| v.as_string()).collect())
     })();
-    let mut zones = list.unwrap_or_default();
-    if !zones.iter().any(|z| z == "UTC") {
-        zones.push("UTC".into());
-    }
-    zones.sort();
-    zones
+    userdeck_client::zones::accepted(list.unwrap_or_default())
 }
 
 #[wasm_bindgen]

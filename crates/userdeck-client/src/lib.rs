@@ -38,6 +38,7 @@ pub mod raw;
 pub mod retry;
 pub mod schema;
 pub mod transport;
+pub mod zones;
 
 pub use client::{Auth, Client, Connection, WaitObserver};
 pub use error::ApiError;
