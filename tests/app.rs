@@ -720,3 +720,59 @@ async fn an_app_crm_1_2_is_asked_for_the_first_day_of_week() {
     .await;
     assert!(query(&root, "[name=first_day_of_week]").is_none());
 }
+
+/// A link that sorts by something the CRM cannot sort by (hand-edited, or from another CRM) shows
+/// the users in the CRM's own order and says why, instead of App CRM's 500 or Zurmo's SQL error;
+/// one click takes the sort out of the link.
+#[wasm_bindgen_test]
+async fn a_link_sorting_by_an_unknown_column_still_lists_and_says_so() {
+    use userdeck::state::list_query::ListParams;
+    use userdeck_client::Schema;
+    clear_storage();
+    sandbox_latency(0).await;
+    save_with_secret(
+        &[sandbox_connection("odd", "Odd sort", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
+    let (root, _m) = open_app("/c/odd/users?sort=nonsense&dir=desc&size=10", 10).await;
+    assert!(query(&root, "[data-testid=list-error]").is_none());
+    let notice = query(&root, "[data-testid=unknown-sort]")
+        .and_then(|n| n.text_content())
+        .unwrap_or_default();
+    assert!(
+        notice.contains("“nonsense”") && notice.contains("App CRM cannot sort by"),
+        "{notice}"
+    );
+    click(&query(&root, "[data-testid=unknown-sort] button").unwrap());
+    let r = root.clone();
+    until("the notice to go", move || {
+        query(&r, "[data-testid=unknown-sort]").is_none()
+    })
+    .await;
+    let search = window().location().search().unwrap();
+    assert!(!search.contains("sort="), "{search}");
+    assert!(
+        search.contains("size=10"),
+        "the rest of the link stays: {search}"
+    );
+
+    // Zurmo has no `email` column (its email is `primaryEmail.emailAddress`, which it cannot
+    // sort by either); `username` it sorts.
+    let zurmo = Schema::of(Provider::Zurmo);
+    let with_sort = |key: &str| ListParams {
+        sort: Some(key.into()),
+        ..ListParams::default()
+    };
+    assert_eq!(with_sort("email").unknown_sort(&zurmo), Some("email"));
+    assert_eq!(
+        with_sort("primaryEmail.emailAddress").unknown_sort(&zurmo),
+        Some("primaryEmail.emailAddress")
+    );
+    assert_eq!(with_sort("username").unknown_sort(&zurmo), None);
+    assert!(
+        with_sort("email")
+            .to_query(&zurmo, Vec::new())
+            .sort
+            .is_none()
+    );
+}

@@ -120,6 +120,7 @@ pub fn UsersView(
     on_open: Callback<u64>,
 ) -> impl IntoView {
     let provider = client.with_value(|c| c.connection().provider);
+    let provider_label = info.provider_label();
     let schema = Schema::of(provider);
     let caps = provider.capabilities();
     let conn_id = info.id.clone();
@@ -381,6 +382,15 @@ pub fn UsersView(
                 <progress max=total.to_string() value=done.to_string()></progress>
                 {format!(" Deleting {done} of {total}…")}
             </p>
+        })}
+        {move || params.with(|p| schema_s.with_value(|s| p.unknown_sort(s).map(str::to_string))).map(|key| {
+            let remove = move |_| on_params.run(ListParams { sort: None, ..params.get_untracked() });
+            view! {
+                <p class="notice" role="status" data-testid="unknown-sort">
+                    {format!("This link sorts by “{key}”, which {} cannot sort by, so the users are in its own order. ", provider_label)}
+                    <button type="button" class="link" on:click=remove>"Take the sort out of the link"</button>
+                </p>
+            }
         })}
         {move || error.get().map(|e| {
             let needs_sign_in = e.needs_sign_in();

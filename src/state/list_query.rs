@@ -175,10 +175,14 @@ impl ListParams {
             } else {
                 Match::All
             },
-            sort: self.sort.as_ref().map(|key| Sort {
-                field: field_of(schema, key),
-                direction: self.dir,
-            }),
+            sort: self
+                .sort
+                .as_ref()
+                .filter(|_| self.unknown_sort(schema).is_none())
+                .map(|key| Sort {
+                    field: field_of(schema, key),
+                    direction: self.dir,
+                }),
             page: self.page.max(1),
             page_size: self.size,
             fields,
@@ -186,6 +190,18 @@ impl ListParams {
             structure: Some(self.structure.trim().to_string())
                 .filter(|s| !s.is_empty() && schema.provider.capabilities().custom_structure),
         }
+    }
+
+    /// The sort key of a link that names no column the CRM can sort by (`?sort=nonsense`, or
+    /// Zurmo's `?sort=email` for its `primaryEmail.emailAddress`). Sent as it is, App CRM would
+    /// answer with a 500 and Zurmo with an SQL error, so [`ListParams::to_query`] leaves it out
+    /// and the page says so.
+    pub fn unknown_sort(&self, schema: &Schema) -> Option<&str> {
+        let key = self.sort.as_deref()?;
+        let sortable = schema
+            .field(key)
+            .is_some_and(|_| provider::can_sort(schema.provider, &field_of(schema, key)));
+        (!sortable).then_some(key)
     }
 
     /// The parameters after clicking the header of `key`: a new column sorts ascending, the

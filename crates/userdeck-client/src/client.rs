@@ -296,7 +296,7 @@ impl<T: Transport> Client<T> {
                     true,
                     cancel,
                     |t| zurmo::list_request(t, q),
-                    |r, now| zurmo::decode_list(r, size, now),
+                    |r, now| zurmo::decode_page(r, size, now),
                 )
                 .await
             }

@@ -542,6 +542,22 @@ pub fn decode_list(
     })
 }
 
+/// A list answer as the page asked for: past the end, Zurmo answers with the last page's users
+/// while `currentPage` echoes the page asked for, so those users are not on it and the page is
+/// empty (as App CRM's and Capsule's are).
+pub fn decode_page(
+    resp: &HttpResponse,
+    page_size: u32,
+    at_ms: u64,
+) -> Result<Page<User>, ApiError> {
+    let mut page = decode_list(resp, page_size, at_ms)?;
+    let before = u64::from(page.page - 1).saturating_mul(u64::from(page.page_size));
+    if page.page > 1 && page.total.is_some_and(|t| before >= t) {
+        page.items.clear();
+    }
+    Ok(page)
+}
+
 /// A list page's decoded `data`, before paging is worked out.
 #[cfg_attr(test, derive(Debug, PartialEq))]
 struct UserList {
@@ -984,6 +1000,28 @@ mod tests {
         );
         let empty = decode_list(&ok(r#"{"totalCount":0,"currentPage":1}"#), 10, 0).unwrap();
         assert!(empty.items.is_empty() && !empty.has_next);
+        // Past the end Zurmo repeats the last page's users under the page asked for.
+        let past = decode_page(
+            &ok(&format!(
+                r#"{{"totalCount":8,"currentPage":9999,"items":[{USER}]}}"#
+            )),
+            3,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (past.total, past.page, past.has_next, past.items.len()),
+            (Some(8), 9999, false, 0)
+        );
+        let last = decode_page(
+            &ok(&format!(
+                r#"{{"totalCount":8,"currentPage":3,"items":[{USER}]}}"#
+            )),
+            3,
+            0,
+        )
+        .unwrap();
+        assert_eq!(last.items.len(), 1, "the last page itself keeps its users");
         assert!(matches!(
             decode_list(&ok(r#"{"totalCount":1,"currentPage":1,"items":{}}"#), 10, 0),
             Err(ApiError::Decode { .. })
