@@ -656,3 +656,63 @@ async fn every_offered_time_zone_is_one_the_crm_accepts() {
     let user = save(&root, saved).await;
     assert_eq!(user.time_zone.as_deref(), Some("Asia/Kolkata"));
 }
+
+/// A password's error sits under the password, and marks only it, not the confirmation that
+/// follows; a select (Zurmo's time zone) shows no character counter, a typed field does.
+#[wasm_bindgen_test]
+async fn errors_and_counters_sit_with_their_own_input() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    click(&query(&root, "[data-testid=save]").unwrap());
+    tick().await;
+    let error = query(&root, "[data-testid=error-password]").expect("the password's error");
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("Password is required.")
+    );
+    let confirmation = field(&root, "password_confirmation");
+    let following =
+        error.compare_document_position(&confirmation) & web_sys::Node::DOCUMENT_POSITION_FOLLOWING;
+    assert!(following != 0, "the error comes after the confirmation");
+    assert_eq!(
+        confirmation.get_attribute("aria-invalid").as_deref(),
+        Some("false")
+    );
+    // The app's own stylesheet, as the page has it.
+    let style = window()
+        .document()
+        .unwrap()
+        .create_element("style")
+        .unwrap();
+    style.set_text_content(Some(include_str!("../style/main.css")));
+    window()
+        .document()
+        .unwrap()
+        .head()
+        .unwrap()
+        .append_child(&style)
+        .unwrap();
+    let border = |el: &web_sys::Element| {
+        window()
+            .get_computed_style(el)
+            .unwrap()
+            .unwrap()
+            .get_property_value("border-top-color")
+            .unwrap()
+    };
+    assert_ne!(
+        border(&field(&root, "password")),
+        border(&confirmation),
+        "only the password is marked"
+    );
+    style.remove();
+    drop(_m);
+
+    clear_storage();
+    let (root, _m) = mount_form(Provider::Zurmo, RwSignal::new(None));
+    tick().await;
+    assert!(query(&root, "[data-field=timeZone] .counter").is_none());
+    assert!(query(&root, "[data-field=username] .counter").is_some());
+}

@@ -371,6 +371,11 @@ fn render_field(
         </span>
     };
     let max = f.max_len.map(|m| m.to_string());
+    // Only what is typed counts its characters: a chosen time zone or day has nothing to count.
+    let typed = matches!(
+        f.kind,
+        FieldKind::Text | FieldKind::Email | FieldKind::List | FieldKind::Locale
+    );
     // An edit sends no password unless one is typed; a new user has no current one to keep.
     let help = match f.kind {
         FieldKind::Password if mode != FormMode::Create => {
@@ -386,6 +391,12 @@ fn render_field(
     let (help_below_password, help_below_field) = match f.kind {
         FieldKind::Password => (help_view, ().into_any()),
         _ => (().into_any(), help_view),
+    };
+    // A password's own error goes under it, not under the confirmation that follows it.
+    let own_error = error_view(key, err_id.clone());
+    let (error_below_password, error_below_field) = match f.kind {
+        FieldKind::Password => (own_error.into_any(), ().into_any()),
+        _ => (().into_any(), own_error.into_any()),
     };
     let input: AnyView = match f.kind {
         FieldKind::Bool => view! {
@@ -457,6 +468,7 @@ fn render_field(
                 <input type="password" id=id.clone() name=key autocomplete="new-password" required=required
                     aria-invalid=move || invalid().to_string() aria-describedby=describedby.clone()
                     prop:value=text on:input=move |ev| set(key, Value::String(event_target_value(&ev)))/>
+                {error_below_password}
                 {help_below_password}
                 <label class="field nested" for=conf_id.clone()>
                     <span class="label">"Confirm password"</span>
@@ -502,8 +514,8 @@ fn render_field(
             <label for=id.clone()>{label}</label>
             {input}
             {help_below_field}
-            {f.max_len.map(|m| view! { <p class="counter" aria-hidden="true">{move || format!("{}/{m}", text().chars().count())}</p> })}
-            {error_view(key, err_id.clone())}
+            {f.max_len.filter(|_| typed).map(|m| view! { <p class="counter" aria-hidden="true">{move || format!("{}/{m}", text().chars().count())}</p> })}
+            {error_below_field}
         </div>
     }
     .into_any()
