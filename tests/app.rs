@@ -243,6 +243,33 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         c.get(victim.id).await,
         Err(userdeck_client::ApiError::NotFound { .. })
     ));
+    // The toast names who went, as a save's does.
+    assert!(
+        texts(&r, "[data-testid=toasts]")
+            .join("")
+            .contains("Deleted Transfer Source; records"),
+        "{:?}",
+        texts(&r, "[data-testid=toasts]")
+    );
+    drop(_m);
+    root.remove();
+
+    // An old link to the deleted user says so, in words, with the way back.
+    go_to(&format!("/c/app/users/{}", victim.id));
+    let root = test_root();
+    let _m = mount_to(root.clone(), App);
+    let gone = appears(&root, ".error-state")
+        .await
+        .text_content()
+        .unwrap_or_default();
+    assert_eq!(
+        gone,
+        format!(
+            "App demo has no user #{}: they may have been deleted, or the link is wrong.",
+            victim.id
+        )
+    );
+    assert!(query(&root, "[data-testid=back-to-list]").is_some());
 }
 
 /// The column picker: adding a column and removing one change the table and App CRM's `select`

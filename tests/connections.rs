@@ -245,6 +245,11 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
         None,
         "a rejected token is not kept"
     );
+    // About the token just typed, not a session that ended.
+    let said = query(&root, ".sign-in-panel .error")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(said.contains("did not accept this API token"), "{said}");
 
     type_into(
         &query(&root, "[data-testid=secret]").unwrap(),

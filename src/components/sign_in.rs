@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use userdeck_client::Provider;
+use userdeck_client::{ApiError, Provider};
 
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
 use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe, new_client};
@@ -15,6 +15,18 @@ use crate::state::toast::{ToastKind, notify};
 /// connection form: it is `sessionStorage`, so "this device" lasts as long as the tab does.
 pub const REMEMBER_LABEL: &str = "Remember on this device while this tab is open";
 pub const REMEMBER_HELP: &str = "Survives a reload. Forgotten when the tab closes or you sign out; never written to local storage.";
+
+/// Why a sign-in failed. A refused credential is this one, just typed ("no longer accepts", the
+/// words for a session that ends later, would be wrong here).
+fn refusal(error: &ApiError, method: SignIn) -> String {
+    match error {
+        ApiError::Unauthorized { .. } | ApiError::SessionExpired => match method {
+            SignIn::Password => "The CRM did not accept this login and password: check both and try again.".into(),
+            _ => "The CRM did not accept this API token: check that it is complete and still valid, then try again.".into(),
+        },
+        other => describe(other),
+    }
+}
 
 /// What the gate hands its children.
 pub type Ready = (ConnectionInfo, StoredValue<Rc<ApiClient>, LocalStorage>);
@@ -117,7 +129,12 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         // Read now: after the sign-in's `await` the panel may be gone with its signals.
         let remember_now = remember.get_untracked();
         if secret_now.is_empty() {
-            error.set(Some("Enter the credential first.".into()));
+            let what = if chosen == SignIn::Password {
+                "password"
+            } else {
+                "API token"
+            };
+            error.set(Some(format!("Enter the {what} first.")));
             return;
         }
         busy.set(true);
@@ -152,7 +169,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                         format!("Signed in to {} as {name}", info.name),
                     );
                 }
-                Err(e) => error.set(Some(describe(&e))),
+                Err(e) => error.set(Some(refusal(&e, chosen))),
             }
         });
     };

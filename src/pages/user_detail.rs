@@ -14,6 +14,7 @@ use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::cell_text;
+use crate::state::connections::ConnectionInfo;
 use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
 
@@ -51,13 +52,17 @@ pub fn UserDetailPage() -> impl IntoView {
                         let back = back.clone();
                         let cid = cid.clone();
                         let to = heir.get_untracked().map(|(to, _)| to);
+                        let name = user.with_untracked(|u| match u {
+                            Some(Ok(u)) => u.display_name.clone(),
+                            _ => format!("user #{id}"),
+                        });
                         leptos::task::spawn_local(async move {
                             let outcome = client.delete_transferring(id, to).await;
                             sessions.report_write(&cid, &client, &outcome);
                             match outcome {
                                 Ok(()) => {
                                     let moved = to.map(|t| format!("; records moved to user #{t}")).unwrap_or_default();
-                                    let text = format!("Deleted user #{id}{moved}");
+                                    let text = format!("Deleted {name}{moved}");
                                     notify(ToastKind::Success, text);
                                     nav(&back, Default::default());
                                 }
@@ -70,7 +75,7 @@ pub fn UserDetailPage() -> impl IntoView {
                         {move || match user.get() {
                             None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
                             Some(Err(e)) => view! {
-                                <div class="error-state" role="alert"><p>{describe(&e)}</p></div>
+                                <div class="error-state" role="alert"><p>{load_error(&e, &info, user_id.get_untracked())}</p></div>
                             }.into_any(),
                             Some(Ok(u)) => {
                                 let edit_href = format!("{}/{}/edit", users_href, u.id);
@@ -114,6 +119,21 @@ pub fn UserDetailPage() -> impl IntoView {
 
 /// The user the route names, fetched with `client` whenever the id changes (and reported for
 /// the status chip): `None` while loading, `NotFound` for an id that is not a number.
+/// Why a user could not be shown: a user the CRM does not have is named as such (deleted since, or
+/// a wrong link), not by the CRM's internal words ("No query results for model …").
+pub fn load_error(error: &ApiError, info: &ConnectionInfo, id: Option<u64>) -> String {
+    match (error, id) {
+        (ApiError::NotFound { .. }, Some(id)) => format!(
+            "{} has no user #{id}: they may have been deleted, or the link is wrong.",
+            info.name
+        ),
+        (ApiError::NotFound { .. }, None) => {
+            "This link names no user: check it, or find them in the list.".to_string()
+        }
+        _ => describe(error),
+    }
+}
+
 pub fn load_user(
     client: StoredValue<Rc<ApiClient>, LocalStorage>,
     connection: String,

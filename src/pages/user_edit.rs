@@ -8,8 +8,8 @@ use userdeck_client::{FormMode, Provider, User};
 
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
-use crate::pages::user_detail::load_user;
-use crate::state::session::{ApiClient, Sessions, describe};
+use crate::pages::user_detail::{load_error, load_user};
+use crate::state::session::{ApiClient, Sessions};
 
 /// `/c/{conn}/users/new`.
 #[component]
@@ -89,7 +89,12 @@ pub fn UserEditPage() -> impl IntoView {
                     let conn_id = info.id.clone();
                     move || match user.get() {
                         None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
-                        Some(Err(e)) => view! { <div class="error-state" role="alert"><p>{describe(&e)}</p></div> }.into_any(),
+                        Some(Err(e)) => view! {
+                            <div class="error-state" role="alert">
+                                <p>{load_error(&e, &info, user_id.get_untracked())}</p>
+                                <p><a href=base.clone()>"All users"</a></p>
+                            </div>
+                        }.into_any(),
                         Some(Ok(u)) => {
                             let back = format!("{base}/{}", u.id);
                             let nav = nav.clone();
