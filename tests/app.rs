@@ -391,6 +391,13 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
             "Capsule's hourly quota: {text}"
         );
         assert!(class.contains("ok") && !class.contains("bad"), "{class}");
+        // Unsorted, Capsule's pages still know the count (`embed=meta`), as sorted ones do.
+        assert_eq!(texts(&root, "[data-testid=range]"), ["1–10 of 300"]);
+        assert!(
+            texts(&root, "[data-testid=page-no]")[0].contains("of 30"),
+            "{:?}",
+            texts(&root, "[data-testid=page-no]")
+        );
     }
     clear_storage();
     save_with_secret(&[capsule("wrong")], "not-a-token");

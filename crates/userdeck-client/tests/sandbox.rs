@@ -75,6 +75,11 @@ async fn capsule_pages_through_all_users_with_party_emails() {
         first.items.iter().all(|u| u.email.is_some()),
         "embed=party gives emails"
     );
+    assert_eq!(
+        first.total,
+        Some(Config::default().users as u64),
+        "embed=meta gives the count"
+    );
     let mut paged = Vec::new();
     let mut page = 1;
     loop {

@@ -23,7 +23,9 @@ pub const MAX_PER_PAGE: u32 = 100;
 /// Capsule's default page size.
 pub const DEFAULT_PER_PAGE: u32 = 50;
 
-/// `GET /api/v2/users?page=…&perPage=…&embed=party` (the party carries the email).
+/// `GET /api/v2/users?page=…&perPage=…&embed=party,meta`: the party carries the email, and
+/// `meta.totalCount` the number of users, so a page can say "1–25 of 300" and how many pages
+/// there are (without it, only whether there is a next one).
 pub fn list_request(t: &Target, page: u32, per_page: u32) -> HttpRequest {
     let per_page = match per_page {
         0 => DEFAULT_PER_PAGE,
@@ -32,7 +34,7 @@ pub fn list_request(t: &Target, page: u32, per_page: u32) -> HttpRequest {
     t.request(
         Method::Get,
         &format!(
-            "/api/v2/users?page={}&perPage={per_page}&embed=party",
+            "/api/v2/users?page={}&perPage={per_page}&embed=party,meta",
             page.max(1)
         ),
     )
@@ -468,7 +470,7 @@ mod tests {
         let r = list_request(&target(), 2, 500);
         assert_eq!(
             r.url,
-            "http://127.0.0.1:1/proxy/c1/api/v2/users?page=2&perPage=100&embed=party"
+            "http://127.0.0.1:1/proxy/c1/api/v2/users?page=2&perPage=100&embed=party,meta"
         );
         assert_eq!(r.header_value("authorization"), Some("Bearer tok"));
         assert_eq!(r.method, Method::Get);
@@ -483,7 +485,7 @@ mod tests {
         assert!(
             list_request(&target(), 0, 0)
                 .url
-                .ends_with("page=1&perPage=50&embed=party")
+                .ends_with("page=1&perPage=50&embed=party,meta")
         );
     }
 
