@@ -350,10 +350,24 @@ async fn app_crm_columns_are_fetched_with_select_and_remembered_per_connection()
     drop(mounted);
     root.remove();
 
-    // And the first one, reloaded, its own.
+    // And the first one, reloaded, its own; "Default columns" brings back the usual ones.
     let (root, _mounted) = open_app("/c/crm-a/users", 25).await;
     assert!(shown(&root).contains(&"timezone".to_string()));
     assert!(!shown(&root).contains(&"super_admin".to_string()));
+    let reset = query(&root, "[data-testid=default-columns]").unwrap();
+    click(&reset);
+    let r = root.clone();
+    until("the default columns", move || {
+        let keys = shown(&r);
+        keys.contains(&"super_admin".to_string()) && !keys.contains(&"timezone".to_string())
+    })
+    .await;
+    assert!(
+        reset
+            .unchecked_ref::<web_sys::HtmlButtonElement>()
+            .disabled(),
+        "nothing left to reset"
+    );
 }
 
 /// The status chip says who is signed in and how much of the CRM's rate limit is left (from

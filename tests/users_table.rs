@@ -415,6 +415,11 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
     tick().await;
     click(&query(&root, "[data-testid=bulk-delete]").unwrap());
     tick().await;
+    // The dialog names who will go.
+    assert_eq!(
+        texts(&root, "[data-testid=delete-names]"),
+        [format!("Bulk {stamp} 0, Bulk {stamp} 1")]
+    );
     let confirm = query(&root, "[data-testid=confirm]").unwrap();
     assert!(
         confirm.has_attribute("disabled")

@@ -44,9 +44,14 @@ pub fn save_columns(connection: &str, columns: &[String]) {
     storage::set_json(Store::Local, &key(connection), &columns);
 }
 
-/// A drop-down of checkboxes, one per field, in schema order. At least one column stays shown.
+/// A drop-down of checkboxes, one per field, in schema order. At least one column stays shown,
+/// and "Default columns" brings back `defaults` (the CRM's usual ones, the name first).
 #[component]
-pub fn ColumnPicker(fields: Vec<FieldSpec>, chosen: RwSignal<Vec<String>>) -> impl IntoView {
+pub fn ColumnPicker(
+    fields: Vec<FieldSpec>,
+    chosen: RwSignal<Vec<String>>,
+    defaults: Vec<String>,
+) -> impl IntoView {
     let order: Vec<String> = fields.iter().map(|f| f.key.to_string()).collect();
     let items = fields
         .into_iter()
@@ -81,7 +86,17 @@ pub fn ColumnPicker(fields: Vec<FieldSpec>, chosen: RwSignal<Vec<String>>) -> im
     view! {
         <details class="column-picker menu" data-testid="column-picker">
             <summary>"Columns"</summary>
-            <ul role="list">{items}</ul>
+            <ul role="list">
+                {items}
+                <li class="menu-action">
+                    <button type="button" class="link" data-testid="default-columns"
+                        prop:disabled={
+                            let defaults = defaults.clone();
+                            move || chosen.with(|c| *c == defaults)
+                        }
+                        on:click=move |_| chosen.set(defaults.clone())>"Default columns"</button>
+                </li>
+            </ul>
         </details>
     }
 }

@@ -357,7 +357,8 @@ pub fn UsersView(
                 data-testid="toggle-advanced"
                 on:click=move |_| show_advanced.update(|v| *v = !*v)
             >"Advanced"</button>
-            <ColumnPicker fields=pickable(&schema) chosen=chosen/>
+            <ColumnPicker fields=pickable(&schema) chosen=chosen
+                defaults=schema.columns().map(|f| f.key.to_string()).collect()/>
             <CsvExport client=client query=export_query columns=export_columns filename=filename/>
             {caps.delete.then(|| view! {
                 <button
@@ -441,6 +442,21 @@ pub fn UsersView(
                 on_cancel=Callback::new(move |()| { confirming.set(false); heir.set(None); })
             >
                 <p>{move || format!("Delete {} selected users? This cannot be undone.", selected.with(BTreeSet::len))}</p>
+                // Who exactly, so a wrong tick is caught before the names are gone.
+                <p class="hint" data-testid="delete-names">{move || {
+                    let names: Vec<String> = rows.with(|rows| selected.with(|s| {
+                        rows.iter().filter(|u| s.contains(&u.id)).map(|u| u.display_name.clone()).collect()
+                    }));
+                    const SHOWN: usize = 8;
+                    let named = names.len().min(SHOWN);
+                    // Users ticked on another page count, though their names are not at hand.
+                    let more = selected.with(BTreeSet::len).saturating_sub(named);
+                    let mut text = names.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+                    if more > 0 {
+                        text.push_str(&format!(" and {more} more"));
+                    }
+                    text
+                }}</p>
                 {caps.delete_transfer.then(|| view! {
                     <TransferTo client=client heir=heir exclude=selected.get_untracked().into_iter().collect()/>
                 })}
