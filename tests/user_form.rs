@@ -716,3 +716,72 @@ async fn errors_and_counters_sit_with_their_own_input() {
     assert!(query(&root, "[data-field=timeZone] .counter").is_none());
     assert!(query(&root, "[data-field=username] .counter").is_some());
 }
+
+/// The manager's matches answer the keyboard, as a combobox does: Down and Up walk them (the
+/// focus stays in the search box, which names the active one), Enter picks it without sending
+/// the form, and Escape closes them.
+#[wasm_bindgen_test]
+async fn zurmo_manager_is_picked_from_the_keyboard() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::Zurmo, saved);
+    tick().await;
+    let search = query(&root, "[data-testid=manager-search]").unwrap();
+    type_into(&search, "u");
+    appears(&root, "[data-testid=pick-user]").await;
+    let r = root.clone();
+    until("a few matches", move || {
+        query_all(&r, "[data-testid=pick-user]").len() >= 2
+    })
+    .await;
+    assert_eq!(
+        search.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+    let options = query_all(&root, "[data-testid=pick-user]");
+    let active = |search: &web_sys::Element| search.get_attribute("aria-activedescendant");
+    key(&search, "ArrowDown");
+    tick().await;
+    assert_eq!(active(&search), options[0].get_attribute("id"));
+    assert_eq!(
+        options[0].get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    key(&search, "ArrowDown");
+    tick().await;
+    assert_eq!(active(&search), options[1].get_attribute("id"));
+    key(&search, "ArrowUp");
+    tick().await;
+    assert_eq!(active(&search), options[0].get_attribute("id"));
+    let chosen = options[0].text_content().unwrap_or_default();
+    // A real Enter would submit the form unless its keydown is cancelled.
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let enter =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    assert!(
+        !search.dispatch_event(&enter).unwrap(),
+        "Enter on a match is kept from submitting the form"
+    );
+    tick().await;
+    let hint = query(&root, ".manager-picker .hint")
+        .and_then(|h| h.text_content())
+        .unwrap_or_default();
+    assert_eq!(
+        hint.trim_end_matches(" Clear"),
+        format!("Manager: {chosen}")
+    );
+    assert!(saved.get_untracked().is_none());
+
+    type_into(&search, "u");
+    appears(&root, "[data-testid=pick-user]").await;
+    key(&search, "Escape");
+    tick().await;
+    assert!(query(&root, "[data-testid=pick-user]").is_none());
+    assert_eq!(
+        search.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+}

@@ -73,25 +73,91 @@ pub fn UserPicker(
         );
         pending.set_value(handle.ok());
     };
+    // The matches form a listbox the keyboard walks from the search box (the ARIA combobox
+    // pattern): Down and Up move through them, Enter picks the one shown as active, Escape closes
+    // them. The focus stays in the box, so typing goes on where it was.
+    let active = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        found.track();
+        active.set(None);
+    });
+    let list_id = format!("{input_id}-matches");
+    let option_id = {
+        let list_id = list_id.clone();
+        move |id: u64| format!("{list_id}-{id}")
+    };
+    let pick = move |item: (u64, String)| {
+        on_pick.run(item);
+        found.set(Vec::new());
+        search.set(String::new());
+    };
+    let on_keydown = move |ev: web_sys::KeyboardEvent| {
+        let count = found.with(Vec::len);
+        match ev.key().as_str() {
+            "ArrowDown" if count > 0 => {
+                ev.prevent_default();
+                active.update(|a| *a = Some(a.map_or(0, |i| (i + 1) % count)));
+            }
+            "ArrowUp" if count > 0 => {
+                ev.prevent_default();
+                active.update(|a| *a = Some(a.map_or(count - 1, |i| (i + count - 1) % count)));
+            }
+            // With matches open, Enter belongs to them: it never submits the form around.
+            "Enter" if count > 0 => {
+                ev.prevent_default();
+                let chosen = active
+                    .get_untracked()
+                    .and_then(|i| found.with_untracked(|f| f.get(i).cloned()));
+                if let Some(item) = chosen {
+                    pick(item);
+                }
+            }
+            // The first Escape closes the matches; the next one reaches a dialog around.
+            "Escape" if count > 0 => {
+                ev.prevent_default();
+                ev.stop_propagation();
+                found.set(Vec::new());
+            }
+            _ => {}
+        }
+    };
+    let active_id = {
+        let option_id = option_id.clone();
+        move || {
+            active
+                .get()
+                .and_then(|i| found.with(|f| f.get(i).map(|(id, _)| option_id(*id))))
+        }
+    };
     view! {
         <div class="user-picker">
             <input type="search" id=input_id placeholder="Search a user by name" aria-label=search_label
                 data-testid=testid autocomplete="off"
+                role="combobox" aria-autocomplete="list" aria-controls=list_id.clone()
+                aria-expanded=move || found.with(|f| !f.is_empty()).to_string()
+                aria-activedescendant=active_id
                 prop:value=move || search.get()
+                on:keydown=on_keydown
+                on:blur=move |_| found.set(Vec::new())
                 on:input=move |ev| {
                     let t = event_target_value(&ev);
                     search.set(t.clone());
                     lookup(t);
                 }/>
-            <ul class="suggestions" aria-label="Matching users">
-                <For each=move || found.get() key=|(id, _)| *id let:item>
-                    <li>
-                        <button type="button" data-testid="pick-user" on:click=move |_| {
-                            on_pick.run(item.clone());
-                            found.set(Vec::new());
-                            search.set(String::new());
-                        }>{format!("{} (#{})", item.1, item.0)}</button>
-                    </li>
+            <ul class="suggestions" id=list_id role="listbox" aria-label="Matching users">
+                <For each=move || found.get().into_iter().enumerate() key=|(i, (id, _))| (*i, *id) let:entry>
+                    {
+                        let (index, item) = entry;
+                        let text = format!("{} (#{})", item.1, item.0);
+                        view! {
+                            <li role="option" id=option_id(item.0) data-testid="pick-user"
+                                class:active=move || active.get() == Some(index)
+                                aria-selected=move || (active.get() == Some(index)).to_string()
+                                // Keep the focus in the box: a blur would close the matches before the click lands.
+                                on:mousedown=|ev| ev.prevent_default()
+                                on:click=move |_| pick(item.clone())>{text}</li>
+                        }
+                    }
                 </For>
             </ul>
         </div>
