@@ -381,7 +381,7 @@ async fn creating_editing_and_deleting_a_user() {
     browser
         .wait_for_text(
             "[role=alert]",
-            "Not found",
+            "they may have been deleted",
             "appcrm: the deleted user is gone",
         )
         .await;
