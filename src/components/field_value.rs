@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde_json::{Map, Value};
 use userdeck_client::{FieldSpec, User};
 
-use crate::components::formats::language_name;
+use crate::components::formats::{DAYS, language_name};
 
 /// Records nested deeper than this are shown as their JSON text: the raw JSON below the fields
 /// has them whole, and a page of boxes inside boxes helps nobody.
@@ -153,15 +153,6 @@ pub fn code_text(s: &str) -> String {
 /// A day of the week by its number, Sunday 0 (App CRM's `first_day_of_week`): `1` → "Monday".
 /// Anything else stays as it came.
 pub fn weekday_text(day: &str) -> String {
-    const DAYS: [&str; 7] = [
-        "Sunday",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-    ];
     match day.trim().parse::<usize>() {
         Ok(n) if n < DAYS.len() => DAYS[n].to_string(),
         _ => day.to_string(),

@@ -34,7 +34,8 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const DAYS: [&str; 7] = [
+/// Day names, Sunday first (PHP's `w` numbering, and App CRM's `first_day_of_week`).
+pub const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
     "Tuesday",

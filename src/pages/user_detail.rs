@@ -117,8 +117,6 @@ pub fn UserDetailPage() -> impl IntoView {
     }
 }
 
-/// The user the route names, fetched with `client` whenever the id changes (and reported for
-/// the status chip): `None` while loading, `NotFound` for an id that is not a number.
 /// Why a user could not be shown: a user the CRM does not have is named as such (deleted since, or
 /// a wrong link), not by the CRM's internal words ("No query results for model …").
 pub fn load_error(error: &ApiError, info: &ConnectionInfo, id: Option<u64>) -> String {
@@ -134,6 +132,8 @@ pub fn load_error(error: &ApiError, info: &ConnectionInfo, id: Option<u64>) -> S
     }
 }
 
+/// The user the route names, fetched with `client` whenever the id changes (and reported for
+/// the status chip): `None` while loading, `NotFound` for an id that is not a number.
 pub fn load_user(
     client: StoredValue<Rc<ApiClient>, LocalStorage>,
     connection: String,

@@ -1,9 +1,9 @@
 //! Create and edit pages: load the user (for edit), then the schema-driven form.
 
-use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use std::rc::Rc;
 
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
 use userdeck_client::{FormMode, Provider, User};
 
 use crate::components::sign_in::ConnectionGate;
@@ -49,7 +49,6 @@ pub fn UserCreatePage() -> impl IntoView {
     }
 }
 
-/// `/c/{conn}/users/{id}/edit`.
 /// Whether the form's fields are known: an App CRM's release decides them (v1.2 asks for the first
 /// day of the week), and only an answer names it. A create page opened before any list (a
 /// reload, a shared link) asks for the signed-in user first; if that fails, the form shows the
@@ -70,6 +69,7 @@ fn learn_release(client: StoredValue<Rc<ApiClient>, LocalStorage>) -> RwSignal<b
     release_known
 }
 
+/// `/c/{conn}/users/{id}/edit`.
 #[component]
 pub fn UserEditPage() -> impl IntoView {
     let params = use_params_map();
