@@ -65,14 +65,20 @@ async fn new_app_crm_user(name: &str, email: &str) -> userdeck_client::User {
 /// Mounts the whole app on `path`, as opening a link or reloading does, and waits until the
 /// list has settled on `rows` users.
 async fn open_app(path: &str, rows: usize) -> (web_sys::HtmlElement, impl Sized) {
-    go_to(path);
-    let root = test_root();
-    let mounted = mount_to(root.clone(), App);
+    let (root, mounted) = mount_app_at(path);
     let r = root.clone();
     until("the users", move || {
         query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == rows
     })
     .await;
+    (root, mounted)
+}
+
+/// Mounts the whole app on `path`, as opening a link or reloading does.
+fn mount_app_at(path: &str) -> (web_sys::HtmlElement, impl Sized + use<>) {
+    go_to(path);
+    let root = test_root();
+    let mounted = mount_to(root.clone(), App);
     (root, mounted)
 }
 
@@ -192,9 +198,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         &[sandbox_connection("app", "App demo", Provider::AppCrm)],
         APPCRM_ADMIN_TOKEN,
     );
-    go_to(&format!("/c/app/users/{}", victim.id));
-    let root = test_root();
-    let _m = mount_to(root.clone(), App);
+    let (root, _m) = mount_app_at(&format!("/c/app/users/{}", victim.id));
     click(&appears(&root, "[data-testid=delete-user]").await);
     tick().await;
     let search = query(&root, "[data-testid=transfer-search]").expect("a transfer picker");
@@ -255,9 +259,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
     root.remove();
 
     // An old link to the deleted user says so, in words, with the way back.
-    go_to(&format!("/c/app/users/{}", victim.id));
-    let root = test_root();
-    let _m = mount_to(root.clone(), App);
+    let (root, _m) = mount_app_at(&format!("/c/app/users/{}", victim.id));
     let gone = appears(&root, ".error-state")
         .await
         .text_content()
@@ -415,9 +417,7 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
     }
     clear_storage();
     save_with_secret(&[capsule("wrong")], "not-a-token");
-    go_to("/c/wrong/users");
-    let root = test_root();
-    let _m = mount_to(root.clone(), App);
+    let (root, _m) = mount_app_at("/c/wrong/users");
     let r = root.clone();
     until("the chip to show the error", move || {
         chip(&r).1.contains("bad")
@@ -694,14 +694,8 @@ async fn an_app_crm_1_2_is_asked_for_the_first_day_of_week() {
         ],
         APPCRM_ADMIN_TOKEN,
     );
-    go_to("/c/legacy/users/new");
-    let root = test_root();
-    let mounted = mount_to(root.clone(), App);
-    let r = root.clone();
-    until("the form with its first day of the week", move || {
-        query(&r, "[data-testid=user-form] [name=time_format]").is_some()
-    })
-    .await;
+    let (root, mounted) = mount_app_at("/c/legacy/users/new");
+    appears(&root, "[data-testid=user-form] [name=time_format]").await;
     let day = query(&root, "select[name=first_day_of_week]")
         .expect("v1.2's create form asks for the first day of the week");
     assert_eq!(
@@ -719,20 +713,11 @@ async fn an_app_crm_1_2_is_asked_for_the_first_day_of_week() {
     choose(&field("date_format"), "Y-m-d");
     choose(&field("time_format"), "H:i");
     click(&query(&root, "[data-testid=save]").unwrap());
-    let r = root.clone();
-    until("the missing day's error", move || {
-        query(&r, "[data-testid=error-first_day_of_week]").is_some()
-    })
-    .await;
+    appears(&root, "[data-testid=error-first_day_of_week]").await;
     choose(&day, "1");
     click(&query(&root, "[data-testid=save]").unwrap());
-    let r = root.clone();
-    until("the new user's page", move || {
-        query(&r, "[data-testid=user-fields]").is_some()
-    })
-    .await;
-    let fields = query(&root, "[data-testid=user-fields]")
-        .unwrap()
+    let fields = appears(&root, "[data-testid=user-fields]")
+        .await
         .text_content()
         .unwrap();
     assert!(fields.contains("First day of weekMonday"), "{fields}");
@@ -758,14 +743,8 @@ async fn an_app_crm_1_2_is_asked_for_the_first_day_of_week() {
         )],
         APPCRM_ADMIN_TOKEN,
     );
-    go_to("/c/current/users/new");
-    let root = test_root();
-    let _mounted = mount_to(root.clone(), App);
-    let r = root.clone();
-    until("the v1.5 form", move || {
-        query(&r, "[data-testid=user-form] [name=time_format]").is_some()
-    })
-    .await;
+    let (root, _mounted) = mount_app_at("/c/current/users/new");
+    appears(&root, "[data-testid=user-form] [name=time_format]").await;
     assert!(query(&root, "[name=first_day_of_week]").is_none());
 }
 

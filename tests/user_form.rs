@@ -73,6 +73,15 @@ async fn save(root: &web_sys::Element, saved: RwSignal<Option<User>>) -> User {
     saved.get_untracked().unwrap()
 }
 
+/// The values a select offers (without its empty "Choose…").
+fn offered(root: &web_sys::Element, key: &str) -> Vec<String> {
+    query_all(root, &format!("select[name={key}] option"))
+        .iter()
+        .filter_map(|o| o.get_attribute("value"))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 fn value(el: &web_sys::Element) -> String {
     el.dyn_ref::<web_sys::HtmlInputElement>()
         .map(|i| i.value())
@@ -294,11 +303,7 @@ async fn app_crm_offers_all_eleven_date_formats_with_a_preview_each() {
     let saved = RwSignal::new(None);
     let (root, _m) = mount_form(Provider::AppCrm, saved);
     tick().await;
-    let offered: Vec<String> = query_all(&root, "select[name=date_format] option")
-        .iter()
-        .filter_map(|o| o.get_attribute("value"))
-        .filter(|v| !v.is_empty())
-        .collect();
+    let offered = offered(&root, "date_format");
     assert_eq!(
         offered,
         [
@@ -634,11 +639,7 @@ async fn every_offered_time_zone_is_one_the_crm_accepts() {
     let saved = RwSignal::new(None);
     let (root, _m) = mount_form(Provider::AppCrm, saved);
     tick().await;
-    let offered: Vec<String> = query_all(&root, "select[name=timezone] option")
-        .iter()
-        .filter_map(|o| o.get_attribute("value"))
-        .filter(|v| !v.is_empty())
-        .collect();
+    let offered = offered(&root, "timezone");
     assert!(offered.len() > 400, "{} zones", offered.len());
     let refused: Vec<&String> = offered
         .iter()
@@ -766,14 +767,8 @@ async fn zurmo_manager_is_picked_from_the_keyboard() {
     assert_eq!(active(&search), options[0].get_attribute("id"));
     let chosen = options[0].text_content().unwrap_or_default();
     // A real Enter would submit the form unless its keydown is cancelled.
-    let init = web_sys::KeyboardEventInit::new();
-    init.set_key("Enter");
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let enter =
-        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
     assert!(
-        !search.dispatch_event(&enter).unwrap(),
+        !key(&search, "Enter"),
         "Enter on a match is kept from submitting the form"
     );
     tick().await;

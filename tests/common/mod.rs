@@ -102,14 +102,15 @@ pub fn click(el: &web_sys::Element) {
     el.dyn_ref::<web_sys::HtmlElement>().unwrap().click();
 }
 
-/// Dispatches a bubbling keydown of `key` on `el`.
-pub fn key(el: &web_sys::Element, key: &str) {
+/// Dispatches a bubbling keydown of `key` on `el`; false when a handler cancelled it (kept the
+/// browser from its default, such as Enter submitting a form).
+pub fn key(el: &web_sys::Element, key: &str) -> bool {
     let init = web_sys::KeyboardEventInit::new();
     init.set_key(key);
     init.set_bubbles(true);
     init.set_cancelable(true);
     let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    el.dispatch_event(&ev).unwrap();
+    el.dispatch_event(&ev).unwrap()
 }
 
 pub async fn sleep_ms(ms: u64) {

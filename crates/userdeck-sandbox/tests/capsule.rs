@@ -333,6 +333,25 @@ async fn token_form(
     req.send().await.unwrap()
 }
 
+/// The confidential client's consent with an S256 challenge, allowed (its redirect checked: back
+/// to `REDIRECT` with the state), and the token request body that exchanges its code.
+async fn code_grant(sb: &userdeck_sandbox::Sandbox) -> String {
+    let (verifier, challenge) = pkce();
+    let location = consent(
+        sb,
+        &authorise_query(demo::OAUTH_CLIENT_ID, Some(&challenge), "S256"),
+        "allow",
+    )
+    .await;
+    assert!(location.starts_with(REDIRECT));
+    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz123"));
+    let code = query_param(&location, "code").unwrap();
+    format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}",
+        enc(REDIRECT)
+    )
+}
+
 async fn current(sb: &userdeck_sandbox::Sandbox, token: &str) -> u16 {
     client()
         .get(format!("{}/api/v2/users/current", sb.capsule_base()))
@@ -352,19 +371,7 @@ async fn one_user_has_one_quota_across_tokens() {
         ..Config::default()
     })
     .await;
-    let (verifier, challenge) = pkce();
-    let location = consent(
-        &sb,
-        &authorise_query(demo::OAUTH_CLIENT_ID, Some(&challenge), "S256"),
-        "allow",
-    )
-    .await;
-    let code = query_param(&location, "code").unwrap();
-    let body = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}",
-        enc(REDIRECT)
-    );
-    let tokens = body_json(token_form(&sb, body, true).await).await;
+    let tokens = body_json(token_form(&sb, code_grant(&sb).await, true).await).await;
     let oauth = tokens["access_token"].as_str().unwrap().to_string();
     let remaining = |res: &reqwest::Response| header(res, "x-ratelimit-remaining");
     let with = |token: &str| {
@@ -385,21 +392,7 @@ async fn one_user_has_one_quota_across_tokens() {
 #[tokio::test]
 async fn authorization_code_with_s256_refresh_rotation_and_revoke() {
     let sb = start_default().await;
-    let (verifier, challenge) = pkce();
-    let location = consent(
-        &sb,
-        &authorise_query(demo::OAUTH_CLIENT_ID, Some(&challenge), "S256"),
-        "allow",
-    )
-    .await;
-    assert!(location.starts_with(REDIRECT));
-    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz123"));
-    let code = query_param(&location, "code").unwrap();
-
-    let body = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={verifier}",
-        enc(REDIRECT)
-    );
+    let body = code_grant(&sb).await;
     let res = token_form(&sb, body.clone(), true).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
