@@ -1,5 +1,5 @@
 //! The root component: provides app state (connections, sessions, toasts), takes or loads the
-//! declared connections and routes.
+//! declared connections, asks early for the users list the address shows, and routes.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -12,30 +12,35 @@ use crate::pages::user_detail::UserDetailPage;
 use crate::pages::user_edit::{UserCreatePage, UserEditPage};
 use crate::pages::{home::HomePage, not_found::NotFoundPage, users::UsersPage};
 use crate::state::connections::Connections;
+use crate::state::first_list;
 use crate::state::session::Sessions;
 use crate::state::toast::Toasts;
 
 #[component]
 pub fn App() -> impl IntoView {
     let connections = Connections::new();
+    let sessions = Sessions::new();
     provide_context(connections);
-    provide_context(Sessions::new());
+    provide_context(sessions);
     provide_context(Toasts::new());
     connections.start(window().location().origin().unwrap_or_default());
+    let may_render = first_list::request_early(connections, sessions);
 
     view! {
-        <Router>
-            <Layout>
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/connections") view=ConnectionsPage/>
-                    <Route path=path!("/c/:conn/users") view=UsersPage/>
-                    <Route path=path!("/c/:conn/users/new") view=UserCreatePage/>
-                    <Route path=path!("/c/:conn/users/:id") view=UserDetailPage/>
-                    <Route path=path!("/c/:conn/users/:id/edit") view=UserEditPage/>
-                    <Route path=path!("/c/:conn/me") view=MePage/>
-                </Routes>
-            </Layout>
-        </Router>
+        {move || may_render.get().then(|| view! {
+            <Router>
+                <Layout>
+                    <Routes fallback=NotFoundPage>
+                        <Route path=path!("/") view=HomePage/>
+                        <Route path=path!("/connections") view=ConnectionsPage/>
+                        <Route path=path!("/c/:conn/users") view=UsersPage/>
+                        <Route path=path!("/c/:conn/users/new") view=UserCreatePage/>
+                        <Route path=path!("/c/:conn/users/:id") view=UserDetailPage/>
+                        <Route path=path!("/c/:conn/users/:id/edit") view=UserEditPage/>
+                        <Route path=path!("/c/:conn/me") view=MePage/>
+                    </Routes>
+                </Layout>
+            </Router>
+        })}
     }
 }

@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum Milestone {
     /// The module is compiled and instantiated, and Rust's `main` runs.
     Started = 0,
-    /// The first page has rendered and its users list is about to be requested.
+    /// The first users list is about to be requested: as the app starts when the address is a
+    /// list it can ask for at once (`state::first_list`), otherwise once the page has rendered.
     ListRequested = 1,
-    /// That list came back and was decoded; the table renders it next.
+    /// The users page holds that list, decoded; the table renders it next.
     ListReceived = 2,
 }
 

@@ -4,6 +4,9 @@
 
 mod common;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use common::*;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -391,9 +394,10 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
         save_with_secret(&[capsule("caps")], CAPSULE_TOKEN);
         let (root, _m) = open_app("/c/caps/users?size=10", 10).await;
         let r = root.clone();
+        // The list (asked for first, as the app starts) brings the quota, the profile the name.
         until("the signed-in user and the quota", move || {
             let (text, _, _) = chip(&r);
-            text.contains(" · ") && text.contains("requests left")
+            text.contains(" · ") && text.contains("requests left") && !text.starts_with("● ready")
         })
         .await;
         let (text, class, _) = chip(&root);
@@ -419,8 +423,9 @@ async fn the_status_chip_shows_the_user_the_quota_left_and_an_error() {
     save_with_secret(&[capsule("wrong")], "not-a-token");
     let (root, _m) = mount_app_at("/c/wrong/users");
     let r = root.clone();
+    // The app is drawn once the refusal is in (the list is asked for as it starts).
     until("the chip to show the error", move || {
-        chip(&r).1.contains("bad")
+        query(&r, "[data-testid=status-chip]").is_some_and(|c| c.class_name().contains("bad"))
     })
     .await;
     let (text, _, title) = chip(&root);
@@ -802,4 +807,148 @@ async fn a_link_sorting_by_an_unknown_column_still_lists_and_says_so() {
             .sort
             .is_none()
     );
+}
+
+/// From now on watches `root` for the moment a users table is first drawn, and answers how many
+/// user rows it had then (placeholder rows are not user rows).
+fn rows_when_the_table_is_first_drawn(root: &web_sys::HtmlElement) -> Rc<Cell<Option<usize>>> {
+    use wasm_bindgen::closure::Closure;
+    let seen = Rc::new(Cell::new(None));
+    let (s, r) = (seen.clone(), root.clone());
+    let look = Closure::<dyn FnMut(js_sys::Array, web_sys::MutationObserver)>::new(
+        move |_, observer: web_sys::MutationObserver| {
+            if let Some(table) = query(&r, "table.users-table") {
+                s.set(Some(query_all(&table, "tbody tr[data-id]").len()));
+                observer.disconnect();
+            }
+        },
+    );
+    let observer = web_sys::MutationObserver::new(look.as_ref().unchecked_ref()).unwrap();
+    let init = web_sys::MutationObserverInit::new();
+    init.set_child_list(true);
+    init.set_subtree(true);
+    observer.observe_with_options(root, &init).unwrap();
+    look.forget();
+    seen
+}
+
+/// How many times this page has asked App CRM for a list of users.
+fn app_crm_lists_asked() -> usize {
+    resources()
+        .iter()
+        .filter(|(url, _)| url.contains("/appcrm/api/users?"))
+        .count()
+}
+
+/// Opening a users list by its address (a reload, a bookmark, a shared link) asks the CRM as
+/// the app starts, not once the page has rendered: a CRM that answers quickly has its users in
+/// the table's first drawing, with no placeholder rows before them, and is asked only once.
+#[wasm_bindgen_test]
+async fn a_users_address_is_drawn_with_its_users_from_the_start() {
+    clear_storage();
+    // Without the early request the placeholder rows would show for at least this long.
+    sandbox_latency(40).await;
+    save_with_secret(
+        &[sandbox_connection("early", "Early", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
+    let asked_before = app_crm_lists_asked();
+    go_to("/c/early/users?size=10");
+    let root = test_root();
+    let first_drawn = rows_when_the_table_is_first_drawn(&root);
+    let _mounted = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the users", move || {
+        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
+    })
+    .await;
+    sandbox_latency(0).await;
+    assert_eq!(
+        first_drawn.get(),
+        Some(10),
+        "the table was first drawn without its users"
+    );
+    assert_eq!(
+        app_crm_lists_asked() - asked_before,
+        1,
+        "asked more than once"
+    );
+}
+
+/// A CRM slower than the app waits for it (`HOLD_RENDER`): the page is drawn with placeholder
+/// rows, then shows the users from the same early request, still asked only once.
+#[wasm_bindgen_test]
+async fn a_slow_crm_gets_the_page_first_and_its_users_after() {
+    use userdeck::state::first_list::HOLD_RENDER;
+    clear_storage();
+    sandbox_latency(HOLD_RENDER.as_millis() as u64 * 6).await;
+    save_with_secret(
+        &[sandbox_connection("slow", "Slow", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
+    let asked_before = app_crm_lists_asked();
+    go_to("/c/slow/users?size=10");
+    let root = test_root();
+    let first_drawn = rows_when_the_table_is_first_drawn(&root);
+    let _mounted = mount_to(root.clone(), App);
+    let r = root.clone();
+    until("the page", move || query(&r, "table.users-table").is_some()).await;
+    assert_eq!(first_drawn.get(), Some(0), "the page waited for the CRM");
+    assert!(query(&root, "table.users-table tr.skeleton").is_some());
+    let r = root.clone();
+    until("the users", move || {
+        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
+    })
+    .await;
+    sandbox_latency(0).await;
+    assert_eq!(
+        app_crm_lists_asked() - asked_before,
+        1,
+        "asked more than once"
+    );
+}
+
+/// A token the CRM refuses, on the list asked for early, ends the session on the list's page as
+/// it did before: the sign-in comes back, and the refused list was asked for once.
+#[wasm_bindgen_test]
+async fn a_refused_early_list_asks_for_a_sign_in() {
+    clear_storage();
+    sandbox_latency(0).await;
+    save_with_secret(
+        &[sandbox_connection("refused", "Refused", Provider::AppCrm)],
+        "1|not-a-token-the-sandbox-knows",
+    );
+    let asked_before = app_crm_lists_asked();
+    let (root, _mounted) = mount_app_at("/c/refused/users");
+    let r = root.clone();
+    until("the sign-in", move || {
+        r.text_content()
+            .unwrap_or_default()
+            .contains("no longer accepts")
+    })
+    .await;
+    assert_eq!(app_crm_lists_asked() - asked_before, 1);
+}
+
+/// Only the address of a connection's users list is asked for early.
+#[wasm_bindgen_test]
+fn only_a_users_list_address_is_asked_for_early() {
+    use userdeck::state::first_list::users_list_of;
+    assert_eq!(users_list_of("/c/appcrm/users").as_deref(), Some("appcrm"));
+    assert_eq!(users_list_of("/c/appcrm/users/").as_deref(), Some("appcrm"));
+    assert_eq!(
+        users_list_of("/c/my%20crm/users").as_deref(),
+        Some("my crm")
+    );
+    for other in [
+        "/",
+        "/connections",
+        "/c/appcrm",
+        "/c//users",
+        "/c/appcrm/users/12",
+        "/c/appcrm/users/new",
+        "/c/appcrm/me",
+    ] {
+        assert_eq!(users_list_of(other), None, "{other}");
+    }
 }

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use userdeck_client::{ApiError, FieldKind, Page, Provider, Schema, User, UserQuery};
+use userdeck_client::{ApiError, Page, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
 use crate::components::advanced_search::{AdvancedSearch, Applied};
@@ -24,8 +24,8 @@ use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
 use crate::milestones::{Milestone, reached};
 use crate::state::connections::ConnectionInfo;
-use crate::state::list_query::{ListParams, can_sort, field_of};
-use crate::state::session::{ApiClient, Sessions, describe};
+use crate::state::list_query::{ListParams, can_sort};
+use crate::state::session::{ApiClient, ListAnswer, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
 
 /// The routed page: reads the connection and the list query from the URL.
@@ -88,27 +88,6 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// Columns the CRM can fetch selectively (App CRM's `select`): plain values only.
-fn select_fields(
-    provider: Provider,
-    schema: &Schema,
-    chosen: &[String],
-) -> Vec<userdeck_client::UserField> {
-    if provider != Provider::AppCrm {
-        return Vec::new();
-    }
-    let plain = chosen.iter().filter_map(|k| schema.field(k)).all(|f| {
-        !matches!(
-            f.kind,
-            FieldKind::List | FieldKind::Html | FieldKind::Password
-        ) && !f.key.contains('.')
-    });
-    if !plain {
-        return Vec::new();
-    }
-    chosen.iter().map(|k| field_of(schema, k)).collect()
-}
-
 /// The list itself, given a ready client and the query; `on_params` changes the query (the page
 /// puts it in the URL), `on_open` opens one user.
 #[component]
@@ -145,9 +124,7 @@ pub fn UsersView(
         })
     });
     let query = Memo::new(move |_| {
-        let p = params.get();
-        let fields = chosen.with(|c| schema_s.with_value(|s| select_fields(provider, s, c)));
-        schema_s.with_value(|s| p.to_query(s, fields))
+        params.with(|p| chosen.with(|c| schema_s.with_value(|s| p.list_query(s, c))))
     });
 
     let rows = RwSignal::new(Vec::<User>::new());
@@ -168,10 +145,55 @@ pub fn UsersView(
         rows.set(list.items);
         error.set(None);
     };
+    // A list's outcome: its rows (kept to show again at once) or its error.
+    let settle = move |id: &str, client: &ApiClient, q: &UserQuery, outcome: ListAnswer| {
+        if let Some(s) = sessions {
+            s.report(id, client, &outcome);
+        }
+        match outcome {
+            Err(ApiError::Cancelled) => {}
+            Ok(list) => {
+                reached(Milestone::ListReceived);
+                // Not from a client signed out of since: its users are not the next session's
+                // to see.
+                if let Some(s) = sessions.filter(|s| s.is_current(id, client)) {
+                    s.remember_list(id, q, &list);
+                }
+                show(list);
+                loading.set(false);
+            }
+            Err(e) => {
+                error.set(Some(e));
+                rows.set(Vec::new());
+                loading.set(false);
+            }
+        }
+    };
+    // The first list of a page load may have been asked for as the app started
+    // (`state::first_list`). An answer already in goes into the table's first drawing, with no
+    // placeholder rows before it; one still on its way is awaited instead of asking again.
+    let mut early = sessions.and_then(|s| s.take_early_list(&conn_id, &query.get_untracked()));
+    let arrived = early
+        .as_mut()
+        .and_then(|answer| answer.try_recv().ok().flatten());
+    let settled_early = arrived.is_some();
+    if let Some(outcome) = arrived {
+        settle(
+            &conn_id,
+            &client.get_value(),
+            &query.get_untracked(),
+            outcome,
+        );
+    }
+    let early = StoredValue::new_local(early.filter(|_| !settled_early));
+
     let id_for_fetch = conn_id.clone();
     Effect::new(move |before: Option<()>| {
         let q: UserQuery = query.get();
         reload.track();
+        if before.is_none() && settled_early {
+            return;
+        }
         loading.set(true);
         // Coming back to this list shows it as it was last seen, at once; the fetch below
         // brings it up to date (the old rows dim if that takes a while). Later queries of this
@@ -181,32 +203,21 @@ pub fn UsersView(
         {
             show(kept);
         }
+        let early = early.try_update_value(Option::take).flatten();
         let client = client.get_value();
         let id = id_for_fetch.clone();
         leptos::task::spawn_local(async move {
             reached(Milestone::ListRequested);
-            let outcome = client.list_latest(&q).await;
-            if let Some(s) = sessions {
-                s.report(&id, &client, &outcome);
-            }
-            match outcome {
-                Err(ApiError::Cancelled) => {}
-                Ok(list) => {
-                    reached(Milestone::ListReceived);
-                    // Not from a client signed out of since: its users are not the next
-                    // session's to see.
-                    if let Some(s) = sessions.filter(|s| s.is_current(&id, &client)) {
-                        s.remember_list(&id, &q, &list);
-                    }
-                    show(list);
-                    loading.set(false);
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    rows.set(Vec::new());
-                    loading.set(false);
-                }
-            }
+            let early = match early {
+                Some(answer) => answer.await.ok(),
+                None => None,
+            };
+            // No early answer, or its request was given up: ask now.
+            let outcome = match early {
+                Some(outcome) => outcome,
+                None => client.list_latest(&q).await,
+            };
+            settle(&id, &client, &q, outcome);
         });
     });
 

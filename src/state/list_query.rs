@@ -6,8 +6,8 @@
 
 use userdeck_client::provider;
 use userdeck_client::{
-    ApiError, Condition, Direction, FieldSpec, Match, Op, Provider, Schema, Sort, UserField,
-    UserQuery, check_structure,
+    ApiError, Condition, Direction, FieldKind, FieldSpec, Match, Op, Provider, Schema, Sort,
+    UserField, UserQuery, check_structure,
 };
 
 /// Page sizes offered in the pager.
@@ -192,6 +192,13 @@ impl ListParams {
         }
     }
 
+    /// The client query of the users list that shows `columns` (schema keys): what the users
+    /// page asks for, and what the app asks for early on a page load (`state::first_list`).
+    /// Both go through here so that they ask for the same list.
+    pub fn list_query(&self, schema: &Schema, columns: &[String]) -> UserQuery {
+        self.to_query(schema, selected_fields(schema, columns))
+    }
+
     /// The sort key of a link that names no column the CRM can sort by (`?sort=nonsense`, or
     /// Zurmo's `?sort=email` for its `primaryEmail.emailAddress`). Sent as it is, App CRM would
     /// answer with a 500 and Zurmo with an SQL error, so [`ListParams::to_query`] leaves it out
@@ -246,6 +253,24 @@ pub fn field_of(schema: &Schema, key: &str) -> UserField {
         .field(key)
         .and_then(|f| f.field.clone())
         .unwrap_or_else(|| UserField::Native(key.to_string()))
+}
+
+/// The fields to fetch for `columns` where the CRM fetches only what it is asked for (App CRM's
+/// `select`), and only when every column is a plain value; empty means every field.
+fn selected_fields(schema: &Schema, columns: &[String]) -> Vec<UserField> {
+    if schema.provider != Provider::AppCrm {
+        return Vec::new();
+    }
+    let plain = columns.iter().filter_map(|k| schema.field(k)).all(|f| {
+        !matches!(
+            f.kind,
+            FieldKind::List | FieldKind::Html | FieldKind::Password
+        ) && !f.key.contains('.')
+    });
+    if !plain {
+        return Vec::new();
+    }
+    columns.iter().map(|k| field_of(schema, k)).collect()
 }
 
 /// Whether the CRM can sort on this column (the client's rule; Capsule sorts on the client).

@@ -2,6 +2,7 @@
 //! statuses, toasts, and the users list's URL query.
 
 pub mod connections;
+pub mod first_list;
 pub mod list_query;
 pub mod session;
 pub mod storage;

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use futures_channel::oneshot;
 use leptos::prelude::*;
 use userdeck_client::ratelimit::Quota;
 use userdeck_client::{ApiError, Auth, Client, Connection, Page, Provider, User, UserQuery};
@@ -82,7 +83,15 @@ pub struct Sessions {
     lists: StoredValue<Vec<(String, UserQuery, Page<User>)>, LocalStorage>,
     /// The query string of the list each connection showed last (`page=3&q=ann`).
     list_queries: StoredValue<HashMap<String, String>, LocalStorage>,
+    /// The list this page load asked for before the page rendered (`state::first_list`).
+    early_list: StoredValue<Option<EarlyList>, LocalStorage>,
 }
+
+/// A list asked for early: its connection, its query, and where its answer arrives.
+type EarlyList = (String, UserQuery, oneshot::Receiver<ListAnswer>);
+
+/// What a request for a page of users ends with.
+pub type ListAnswer = Result<Page<User>, ApiError>;
 
 /// How many pages of users a tab keeps to show again at once (at most 100 users each).
 const REMEMBERED_LISTS: usize = 8;
@@ -101,6 +110,7 @@ impl Sessions {
             ended: RwSignal::new(HashSet::new()),
             lists: StoredValue::new_local(Vec::new()),
             list_queries: StoredValue::new_local(HashMap::new()),
+            early_list: StoredValue::new_local(None),
         }
     }
 
@@ -180,10 +190,13 @@ impl Sessions {
 
     /// Whether `client` is the one this tab uses for `id` now.
     pub fn is_current(&self, id: &str, client: &ApiClient) -> bool {
-        self.clients.with_value(|c| {
-            c.get(id)
-                .is_some_and(|current| std::ptr::eq(&**current, client))
-        })
+        // `try_`: an answer that comes after the app was unmounted (in tests) is nobody's.
+        self.clients
+            .try_with_value(|c| {
+                c.get(id)
+                    .is_some_and(|current| std::ptr::eq(&**current, client))
+            })
+            .unwrap_or(false)
     }
 
     /// Drops the client of `id` and marks its session ended (see [`NotReady::SessionEnded`]).
@@ -223,6 +236,24 @@ impl Sessions {
                 .find(|(i, q, _)| i == id && q == query)
                 .map(|(_, _, page)| page.clone())
         })
+    }
+
+    /// Notes that the list `query` of `id` was asked for early; its answer comes on `answer`.
+    pub fn expect_list(&self, id: &str, query: UserQuery, answer: oneshot::Receiver<ListAnswer>) {
+        self.early_list
+            .set_value(Some((id.to_string(), query, answer)));
+    }
+
+    /// The answer to the list asked for early, if it was `query` of `id`. Only the first list a
+    /// page shows may take it, so the slot is emptied whatever it held: a later list of the
+    /// same query asks the CRM again, as it would without the head start.
+    pub fn take_early_list(
+        &self,
+        id: &str,
+        query: &UserQuery,
+    ) -> Option<oneshot::Receiver<ListAnswer>> {
+        let (early_id, early_query, answer) = self.early_list.try_update_value(Option::take)??;
+        (early_id == id && early_query == *query).then_some(answer)
     }
 
     /// Forgets the lists kept for `id` (see [`Sessions::report_write`]).

@@ -3,8 +3,8 @@
 //! release bundle, the proxy and the sandbox. Prints one JSON object per figure on stdout.
 //!
 //! Both are measured inside the page, on its own clock (`performance.now()`), by observers the
-//! harness adds. The first row is also cut into phases (download, compile, first render,
-//! network, the answer's wait for the main thread, rows) at the app's three User Timing marks
+//! harness adds. The first row is also cut into phases (download, compile, app start, network,
+//! the page's render, rows) at the app's three User Timing marks
 //! (`src/milestones.rs`) and the page's resource timings.
 //!
 //! To see where the time goes: `UI_BENCH_TIMELINE=1` prints every request and long task of the
@@ -89,9 +89,9 @@ return [wasm ? wasm.responseEnd : null, mark('userdeck:started'), requested,
 const PHASES: [&str; 6] = [
     "page and bundle downloaded",
     "wasm compiled and instantiated",
-    "first render, until the list is requested",
+    "app started, until the list is requested",
     "list request on the network",
-    "answer to decoded list (waits for the main thread)",
+    "answer to the page holding the list (the page renders)",
     "rows rendered",
 ];
 
