@@ -167,7 +167,11 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, 
                 .client
                 .execute(
                     "return performance.getEntriesByType('resource').map(e => \
-                       [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.responseEnd)]) \
+                       [e.name.replace(location.origin, ''), Math.round(e.startTime), Math.round(e.requestStart), \
+                        Math.round(e.responseStart), Math.round(e.responseEnd)]) \
+                       .concat([['page', 0, Math.round(performance.getEntriesByType('navigation')[0].requestStart), \
+                        Math.round(performance.getEntriesByType('navigation')[0].responseStart), \
+                        Math.round(performance.getEntriesByType('navigation')[0].responseEnd)]]) \
                        .concat([['first row', 0, Math.round(window.__firstRowMs)]]) \
                        .concat(window.__longTasks.map(t => ['long task', t[0], t[0] + t[1]]));",
                     Vec::new(),
