@@ -840,29 +840,51 @@ fn app_crm_lists_asked() -> usize {
         .count()
 }
 
-/// Opening a users list by its address (a reload, a bookmark, a shared link) asks the CRM as
-/// the app starts, not once the page has rendered: a CRM that answers quickly has its users in
-/// the table's first drawing, with no placeholder rows before them, and is asked only once.
-#[wasm_bindgen_test]
-async fn a_users_address_is_drawn_with_its_users_from_the_start() {
+/// Opens the first ten users of a new App CRM connection `id` by address, the sandbox answering
+/// after `latency_ms`, and watches the table's first drawing. Gives the page, the number of user
+/// rows the table had when first drawn, and how many lists the page had asked for before.
+async fn open_watching_the_first_drawing(
+    id: &str,
+    latency_ms: u64,
+) -> (
+    web_sys::HtmlElement,
+    impl Sized,
+    Rc<Cell<Option<usize>>>,
+    usize,
+) {
     clear_storage();
-    // Without the early request the placeholder rows would show for at least this long.
-    sandbox_latency(40).await;
+    sandbox_latency(latency_ms).await;
     save_with_secret(
-        &[sandbox_connection("early", "Early", Provider::AppCrm)],
+        &[sandbox_connection(id, id, Provider::AppCrm)],
         APPCRM_ADMIN_TOKEN,
     );
     let asked_before = app_crm_lists_asked();
-    go_to("/c/early/users?size=10");
+    go_to(&format!("/c/{id}/users?size=10"));
     let root = test_root();
     let first_drawn = rows_when_the_table_is_first_drawn(&root);
-    let _mounted = mount_to(root.clone(), App);
+    let mounted = mount_to(root.clone(), App);
+    (root, mounted, first_drawn, asked_before)
+}
+
+/// Waits for the ten users, then puts the sandbox's speed back.
+async fn ten_users(root: &web_sys::HtmlElement) {
     let r = root.clone();
     until("the users", move || {
         query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
     })
     .await;
     sandbox_latency(0).await;
+}
+
+/// Opening a users list by its address (a reload, a bookmark, a shared link) asks the CRM as
+/// the app starts, not once the page has rendered: a CRM that answers quickly has its users in
+/// the table's first drawing, with no placeholder rows before them, and is asked only once.
+#[wasm_bindgen_test]
+async fn a_users_address_is_drawn_with_its_users_from_the_start() {
+    // Without the early request the placeholder rows would show for at least 40 ms.
+    let (root, _mounted, first_drawn, asked_before) =
+        open_watching_the_first_drawing("early", 40).await;
+    ten_users(&root).await;
     assert_eq!(
         first_drawn.get(),
         Some(10),
@@ -880,27 +902,13 @@ async fn a_users_address_is_drawn_with_its_users_from_the_start() {
 #[wasm_bindgen_test]
 async fn a_slow_crm_gets_the_page_first_and_its_users_after() {
     use userdeck::state::first_list::HOLD_RENDER;
-    clear_storage();
-    sandbox_latency(HOLD_RENDER.as_millis() as u64 * 6).await;
-    save_with_secret(
-        &[sandbox_connection("slow", "Slow", Provider::AppCrm)],
-        APPCRM_ADMIN_TOKEN,
-    );
-    let asked_before = app_crm_lists_asked();
-    go_to("/c/slow/users?size=10");
-    let root = test_root();
-    let first_drawn = rows_when_the_table_is_first_drawn(&root);
-    let _mounted = mount_to(root.clone(), App);
+    let (root, _mounted, first_drawn, asked_before) =
+        open_watching_the_first_drawing("slow", HOLD_RENDER.as_millis() as u64 * 6).await;
     let r = root.clone();
     until("the page", move || query(&r, "table.users-table").is_some()).await;
     assert_eq!(first_drawn.get(), Some(0), "the page waited for the CRM");
     assert!(query(&root, "table.users-table tr.skeleton").is_some());
-    let r = root.clone();
-    until("the users", move || {
-        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
-    })
-    .await;
-    sandbox_latency(0).await;
+    ten_users(&root).await;
     assert_eq!(
         app_crm_lists_asked() - asked_before,
         1,
