@@ -205,7 +205,6 @@ fn declared_connections_are_ready_or_say_how_to_sign_in() {
 
 #[wasm_bindgen_test]
 async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
-    use userdeck::components::sign_in::ConnectionGate;
     use userdeck::state::connections::ConnectionInfo;
     use userdeck_client::Provider;
     clear_storage();
@@ -221,15 +220,7 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
         None,
         false,
     );
-    let _m = mount_to(root.clone(), move || {
-        provide_context(connections);
-        provide_context(Sessions::new());
-        view! {
-            <ConnectionGate id="cap" let:ready>
-                <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>
-            </ConnectionGate>
-        }
-    });
+    let _m = mount_gate(&root, connections, "cap");
     tick().await;
     assert!(query(&root, "[data-testid=ready]").is_none());
     let secret = query(&root, "[data-testid=secret]").expect("a token form");
@@ -442,7 +433,6 @@ async fn without_a_list_in_the_page_it_is_fetched() {
 /// remembered secret back.)
 #[wasm_bindgen_test]
 async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
-    use userdeck::components::sign_in::ConnectionGate;
     use userdeck::state::connections::SIGN_IN_PREFIX;
     clear_storage();
     let declared = format!(
@@ -468,15 +458,7 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
     assert_eq!(desk.login.as_deref(), Some("admin@appcrm.example"));
     assert_eq!(desk.sign_in, SignIn::Password);
     let root = test_root();
-    let _m = mount_to(root.clone(), move || {
-        provide_context(after);
-        provide_context(Sessions::new());
-        view! {
-            <ConnectionGate id="desk" let:ready>
-                <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>
-            </ConnectionGate>
-        }
-    });
+    let _m = mount_gate(&root, after, "desk");
     let r = root.clone();
     until("the gate to open without a sign-in", move || {
         query(&r, "[data-testid=ready]").is_some()
@@ -491,4 +473,23 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
     signed_out.start(NOWHERE.into());
     assert_eq!(signed_out.secret("desk"), None);
     clear_storage();
+}
+
+/// Mounts the gate of connection `id` on `root`, over `connections`; once the gate lets the
+/// connection through it shows "ready: {name}" (`data-testid=ready`).
+fn mount_gate(
+    root: &web_sys::HtmlElement,
+    connections: Connections,
+    id: &'static str,
+) -> impl Sized + use<> {
+    use userdeck::components::sign_in::ConnectionGate;
+    mount_to(root.clone(), move || {
+        provide_context(connections);
+        provide_context(Sessions::new());
+        view! {
+            <ConnectionGate id=id let:ready>
+                <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>
+            </ConnectionGate>
+        }
+    })
 }

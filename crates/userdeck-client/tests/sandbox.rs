@@ -47,6 +47,20 @@ fn appcrm_admin(sb: &Sandbox) -> Client<NativeTransport> {
     )
 }
 
+/// A new App CRM user with everything the server requires (24-hour time, ISO dates, Lisbon).
+fn appcrm_draft(name: &str, email: &str) -> UserDraft {
+    let mut draft = UserDraft {
+        name: Some(name.into()),
+        email: Some(email.into()),
+        password: Some("secret-1".into()),
+        time_zone: Some("Europe/Lisbon".into()),
+        ..UserDraft::default()
+    };
+    draft.set("time_format", json!("H:i"));
+    draft.set("date_format", json!("Y-m-d"));
+    draft
+}
+
 fn zurmo(sb: &Sandbox) -> Client<NativeTransport> {
     client(
         Provider::Zurmo,
@@ -428,13 +442,7 @@ async fn appcrm_search_forms() {
 async fn appcrm_create_read_update_delete() {
     let sb = sandbox().await;
     let c = appcrm_admin(&sb);
-    let mut draft = UserDraft {
-        name: Some("Zoë Ñandú".into()),
-        email: Some("zoe.nandu@example.com".into()),
-        password: Some("secret-1".into()),
-        time_zone: Some("Europe/Lisbon".into()),
-        ..UserDraft::default()
-    };
+    let mut draft = appcrm_draft("Zoë Ñandú", "zoe.nandu@example.com");
     draft.set("time_format", json!("h:i a"));
     draft.set("date_format", json!("d/m/Y"));
     let created = c.create(&draft).await.unwrap();
@@ -487,15 +495,7 @@ async fn appcrm_v1_2_gets_the_first_day_of_week_it_requires() {
     assert_eq!(c.server_version().as_deref(), Some("1.2.1"));
     assert!(has_field(&c));
 
-    let mut draft = UserDraft {
-        name: Some("Week Starter".into()),
-        email: Some("week.starter@example.com".into()),
-        password: Some("secret-1".into()),
-        time_zone: Some("Europe/Lisbon".into()),
-        ..UserDraft::default()
-    };
-    draft.set("time_format", json!("H:i"));
-    draft.set("date_format", json!("Y-m-d"));
+    let mut draft = appcrm_draft("Week Starter", "week.starter@example.com");
     let err = c.create(&draft).await.unwrap_err();
     assert_eq!(
         err.field_messages("first_day_of_week"),
