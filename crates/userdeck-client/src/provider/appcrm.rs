@@ -73,6 +73,12 @@ pub const DEFAULT_PER_PAGE: u32 = 15;
 
 const JSON: &str = "application/json";
 
+/// A call without a body. The reference has every call carry `Content-Type: application/json`
+/// beside `Accept`, reads and deletes included; calls with a body get it from the body.
+fn bodiless(t: &Target, method: Method, path: &str) -> HttpRequest {
+    t.request(method, path).header("Content-Type", JSON)
+}
+
 /// `GET /api/users?…` with the query translated to App CRM's parameters. Free text and
 /// per-field conditions cannot be combined (both use `q`): that is an `Unsupported` error.
 pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> {
@@ -157,7 +163,11 @@ pub fn list_request(t: &Target, q: &UserQuery) -> Result<HttpRequest, ApiError> 
         .iter()
         .map(|(k, v)| format!("{k}={}", encode_component(v)))
         .collect();
-    Ok(t.request(Method::Get, &format!("/api/users?{}", query.join("&"))))
+    Ok(bodiless(
+        t,
+        Method::Get,
+        &format!("/api/users?{}", query.join("&")),
+    ))
 }
 
 fn search_column(f: &UserField) -> Result<&'static str, ApiError> {
@@ -221,27 +231,28 @@ pub fn search_request(t: &Target, text: &str, take: Option<u32>) -> HttpRequest 
     if let Some(n) = take {
         path.push_str(&format!("&take={n}"));
     }
-    t.request(Method::Get, &path)
+    bodiless(t, Method::Get, &path)
 }
 
 /// `GET /api/users/{id}`.
 pub fn get_request(t: &Target, id: u64) -> HttpRequest {
-    t.request(Method::Get, &format!("/api/users/{id}"))
+    bodiless(t, Method::Get, &format!("/api/users/{id}"))
 }
 
 /// `GET /api/me`.
 pub fn me_request(t: &Target) -> HttpRequest {
-    t.request(Method::Get, "/api/me")
+    bodiless(t, Method::Get, "/api/me")
 }
 
 /// `DELETE /api/users/{id}`, optionally moving the user's records to another user.
 pub fn delete_request(t: &Target, id: u64, transfer_to: Option<u64>) -> HttpRequest {
     match transfer_to {
-        Some(to) => t.request(
+        Some(to) => bodiless(
+            t,
             Method::Delete,
             &format!("/api/users/{id}?transfer_data_to={to}"),
         ),
-        None => t.request(Method::Delete, &format!("/api/users/{id}")),
+        None => bodiless(t, Method::Delete, &format!("/api/users/{id}")),
     }
 }
 
@@ -798,6 +809,50 @@ mod tests {
 
     fn t() -> Target {
         Target::bearer("https://acme.appcrm.com.br", "1|abc")
+    }
+
+    #[test]
+    fn every_call_names_json_both_ways_once() {
+        let mut draft = UserDraft {
+            name: Some("Ann".into()),
+            email: Some("ann@example.com".into()),
+            password: Some("secret-12".into()),
+            ..Default::default()
+        };
+        draft.set("time_zone", json!("UTC"));
+        let me = User {
+            id: 7,
+            ..User::default()
+        };
+        let change = PasswordChange {
+            old_password: "old-secret".into(),
+            new_password: "new-secret-1".into(),
+            confirmation: "new-secret-1".into(),
+        };
+        let calls = [
+            list_request(&t(), &UserQuery::default()).unwrap(),
+            search_request(&t(), "ann", Some(5)),
+            get_request(&t(), 7),
+            me_request(&t()),
+            delete_request(&t(), 7, None),
+            delete_request(&t(), 7, Some(1)),
+            token_request("https://acme.appcrm.com.br", "a@b.c", "pw", "userdeck"),
+            create_request(&t(), &draft),
+            update_request(&t(), &me, &draft),
+            profile_request(&t(), &me, &draft),
+            password_request(&t(), &change),
+        ];
+        for call in calls {
+            for name in ["Accept", "Content-Type"] {
+                let values: Vec<_> = call
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                assert_eq!(values, [JSON], "{name} of {:?} {}", call.method, call.url);
+            }
+        }
     }
 
     #[test]
