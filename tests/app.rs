@@ -577,6 +577,47 @@ async fn back_shows_the_list_at_once_and_never_a_deleted_user() {
     sandbox_latency(0).await;
 }
 
+/// A user opened from the list by keyboard: coming back, the focus is on that user's row again
+/// and the arrows go on from there (before, the page had the focus and the row was lost).
+#[wasm_bindgen_test]
+async fn back_from_a_user_puts_the_focus_on_their_row() {
+    clear_storage();
+    sandbox_latency(0).await;
+    save_with_secret(
+        &[sandbox_connection(
+            "refocus",
+            "Refocus demo",
+            Provider::AppCrm,
+        )],
+        APPCRM_ADMIN_TOKEN,
+    );
+    let (root, _m) = open_app("/c/refocus/users?size=10", 10).await;
+    let third = query(&root, "tbody tr[data-index=\"2\"]").expect("a third row");
+    let id = third.get_attribute("data-id").unwrap_or_default();
+    let _ = third.unchecked_ref::<web_sys::HtmlElement>().focus();
+    key(&third, "Enter");
+    appears(&root, "[data-testid=user-fields]").await;
+    assert!(
+        query(&root, "table.users-table").is_none(),
+        "the user's page"
+    );
+
+    window().history().unwrap().back().unwrap();
+    let row = format!("tbody tr[data-id=\"{id}\"]");
+    let r = root.clone();
+    until("the focus on the row come back from", move || {
+        let focused = document().active_element();
+        focused.is_some() && focused == query(&r, &row)
+    })
+    .await;
+    let focused = document().active_element().expect("the row");
+    key(&focused, "ArrowDown");
+    let now = document()
+        .active_element()
+        .and_then(|e| e.get_attribute("data-index"));
+    assert_eq!(now.as_deref(), Some("3"));
+}
+
 /// The tab keeps the last eight lists shown, newest kept, one per connection and query; signing
 /// out of a connection or its session ending forgets its lists (whoever signs in next may not be
 /// allowed to see those users).

@@ -241,6 +241,25 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
         .and_then(|e| e.text_content())
         .unwrap_or_default();
     assert!(said.contains("did not accept this API token"), "{said}");
+    // The focus is back on the token, which still holds what was typed, marked and described
+    // by the refusal; the disabled button had dropped it to the page.
+    let secret = query(&root, "[data-testid=secret]").unwrap();
+    let focused = document().active_element();
+    assert_eq!(
+        focused.as_ref(),
+        Some(&secret),
+        "{:?}",
+        focused.as_ref().map(|e| e.tag_name())
+    );
+    let typed = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&secret).value();
+    assert_eq!(typed, "not-a-valid-token");
+    assert_eq!(
+        secret.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    let described = secret.get_attribute("aria-describedby").unwrap_or_default();
+    let error_id = query(&root, ".sign-in-panel .error").map(|e| e.id());
+    assert_eq!(Some(described), error_id);
 
     type_into(
         &query(&root, "[data-testid=secret]").unwrap(),

@@ -1,14 +1,7 @@
-//! Choosing which columns the users table shows; the choice is remembered per connection in
-//! `localStorage` (it holds only field keys).
+//! Choosing which columns the users table shows; `state::columns` remembers the choice.
 
 use leptos::prelude::*;
 use userdeck_client::{FieldKind, FieldSpec, Schema};
-
-use crate::state::storage::{self, Store};
-
-fn key(connection: &str) -> String {
-    format!("userdeck.columns.{connection}")
-}
 
 /// Fields a table may show (passwords never).
 pub fn pickable(schema: &Schema) -> Vec<FieldSpec> {
@@ -18,30 +11,6 @@ pub fn pickable(schema: &Schema) -> Vec<FieldSpec> {
         .filter(|f| f.kind != FieldKind::Password)
         .cloned()
         .collect()
-}
-
-/// The remembered columns of a connection, or the schema's defaults; unknown keys are dropped.
-pub fn load_columns(connection: &str, schema: &Schema) -> Vec<String> {
-    let stored: Option<Vec<String>> = storage::get_json(Store::Local, &key(connection));
-    let valid: Vec<String> = stored
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|k| {
-            schema
-                .field(k)
-                .is_some_and(|f| f.kind != FieldKind::Password)
-        })
-        .collect();
-    if valid.is_empty() {
-        schema.columns().map(|f| f.key.to_string()).collect()
-    } else {
-        valid
-    }
-}
-
-/// Remembers a connection's columns.
-pub fn save_columns(connection: &str, columns: &[String]) {
-    storage::set_json(Store::Local, &key(connection), &columns);
 }
 
 /// A drop-down of checkboxes, one per field, in schema order. At least one column stays shown,

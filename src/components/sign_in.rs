@@ -115,6 +115,17 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
     let remember = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let error_id = format!("sign-in-error-{}", info.id);
+    // A refusal sends the focus back to the secret, selected: the submit button was disabled
+    // while the CRM answered, and the focus would otherwise be lost to the page.
+    let secret_input = NodeRef::<leptos::html::Input>::new();
+    let refuse = move |message: String| {
+        error.set(Some(message));
+        if let Some(input) = secret_input.try_get_untracked().flatten() {
+            let _ = input.focus();
+            input.select();
+        }
+    };
     let info_s = StoredValue::new(info.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -134,7 +145,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
             } else {
                 "API token"
             };
-            error.set(Some(format!("Enter the {what} first.")));
+            refuse(format!("Enter the {what} first."));
             return;
         }
         busy.set(true);
@@ -150,7 +161,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                 }
                 Err(reason) => {
                     busy.set(false);
-                    error.set(Some(reason.message()));
+                    refuse(reason.message());
                     return;
                 }
             };
@@ -169,10 +180,11 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                         format!("Signed in to {} as {name}", info.name),
                     );
                 }
-                Err(e) => error.set(Some(refusal(&e, chosen))),
+                Err(e) => refuse(refusal(&e, chosen)),
             }
         });
     };
+    let error_for_input = error_id.clone();
     let login_label = match provider {
         Some(Provider::Zurmo) => "Username",
         _ => "Email",
@@ -222,6 +234,9 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                 <label class="field">
                     <span>{move || if method.get() == SignIn::Password { "Password" } else { "API token" }}</span>
                     <input type="password" autocomplete=move || if method.get() == SignIn::Password { "current-password" } else { "off" }
+                        node_ref=secret_input
+                        aria-invalid=move || error.with(Option::is_some).then_some("true")
+                        aria-describedby=move || error.with(Option::is_some).then(|| error_for_input.clone())
                         data-testid="secret" prop:value=move || secret.get()
                         on:input=move |ev| secret.set(event_target_value(&ev))/>
                 </label>
@@ -243,7 +258,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
             <p class="provider">{info.provider_label()}</p>
             <p>{reason.message()}</p>
             {form}
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" id=error_id.clone()>{e}</p> })}
         </div>
     }
 }

@@ -68,8 +68,12 @@ pub fn UsersTable(
     /// Whether rows can be selected (the CRM can delete users).
     #[prop(optional)]
     selectable: bool,
+    /// A user whose row takes the focus once it is shown (the one just come back from).
+    #[prop(default = None)]
+    refocus: Option<u64>,
 ) -> impl IntoView {
     let active_row = RwSignal::new(0usize);
+    let body = NodeRef::<leptos::html::Tbody>::new();
     let page_ids = move || rows.with(|r| r.iter().map(|u| u.id).collect::<Vec<_>>());
     let all_selected = move || {
         let ids = page_ids();
@@ -209,6 +213,26 @@ pub fn UsersTable(
         }
     };
 
+    if let Some(user) = refocus {
+        // Once, when the user is among the rows (a kept list has them at once, a fetched one
+        // later). The focus waits a frame, so the row's element is surely in place.
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) {
+                return true;
+            }
+            let Some(index) = rows.with(|r| r.iter().position(|u| u.id == user)) else {
+                return false;
+            };
+            active_row.set(index);
+            request_animation_frame(move || {
+                if let Some(tbody) = body.try_get_untracked().flatten() {
+                    focus_row(&tbody, index);
+                }
+            });
+            true
+        });
+    }
+
     // Skeleton rows only while the very first page loads.
     let skeleton = move || {
         let cols = columns.with(Vec::len);
@@ -344,7 +368,7 @@ pub fn UsersTable(
                         {header}
                     </tr>
                 </thead>
-                <tbody on:keydown=on_keydown>
+                <tbody node_ref=body on:keydown=on_keydown>
                     <Show
                         when=move || !(rows.with(Vec::is_empty) && loading.get())
                         fallback=skeleton

@@ -27,6 +27,11 @@ pub fn UserDetailPage() -> impl IntoView {
         Memo::new(move |_| params.with(|p| p.get("id").and_then(|i| i.parse::<u64>().ok())));
     let navigate = use_navigate();
     let sessions = expect_context::<Sessions>();
+    Effect::new(move |_| {
+        if let Some(user) = user_id.get() {
+            sessions.note_opened(&conn.get(), user);
+        }
+    });
     view! {
         <section class="page user-detail">
             <ConnectionGate id=conn let:ready>

@@ -13,7 +13,7 @@ use userdeck_client::{ApiError, Page, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
 use crate::components::advanced_search::{AdvancedSearch, Applied};
-use crate::components::column_picker::{ColumnPicker, load_columns, pickable, save_columns};
+use crate::components::column_picker::{ColumnPicker, pickable};
 use crate::components::csv_export::CsvExport;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::pager::{PageInfo, Pager};
@@ -23,6 +23,7 @@ use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
 use crate::milestones::{Milestone, reached};
+use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort};
 use crate::state::session::{ApiClient, ListAnswer, Sessions, describe};
@@ -127,6 +128,7 @@ pub fn UsersView(
         params.with(|p| chosen.with(|c| schema_s.with_value(|s| p.list_query(s, c))))
     });
 
+    let refocus = sessions.and_then(|s| s.take_opened(&conn_id));
     let rows = RwSignal::new(Vec::<User>::new());
     let page_info = RwSignal::new(PageInfo::default());
     let loading = RwSignal::new(true);
@@ -424,6 +426,7 @@ pub fn UsersView(
             loading=loading
             detail_base=users_base.clone()
             selectable=caps.delete
+            refocus=refocus
         />
         <Show when=move || !loading.get() && error.with(Option::is_none) && rows.with(Vec::is_empty)>
             <div class="empty-state" data-testid="empty">

@@ -18,8 +18,8 @@ use leptos::prelude::*;
 use leptos_router::location::{BrowserUrl, LocationProvider, Url};
 use userdeck_client::Schema;
 
-use crate::components::column_picker::load_columns;
 use crate::milestones::{Milestone, reached};
+use crate::state::columns::load_columns;
 use crate::state::connections::Connections;
 use crate::state::list_query::ListParams;
 use crate::state::session::Sessions;

@@ -85,6 +85,8 @@ pub struct Sessions {
     list_queries: StoredValue<HashMap<String, String>, LocalStorage>,
     /// The list this page load asked for before the page rendered (`state::first_list`).
     early_list: StoredValue<Option<EarlyList>, LocalStorage>,
+    /// The user each connection's page showed last, whose row the list focuses when shown again.
+    opened: StoredValue<HashMap<String, u64>, LocalStorage>,
 }
 
 /// A list asked for early: its connection, its query, and where its answer arrives.
@@ -111,6 +113,7 @@ impl Sessions {
             lists: StoredValue::new_local(Vec::new()),
             list_queries: StoredValue::new_local(HashMap::new()),
             early_list: StoredValue::new_local(None),
+            opened: StoredValue::new_local(HashMap::new()),
         }
     }
 
@@ -127,8 +130,12 @@ impl Sessions {
         let status = self.status;
         let id = info.id.clone();
         let client = Rc::new(new_client(connection).with_wait_observer(Arc::new(
-            move |until: Option<u64>| {
-                status.update(|s| s.entry(id.clone()).or_default().waiting_until = until);
+            move |until: Option<u64>, quota: Option<Quota>| {
+                status.update(|s| {
+                    let entry = s.entry(id.clone()).or_default();
+                    entry.waiting_until = until;
+                    entry.quota = quota.or(entry.quota);
+                });
             },
         )));
         self.clients.update_value(|c| {
@@ -279,6 +286,20 @@ impl Sessions {
             Some(query) => format!("/c/{id}/users?{query}"),
             None => format!("/c/{id}/users"),
         }
+    }
+
+    /// Notes that the page of `user` of `id` is on screen.
+    pub fn note_opened(&self, id: &str, user: u64) {
+        self.opened.update_value(|o| {
+            o.insert(id.to_string(), user);
+        });
+    }
+
+    /// The user of `id` whose page was on screen since its list was last shown, if any: coming
+    /// back (Back, "All users"), the list puts the focus on that user's row, so someone working
+    /// down the list by keyboard carries on where they were. Taken once.
+    pub fn take_opened(&self, id: &str) -> Option<u64> {
+        self.opened.try_update_value(|o| o.remove(id)).flatten()
     }
 
     /// Records who is signed in on `id`.

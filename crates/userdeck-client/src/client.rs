@@ -59,8 +59,10 @@ struct State {
 }
 
 /// Told when the client starts waiting for the rate limit (`Some(until_ms)`, the transport's
-/// clock) and when the wait is over (`None`), so a UI can say why nothing happens yet.
-pub type WaitObserver = std::sync::Arc<dyn Fn(Option<u64>) + Send + Sync>;
+/// clock) and when the wait is over (`None`), so a UI can say why nothing happens yet. The quota
+/// comes along: a call that waits has not finished, and the quota it waits on (the 429's
+/// `X-RateLimit-Remaining: 0`) is not otherwise seen until it does.
+pub type WaitObserver = std::sync::Arc<dyn Fn(Option<u64>, Option<Quota>) + Send + Sync>;
 
 /// The users client for one connection.
 pub struct Client<T> {
@@ -628,11 +630,11 @@ impl<T: Transport> Client<T> {
             }
             if pause > 0 {
                 if let Some(observe) = &self.on_wait {
-                    observe(Some(now + pause));
+                    observe(Some(now + pause), self.quota());
                 }
                 self.transport.sleep(Duration::from_millis(pause)).await;
                 if let Some(observe) = &self.on_wait {
-                    observe(None);
+                    observe(None, self.quota());
                 }
             }
             if cancel.is_some_and(CancelToken::is_cancelled) {

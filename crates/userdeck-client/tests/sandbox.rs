@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use userdeck_client::oauth::{self, OAuthClient, Pkce};
+use userdeck_client::ratelimit::Quota;
 use userdeck_client::{
     ApiError, Auth, Client, Connection, Direction, HttpRequest, Match, Method, NativeTransport, Op,
     PasswordChange, Provider, Transport, UserDraft, UserField, UserQuery,
@@ -200,10 +201,12 @@ async fn capsule_forced_429_is_waited_out_and_retried() {
 #[tokio::test]
 async fn the_wait_observer_hears_the_start_and_end_of_a_rate_limit_wait() {
     let sb = sandbox().await;
-    let heard = Arc::new(std::sync::Mutex::new(Vec::<Option<u64>>::new()));
+    let heard = Arc::new(std::sync::Mutex::new(
+        Vec::<(Option<u64>, Option<Quota>)>::new(),
+    ));
     let log = heard.clone();
-    let c = appcrm_admin(&sb).with_wait_observer(Arc::new(move |until| {
-        log.lock().unwrap().push(until);
+    let c = appcrm_admin(&sb).with_wait_observer(Arc::new(move |until, quota| {
+        log.lock().unwrap().push((until, quota));
     }));
     c.me().await.unwrap();
     assert!(heard.lock().unwrap().is_empty(), "no wait without a limit");
@@ -216,12 +219,21 @@ async fn the_wait_observer_hears_the_start_and_end_of_a_rate_limit_wait() {
         2,
         "one wait, told when it starts and ends: {heard:?}"
     );
-    let until = heard[0].expect("the start carries its end time");
+    let (until, quota) = heard[0];
+    let until = until.expect("the start carries its end time");
     assert!(
         until > asked && until <= asked + 5_000,
         "{until} vs {asked}"
     );
-    assert_eq!(heard[1], None);
+    // The wait starts on the 429's quota, not the one the last finished call saw.
+    let quota = quota.expect("the 429 reports its quota");
+    assert_eq!((quota.remaining, quota.limit), (0, Some(90)));
+    assert_eq!(heard[1].0, None);
+    assert_eq!(
+        heard[1].1.map(|q| q.remaining),
+        Some(0),
+        "the quota stays as the 429 left it until the next answer"
+    );
     sb.shutdown().await;
 }
 

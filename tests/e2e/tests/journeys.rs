@@ -642,7 +642,7 @@ async fn a_session_ending_mid_form_loses_nothing() {
 async fn a_forced_rate_limit_is_waited_out() {
     let stack = Stack::start().await;
     let browser = Browser::start().await;
-    for (id, crm) in [("appcrm", Crm::AppCrm), ("capsule", Crm::Capsule)] {
+    for (id, crm, limit) in [("appcrm", Crm::AppCrm, 90), ("capsule", Crm::Capsule, 4000)] {
         browser.open(&stack.url(&format!("/c/{id}/users"))).await;
         let first = browser.rows(&format!("{id}: first page")).await;
         stack
@@ -652,6 +652,14 @@ async fn a_forced_rate_limit_is_waited_out() {
         browser.client.refresh().await.expect("reload");
         let notice = browser.text("[data-testid=rate-limit-wait]").await;
         assert!(notice.contains("waiting"), "{id}: {notice}");
+        // The chip shows the quota the 429 reported while the call waits on it, not the one
+        // the last finished call saw (or none, as here on a new client's first call).
+        let chip = browser.text("[data-testid=status-chip]").await;
+        assert!(
+            chip.contains(&format!("0/{limit} requests left"))
+                && chip.contains("waiting for the rate limit"),
+            "{id}: {chip}"
+        );
         let again = browser.rows(&format!("{id}: rows after the wait")).await;
         assert_eq!(
             again, first,
