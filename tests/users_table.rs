@@ -438,6 +438,9 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
         query(&r, "[data-testid=empty]").is_some()
     })
     .await;
+    // The focus did not fall to the page with the disabled "Delete selected".
+    let focused = document().active_element().map(|e| e.id());
+    assert_eq!(focused.as_deref(), Some("user-search"));
     for id in ids {
         assert!(
             matches!(

@@ -244,12 +244,8 @@ pub fn UsersView(
         if pressed == "?" {
             ev.prevent_default();
             show_keyboard_help();
-        } else if let Some(input) = document()
-            .get_element_by_id("user-search")
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
+        } else if focus_search() {
             ev.prevent_default();
-            let _ = input.focus();
         }
     });
     on_cleanup(move || shortcut.remove());
@@ -321,6 +317,15 @@ pub fn UsersView(
                 }
             }
             deleting.set(None);
+            // "Delete selected" had the focus back from the dialog, and the browser dropped it
+            // to the page when the button was disabled for the deleting: the search box takes
+            // it, at the head of the users that are left.
+            let dropped = document()
+                .active_element()
+                .is_none_or(|e| document().body().is_some_and(|b| *b == e));
+            if dropped {
+                focus_search();
+            }
             let ok = total - failures.len();
             if ok > 0 {
                 let moved = to
@@ -477,4 +482,16 @@ pub fn UsersView(
             </ConfirmDialog>
         </Show>
     }
+}
+
+/// Puts the focus in the users search box; false when the page has none.
+fn focus_search() -> bool {
+    let Some(input) = document()
+        .get_element_by_id("user-search")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return false;
+    };
+    let _ = input.focus();
+    true
 }
