@@ -492,13 +492,6 @@ fn errors_say_what_happened_and_what_to_do() {
     }
 }
 
-/// Slows every answer of the shared sandbox by `ms` (0 restores it).
-async fn sandbox_latency(ms: u64) {
-    let url = format!("{}/_sandbox/latency?ms={ms}", sandbox());
-    let answer = gloo_net::http::Request::post(&url).send().await.unwrap();
-    assert!(answer.ok(), "the sandbox refused latency {ms}");
-}
-
 /// Back from a user shows the list it came from at once, while the list is fetched again (the
 /// sandbox slowed to 1.5 s an answer); once that user is deleted, the page goes back to that
 /// list, which comes back without them, not even for a moment.

@@ -175,6 +175,33 @@ async fn app_crm_server_errors_land_on_their_fields_and_keep_the_input() {
     assert!(saved.get_untracked().is_none());
 }
 
+/// A save the CRM fails (a server error, not a field's) says so, keeps what was typed, and
+/// leaves the focus on Save, ready to try again; the button is never disabled under it.
+#[wasm_bindgen_test]
+async fn a_failed_save_keeps_the_input_and_the_focus_on_save() {
+    clear_storage();
+    let saved = RwSignal::new(None);
+    let (root, _m) = mount_form(Provider::AppCrm, saved);
+    tick().await;
+    let email = fill_new_app_crm(&root, "Failing Save");
+    sandbox_faults(1.0).await;
+    let button: web_sys::HtmlElement = query(&root, "[data-testid=save]").unwrap().unchecked_into();
+    let _ = button.focus();
+    button.click();
+    let r = root.clone();
+    until("the error", move || {
+        query(&r, "[data-testid=form-error]").is_some()
+    })
+    .await;
+    sandbox_faults(0.0).await;
+    two_frames().await;
+    let focused = document().active_element();
+    let holds = focused.as_ref() == Some(AsRef::<web_sys::Element>::as_ref(&button));
+    assert!(holds, "{:?} has the focus", focused.map(|e| e.tag_name()));
+    assert_eq!(value(&field(&root, "email")), email);
+    assert!(saved.with_untracked(Option::is_none));
+}
+
 #[wasm_bindgen_test]
 async fn the_draft_survives_a_remount_without_its_password() {
     clear_storage();

@@ -122,7 +122,11 @@ pub fn CsvExport(
 ) -> impl IntoView {
     let state = RwSignal::new(ExportState::Idle);
     let stop = RwSignal::new(false);
+    let running = move || matches!(state.get(), ExportState::Running { .. });
     let start = move |_| {
+        if state.with_untracked(|s| matches!(s, ExportState::Running { .. })) {
+            return;
+        }
         stop.set(false);
         state.set(ExportState::Running {
             fetched: 0,
@@ -157,10 +161,11 @@ pub fn CsvExport(
             }
         });
     };
-    let running = move || matches!(state.get(), ExportState::Running { .. });
     view! {
         <div class="csv-export">
-            <button type="button" data-testid="export-csv" prop:disabled=running on:click=start>
+            // `aria-disabled` while it runs, not `disabled`, which would drop the focus to the
+            // page: the button keeps it, and Stop is the next Tab away.
+            <button type="button" data-testid="export-csv" aria-disabled=move || running().to_string() on:click=start>
                 "Export CSV"
             </button>
             {move || match state.get() {

@@ -71,6 +71,11 @@ pub fn Pager(
     let count = Memo::new(move |_| info.with(PageInfo::page_count).filter(|n| *n > 1));
     let last = move || count.get();
     let on_last = move || info.with(|i| i.page_count().is_none_or(|n| u64::from(i.page) >= n));
+    let on_first = move || info.with(|i| i.page <= 1);
+    let at_end = move || info.with(|i| !i.has_next);
+    // The ends' buttons are `aria-disabled`, not `disabled`: "Last" pressed from the keyboard
+    // would otherwise be disabled under the focus, and the browser drops the focus to the
+    // page. This way it keeps it, says there is nowhere further, and a press does nothing.
     // A typed page goes through `jump_to`; anything else puts the current page back in the box.
     let go = move |ev: leptos::ev::Event| {
         let i = info.get_untracked();
@@ -86,16 +91,16 @@ pub fn Pager(
             <button
                 type="button"
                 data-testid="first"
-                prop:disabled=move || info.get().page <= 1
-                on:click=move |_| on_page.run(1)
+                aria-disabled=move || on_first().to_string()
+                on:click=move |_| if !on_first() { on_page.run(1) }
             >
                 <span aria-hidden="true">"« "</span>"First"<span class="wide-only">" page"</span>
             </button>
             <button
                 type="button"
                 data-testid="prev"
-                prop:disabled=move || info.get().page <= 1
-                on:click=move |_| on_page.run(info.get_untracked().page.saturating_sub(1).max(1))
+                aria-disabled=move || on_first().to_string()
+                on:click=move |_| if !on_first() { on_page.run(info.get_untracked().page - 1) }
             >
                 // The visible words are the accessible name (WCAG 2.5.3): no aria-label that
                 // says something else, and the arrow is decoration. A phone shows "Previous".
@@ -119,14 +124,14 @@ pub fn Pager(
             <button
                 type="button"
                 data-testid="next"
-                prop:disabled=move || !info.get().has_next
-                on:click=move |_| on_page.run(info.get_untracked().page + 1)
+                aria-disabled=move || at_end().to_string()
+                on:click=move |_| if !at_end() { on_page.run(info.get_untracked().page + 1) }
             >
                 "Next"<span class="wide-only">" page"</span><span aria-hidden="true">" ›"</span>
             </button>
             {move || last().map(|n| view! {
-                <button type="button" data-testid="last" prop:disabled=on_last
-                    on:click=move |_| on_page.run(u32::try_from(n).unwrap_or(u32::MAX))>
+                <button type="button" data-testid="last" aria-disabled=move || on_last().to_string()
+                    on:click=move |_| if !on_last() { on_page.run(u32::try_from(n).unwrap_or(u32::MAX)) }>
                     "Last"<span class="wide-only">" page"</span><span aria-hidden="true">" »"</span>
                 </button>
             })}

@@ -218,6 +218,9 @@ pub fn UserForm(
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         let vals = values.get_untracked();
         let found = schema_s.with_value(|s| validate(s, mode, &vals));
         general.set(None);
@@ -315,7 +318,9 @@ pub fn UserForm(
             {rendered}
             {move || general.get().map(|g| view! { <p class="error" role="alert" data-testid="form-error">{g}</p> })}
             <div class="actions">
-                <button type="submit" class="primary" data-testid="save" prop:disabled=move || busy.get()>
+                // `aria-disabled` while it saves, not `disabled`: a disabled button loses the
+                // focus to the page, and a failed save would leave the keyboard user at the top.
+                <button type="submit" class="primary" data-testid="save" aria-disabled=move || busy.get().to_string()>
                     {move || if busy.get() { "Saving…" } else { submit_label }}
                 </button>
             </div>

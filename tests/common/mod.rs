@@ -117,6 +117,36 @@ pub async fn sleep_ms(ms: u64) {
     gloo_timers::future::sleep(Duration::from_millis(ms)).await;
 }
 
+/// Turns one of the sandbox's test switches (`/_sandbox/{switch}`); it serves every test, so
+/// whoever turns one turns it back.
+async fn sandbox_switch(switch: &str) {
+    let url = format!("{}/_sandbox/{switch}", sandbox());
+    let answer = gloo_net::http::Request::post(&url).send().await.unwrap();
+    assert!(answer.ok(), "the sandbox refused {switch}");
+}
+
+/// Makes the sandbox answer every call `ms` later.
+pub async fn sandbox_latency(ms: u64) {
+    sandbox_switch(&format!("latency?ms={ms}")).await;
+}
+
+/// Makes the sandbox fail that share of its answers (0 to 1): a 500, a dropped connection or a
+/// cut body.
+pub async fn sandbox_faults(rate: f64) {
+    sandbox_switch(&format!("faults?rate={rate}")).await;
+}
+
+/// Waits for the browser to update the rendering twice: what it does only then (moving the focus
+/// off an element that was disabled under it) has been done.
+pub async fn two_frames() {
+    for _ in 0..2 {
+        let frame = js_sys::Promise::new(&mut |done, _| {
+            let _ = web_sys::window().unwrap().request_animation_frame(&done);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+    }
+}
+
 /// Waits until `ready` holds (polling every 25 ms, giving up after ~10 s so a broken test fails
 /// with its own message rather than the runner's timeout).
 pub async fn until(what: &str, mut ready: impl FnMut() -> bool) {

@@ -735,6 +735,14 @@ async fn exporting_every_user_to_csv() {
             )
             .await;
         stack.sandbox().set_latency(Duration::ZERO);
+        // The button kept the focus through the export (a disabled one would have lost it).
+        let focused = browser
+            .eval(
+                "return document.activeElement && document.activeElement.dataset.testid",
+                "the focus",
+            )
+            .await;
+        assert_eq!(focused, "export-csv", "{id}: the focus after the export");
         let csv = browser.downloaded(&format!("{id}-users.csv")).await;
         let lines: Vec<&str> = csv.lines().filter(|l| !l.is_empty()).collect();
         assert_eq!(
