@@ -570,8 +570,9 @@ async fn back_shows_the_list_at_once_and_never_a_deleted_user() {
     sandbox_latency(0).await;
 }
 
-/// A user opened from the list by keyboard: coming back, the focus is on that user's row again
-/// and the arrows go on from there (before, the page had the focus and the row was lost).
+/// A user opened from the list by keyboard: their page's main area takes the focus, and coming
+/// back, that user's row has it again and the arrows go on from there (before, the body had it
+/// both times).
 #[wasm_bindgen_test]
 async fn back_from_a_user_puts_the_focus_on_their_row() {
     clear_storage();
@@ -594,6 +595,14 @@ async fn back_from_a_user_puts_the_focus_on_their_row() {
         query(&root, "table.users-table").is_none(),
         "the user's page"
     );
+    // The row pressed is gone with the list: the new page's main area has the focus, not the
+    // body (from where the next Tab would go back through the header).
+    until("the focus in the user's page", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "main")
+    })
+    .await;
 
     window().history().unwrap().back().unwrap();
     let row = format!("tbody tr[data-id=\"{id}\"]");

@@ -7,6 +7,7 @@ pub mod connection_list;
 pub mod csv_export;
 pub mod dialog;
 pub mod field_value;
+pub mod focus;
 pub mod formats;
 pub mod layout;
 pub mod pager;

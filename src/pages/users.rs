@@ -16,6 +16,7 @@ use crate::components::advanced_search::{AdvancedSearch, Applied};
 use crate::components::column_picker::{ColumnPicker, pickable};
 use crate::components::csv_export::CsvExport;
 use crate::components::dialog::ConfirmDialog;
+use crate::components::focus;
 use crate::components::pager::{PageInfo, Pager};
 use crate::components::search_bar::SearchBar;
 use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
@@ -320,10 +321,7 @@ pub fn UsersView(
             // "Delete selected" had the focus back from the dialog, and the browser dropped it
             // to the page when the button was disabled for the deleting: the search box takes
             // it, at the head of the users that are left.
-            let dropped = document()
-                .active_element()
-                .is_none_or(|e| document().body().is_some_and(|b| *b == e));
-            if dropped {
+            if focus::dropped() {
                 focus_search();
             }
             let ok = total - failures.len();
