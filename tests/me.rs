@@ -92,12 +92,37 @@ async fn a_wrong_current_password_is_reported_on_its_field() {
         query(&root, "[data-testid=error-password_confirmation]").is_some(),
         "checked before sending"
     );
+    // The mismatch is where the focus goes, and what the field is described by.
+    let focused_on =
+        |id: &'static str| move || document().active_element().is_some_and(|e| e.id() == id);
+    until(
+        "the focus on the confirmation",
+        focused_on("pw-password_confirmation"),
+    )
+    .await;
+    assert_eq!(
+        inputs[2].get_attribute("aria-describedby").as_deref(),
+        Some("pw-password_confirmation-error")
+    );
+    assert!(query(&root, "#pw-password_confirmation-error").is_some());
+
     type_into(&inputs[2], "brand-new-pw");
-    click(&query(&root, "button[type=submit]").unwrap());
+    // Pressed twice before the answer: sent once (a second change would be refused, the
+    // password having changed, and report a failure).
+    let before = sandbox_requests().await;
+    let button = query(&root, "button[type=submit]").unwrap();
+    click(&button);
+    click(&button);
     let r = root.clone();
     until("the server's error", move || {
         query(&r, "[data-testid=error-old_password]").is_some()
     })
+    .await;
+    assert_eq!(sandbox_requests().await - before, 1, "sent once");
+    until(
+        "the focus on the current password",
+        focused_on("pw-old_password"),
+    )
     .await;
     let text = query(&root, "[data-testid=error-old_password]")
         .unwrap()

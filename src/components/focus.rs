@@ -2,7 +2,10 @@
 //! focus (a pressed row's page replaced by the next, a button busy with what it started), and the
 //! browser then leaves the focus on the page's body: the next Tab starts over from the top.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Whether the focus is nowhere in particular: on the body, or on nothing.
 pub fn dropped() -> bool {
@@ -10,4 +13,22 @@ pub fn dropped() -> bool {
     document
         .active_element()
         .is_none_or(|e| document.body().is_some_and(|body| *body == e))
+}
+
+/// Puts the focus on the first field of `form` marked invalid, once the errors just set are
+/// drawn (a timeout runs after the reactive updates), so the user lands on what to mend.
+pub fn first_invalid(form: NodeRef<leptos::html::Form>) {
+    set_timeout(
+        move || {
+            let field = form
+                .try_get_untracked()
+                .flatten()
+                .and_then(|f| f.query_selector("[aria-invalid=true]").ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(field) = field {
+                let _ = field.focus();
+            }
+        },
+        Duration::ZERO,
+    );
 }

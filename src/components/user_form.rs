@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use serde_json::Value;
@@ -18,6 +17,7 @@ use userdeck_client::{
 };
 
 use crate::components::field_value::{user_ref, weekday_text};
+use crate::components::focus;
 use crate::components::formats::{language_name, now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
 use crate::state::session::{ApiClient, Sessions, describe};
@@ -216,6 +216,7 @@ pub fn UserForm(
         restored_note.set(false);
     };
 
+    let form = NodeRef::<leptos::html::Form>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -227,7 +228,7 @@ pub fn UserForm(
         if !found.is_empty() {
             errors.set(found);
             general.set(Some("Please correct the highlighted fields.".into()));
-            focus_first_error();
+            focus::first_invalid(form);
             return;
         }
         let (_, changed) =
@@ -281,7 +282,7 @@ pub fn UserForm(
                         other.join(" ")
                     };
                     general.set(Some(format!("The CRM did not accept the changes: {text}")));
-                    focus_first_error();
+                    focus::first_invalid(form);
                 }
                 Err(e) => general.set(Some(describe(&e))),
             }
@@ -307,7 +308,7 @@ pub fn UserForm(
         FormMode::Profile => "Save profile",
     };
     view! {
-        <form class="user-form" novalidate on:submit=submit data-testid="user-form" data-provider=provider.as_str()>
+        <form class="user-form" novalidate on:submit=submit node_ref=form data-testid="user-form" data-provider=provider.as_str()>
             <Show when=move || restored_note.get()>
                 <p class="note" role="status" data-testid="draft-restored">
                     "Restored your unsaved changes. "
@@ -326,23 +327,6 @@ pub fn UserForm(
             </div>
         </form>
     }
-}
-
-fn focus_first_error() {
-    // After the errors render: the first invalid field gets the focus.
-    set_timeout(
-        || {
-            if let Some(el) = document()
-                .query_selector("[aria-invalid=true]")
-                .ok()
-                .flatten()
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-            {
-                let _ = el.focus();
-            }
-        },
-        Duration::from_millis(0),
-    );
 }
 
 fn render_field(

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use userdeck_client::{ApiError, FormMode, PasswordChange, User};
 
+use crate::components::focus;
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
 use crate::pages::user_detail::UserFields;
@@ -108,8 +109,15 @@ pub fn PasswordForm(
     let confirm = RwSignal::new(String::new());
     let errors = RwSignal::new(std::collections::BTreeMap::<String, Vec<String>>::new());
     let general = RwSignal::new(None::<String>);
+    // Sent once: a second press while the first is out would send the old password again,
+    // which the CRM, the password changed, refuses; the user would read a failure.
+    let busy = RwSignal::new(false);
+    let form = NodeRef::<leptos::html::Form>::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         let change = PasswordChange {
             old_password: old.get_untracked(),
             new_password: new.get_untracked(),
@@ -139,14 +147,19 @@ pub fn PasswordForm(
                 vec!["The password confirmation does not match.".to_string()],
             );
         }
-        errors.set(found.clone());
+        let invalid = !found.is_empty();
+        errors.set(found);
         general.set(None);
-        if !found.is_empty() {
+        if invalid {
+            focus::first_invalid(form);
             return;
         }
+        busy.set(true);
         let client = client.get_value();
         leptos::task::spawn_local(async move {
-            match client.change_password(&change).await {
+            let outcome = client.change_password(&change).await;
+            busy.set(false);
+            match outcome {
                 Ok(()) => {
                     old.set(String::new());
                     new.set(String::new());
@@ -156,6 +169,7 @@ pub fn PasswordForm(
                 Err(ApiError::Validation { fields, message }) => {
                     errors.set(fields);
                     general.set(Some(message));
+                    focus::first_invalid(form);
                 }
                 Err(e) => general.set(Some(describe(&e))),
             }
@@ -170,19 +184,25 @@ pub fn PasswordForm(
                 <label for=format!("pw-{key}")><span class="label">{label}<span class="req" aria-hidden="true">" *"</span></span></label>
                 <input type="password" id=format!("pw-{key}") autocomplete=auto required
                     aria-invalid=move || errors.with(|e| e.contains_key(key)).to_string()
+                    aria-describedby=move || errors.with(|e| e.contains_key(key)).then(|| format!("pw-{key}-error"))
                     prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
-                {move || errors.with(|e| e.get(key).cloned()).map(|m| view! { <p class="field-error" data-testid=format!("error-{key}")>{m.join(" ")}</p> })}
+                {move || errors.with(|e| e.get(key).cloned()).map(|m| view! { <p class="field-error" id=format!("pw-{key}-error") data-testid=format!("error-{key}")>{m.join(" ")}</p> })}
             </div>
         }
     };
     view! {
-        <form class="password-form" on:submit=submit novalidate data-testid="password-form">
+        <form class="password-form" on:submit=submit novalidate node_ref=form data-testid="password-form">
             <h2>"Change password"</h2>
             {field("old_password", "Current password", old, "current-password")}
             {field("password", "New password", new, "new-password")}
             {field("password_confirmation", "Confirm new password", confirm, "new-password")}
             {move || general.get().map(|g| view! { <p class="error" role="alert">{g}</p> })}
-            <div class="actions"><button type="submit" class="primary">"Change password"</button></div>
+            <div class="actions">
+                // `aria-disabled`, not `disabled`, while it is sent: the focus stays on it.
+                <button type="submit" class="primary" aria-disabled=move || busy.get().to_string()>
+                    {move || if busy.get() { "Changing…" } else { "Change password" }}
+                </button>
+            </div>
         </form>
     }
 }

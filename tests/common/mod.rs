@@ -125,6 +125,21 @@ async fn sandbox_switch(switch: &str) {
     assert!(answer.ok(), "the sandbox refused {switch}");
 }
 
+/// How many calls the sandbox's CRMs have answered since it started.
+pub async fn sandbox_requests() -> u64 {
+    let url = format!("{}/_sandbox/stats", sandbox());
+    let stats: serde_json::Value = gloo_net::http::Request::get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["requests"]
+        .as_u64()
+        .expect("the sandbox counts its requests")
+}
+
 /// Makes the sandbox answer every call `ms` later.
 pub async fn sandbox_latency(ms: u64) {
     sandbox_switch(&format!("latency?ms={ms}")).await;
