@@ -220,7 +220,7 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
         None,
         false,
     );
-    let _m = mount_gate(&root, connections, "cap");
+    let _m = mount_gate(&root, connections, Sessions::new(), "cap");
     tick().await;
     assert!(query(&root, "[data-testid=ready]").is_none());
     let secret = query(&root, "[data-testid=secret]").expect("a token form");
@@ -273,6 +273,51 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
     .await;
     assert_eq!(connections.secret("cap").as_deref(), Some(CAPSULE_TOKEN));
     assert!(!all_local().contains(CAPSULE_TOKEN));
+}
+
+/// The client a password sign-in signed in with is the one the connection then uses: it holds
+/// the token already, so the CRM is not asked for a second one (App CRM mints a token per
+/// sign-in, and they never expire).
+#[wasm_bindgen_test]
+async fn a_password_sign_in_hands_over_its_signed_in_client() {
+    use userdeck::state::connections::ConnectionInfo;
+    use userdeck_client::Provider;
+    clear_storage();
+    let root = test_root();
+    let connections = Connections::new();
+    connections.save(
+        ConnectionInfo {
+            sign_in: SignIn::Password,
+            login: Some(APPCRM_ADMIN_EMAIL.into()),
+            ..ConnectionInfo::new_saved(
+                "pw",
+                "App CRM by password",
+                Provider::AppCrm,
+                &format!("{}/appcrm", sandbox()),
+            )
+        },
+        None,
+        false,
+    );
+    let sessions = Sessions::new();
+    let _m = mount_gate(&root, connections, sessions, "pw");
+    tick().await;
+    type_into(
+        &query(&root, "[data-testid=secret]").expect("a password form"),
+        APPCRM_ADMIN_PASSWORD,
+    );
+    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
+    let r = root.clone();
+    until("the gate to open", move || {
+        query(&r, "[data-testid=ready]").is_some()
+    })
+    .await;
+    let info = connections.find("pw").expect("the connection");
+    let client = sessions.client(&info, &connections).expect("a client");
+    assert!(
+        client.is_signed_in(),
+        "a new client, which would sign in again"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -477,7 +522,7 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
     assert_eq!(desk.login.as_deref(), Some("admin@appcrm.example"));
     assert_eq!(desk.sign_in, SignIn::Password);
     let root = test_root();
-    let _m = mount_gate(&root, after, "desk");
+    let _m = mount_gate(&root, after, Sessions::new(), "desk");
     let r = root.clone();
     until("the gate to open without a sign-in", move || {
         query(&r, "[data-testid=ready]").is_some()
@@ -499,12 +544,13 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
 fn mount_gate(
     root: &web_sys::HtmlElement,
     connections: Connections,
+    sessions: Sessions,
     id: &'static str,
 ) -> impl Sized + use<> {
     use userdeck::components::sign_in::ConnectionGate;
     mount_to(root.clone(), move || {
         provide_context(connections);
-        provide_context(Sessions::new());
+        provide_context(sessions);
         view! {
             <ConnectionGate id=id let:ready>
                 <p data-testid="ready">{format!("ready: {}", ready.0.name)}</p>

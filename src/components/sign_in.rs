@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use userdeck_client::{ApiError, Provider};
 
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
-use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe, new_client};
+use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe};
 use crate::state::toast::{ToastKind, notify};
 
 /// The opt-in that keeps a secret across reloads, worded once for the sign-in and the
@@ -151,13 +151,14 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let outcome = match connection_for(&info, Some(secret_now.clone())) {
+            let (client, outcome) = match connection_for(&info, Some(secret_now.clone())) {
                 Ok(conn) => {
-                    let client = new_client(conn);
-                    match client.sign_in().await {
+                    let client = sessions.new_client(&info.id, conn);
+                    let outcome = match client.sign_in().await {
                         Ok(()) => client.me().await.map(|u| u.display_name),
                         Err(e) => Err(e),
-                    }
+                    };
+                    (client, outcome)
                 }
                 Err(reason) => {
                     busy.set(false);
@@ -173,6 +174,9 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     }
                     connections.set_sign_in(&info.id, chosen);
                     sessions.forget(&info.id);
+                    // Before the secret is set: that opens the gate, whose page then asks for
+                    // the connection's client and must get this one.
+                    sessions.adopt(&info.id, client);
                     connections.set_secret(&info.id, secret_now, remember_now);
                     sessions.set_user(&info.id, Some(name.clone()));
                     notify(

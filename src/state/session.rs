@@ -127,9 +127,18 @@ impl Sessions {
             return Ok(client);
         }
         let connection = connection_for(info, connections.secret(&info.id))?;
+        let client = self.new_client(&info.id, connection);
+        self.adopt(&info.id, client.clone());
+        Ok(client)
+    }
+
+    /// A client for connection `id` that reports its rate-limit waits to the status chip, not
+    /// yet the one in use: a sign-in tries it first, and [`Sessions::adopt`]s it if the CRM
+    /// accepts the credentials.
+    pub fn new_client(&self, id: &str, connection: Connection) -> Rc<ApiClient> {
         let status = self.status;
-        let id = info.id.clone();
-        let client = Rc::new(new_client(connection).with_wait_observer(Arc::new(
+        let id = id.to_string();
+        Rc::new(new_client(connection).with_wait_observer(Arc::new(
             move |until: Option<u64>, quota: Option<Quota>| {
                 status.update(|s| {
                     let entry = s.entry(id.clone()).or_default();
@@ -137,11 +146,17 @@ impl Sessions {
                     entry.quota = quota.or(entry.quota);
                 });
             },
-        )));
+        )))
+    }
+
+    /// Makes `client` the one this tab uses for `id`. A sign-in hands over the client it signed
+    /// in with, so the token or session it got is the one used, not a second one asked for
+    /// with the same credentials (each App CRM sign-in mints a token that never expires, and a
+    /// Zurmo session left behind stays open on the server).
+    pub fn adopt(&self, id: &str, client: Rc<ApiClient>) {
         self.clients.update_value(|c| {
-            c.insert(info.id.clone(), client.clone());
+            c.insert(id.to_string(), client);
         });
-        Ok(client)
     }
 
     /// Drops the client of `id` (its credentials changed, or the user signed out), and the users

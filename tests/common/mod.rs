@@ -22,6 +22,8 @@ pub fn sandbox() -> &'static str {
 
 /// Demo credentials of the sandbox (crates/userdeck-sandbox `demo`).
 pub const APPCRM_ADMIN_TOKEN: &str = "1|sAnDbOxAdMiNtOkEn0123456789abcdefABCDEFgh";
+pub const APPCRM_ADMIN_EMAIL: &str = "admin@appcrm.example";
+pub const APPCRM_ADMIN_PASSWORD: &str = "admin-password";
 pub const CAPSULE_TOKEN: &str = "sandbox-capsule-pat-6f1c2e9b8d7a4c3e9f0a1b2c3d4e5f60";
 pub const ZURMO_USERNAME: &str = "super";
 pub const ZURMO_PASSWORD: &str = "super";
