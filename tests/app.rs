@@ -21,14 +21,20 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Saves `connections` as the user's own, each with `secret` remembered in this tab.
-fn save_with_secret(connections: &[ConnectionInfo], secret: &str) {
-    let w = window();
-    w.local_storage()
+/// Saves `connections` as the user's own, with no secret held for them.
+fn save(connections: &[ConnectionInfo]) {
+    window()
+        .local_storage()
         .unwrap()
         .unwrap()
         .set_item(SAVED_KEY, &serde_json::to_string(connections).unwrap())
         .unwrap();
+}
+
+/// Saves `connections` as the user's own, each with `secret` remembered in this tab.
+fn save_with_secret(connections: &[ConnectionInfo], secret: &str) {
+    let w = window();
+    save(connections);
     for c in connections {
         w.session_storage()
             .unwrap()
@@ -618,6 +624,40 @@ async fn back_from_a_user_puts_the_focus_on_their_row() {
         .active_element()
         .and_then(|e| e.get_attribute("data-index"));
     assert_eq!(now.as_deref(), Some("3"));
+}
+
+/// Signing in on a list's page replaces the sign-in with the list, and the focus, which was on
+/// the sign-in's button, goes into the page's main area rather than to the body.
+#[wasm_bindgen_test]
+async fn after_a_sign_in_the_focus_is_in_the_page() {
+    clear_storage();
+    sandbox_latency(0).await;
+    save(&[sandbox_connection(
+        "later",
+        "Signed in later",
+        Provider::AppCrm,
+    )]);
+    let (root, _m) = mount_app_at("/c/later/users?size=10");
+    type_into(
+        &appears(&root, "[data-testid=secret]").await,
+        APPCRM_ADMIN_TOKEN,
+    );
+    let submit: web_sys::HtmlElement = query(&root, "form.sign-in button[type=submit]")
+        .unwrap()
+        .unchecked_into();
+    let _ = submit.focus();
+    submit.click();
+    let r = root.clone();
+    until("the users", move || {
+        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
+    })
+    .await;
+    until("the focus in the page", || {
+        document()
+            .active_element()
+            .is_some_and(|e| e.id() == "main")
+    })
+    .await;
 }
 
 /// The tab keeps the last eight lists shown, newest kept, one per connection and query; signing

@@ -7,6 +7,24 @@ use std::time::Duration;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The id of the page's main area ([`crate::components::layout::Layout`]).
+pub const MAIN_ID: &str = "main";
+
+/// A frame from now, once the new content is in (and anything that places the focus itself,
+/// such as a row come back to, has done so): puts the focus in the main area if it fell to the
+/// body with what was pressed to get there. The next Tab then goes into the new content, not
+/// back through the header.
+pub fn into_main_if_dropped() {
+    request_animation_frame(|| {
+        let main = document()
+            .get_element_by_id(MAIN_ID)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(main) = main.filter(|_| dropped()) {
+            let _ = main.focus();
+        }
+    });
+}
+
 /// Whether the focus is nowhere in particular: on the body, or on nothing.
 pub fn dropped() -> bool {
     let document = document();

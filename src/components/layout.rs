@@ -38,25 +38,15 @@ pub fn Layout(children: Children) -> impl IntoView {
     let current = Memo::new(move |_| connection_in_path(&location.pathname.get()));
     let marked =
         move |href: String| move || location.pathname.with(|path| current_for(path, &href));
-    // Going to another page removes what was pressed to get there (a row, a link, a button),
-    // and the focus falls to the body. The new page's main area takes it, so the next Tab goes
-    // into the new content, not back through the header. A frame later, once the new page is
-    // in and anything that places the focus itself (a row come back to) has done so.
-    let main = NodeRef::<leptos::html::Main>::new();
+    // Going to another page removes what was pressed to get there (a row, a link, a button).
     Effect::new(move |first: Option<()>| {
         location.pathname.track();
         if first.is_some() {
-            request_animation_frame(move || {
-                if focus::dropped()
-                    && let Some(main) = main.try_get_untracked().flatten()
-                {
-                    let _ = main.focus();
-                }
-            });
+            focus::into_main_if_dropped();
         }
     });
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href=format!("#{}", focus::MAIN_ID)>"Skip to content"</a>
         <header class="app-header">
             <a class="brand" href="/">"Userdeck"</a>
             <ConnectionSwitcher/>
@@ -69,7 +59,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             })}
             <a class="manage" href="/connections" aria-current=marked("/connections".into())>"Connections"</a>
         </header>
-        <main id="main" class="app-main" tabindex="-1" node_ref=main>
+        <main id=focus::MAIN_ID class="app-main" tabindex="-1">
             {move || current.get().map(|id| view! { <RateLimitNotice id=id/> })}
             {children()}
         </main>

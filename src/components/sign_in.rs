@@ -7,6 +7,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use userdeck_client::{ApiError, Provider};
 
+use crate::components::focus;
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
 use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -179,6 +180,8 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     sessions.adopt(&info.id, client);
                     connections.set_secret(&info.id, secret_now, remember_now);
                     sessions.set_user(&info.id, Some(name.clone()));
+                    // The page replaces this panel, and the focus on its button goes with it.
+                    focus::into_main_if_dropped();
                     notify(
                         ToastKind::Success,
                         format!("Signed in to {} as {name}", info.name),
