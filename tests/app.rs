@@ -660,6 +660,30 @@ async fn after_a_sign_in_the_focus_is_in_the_page() {
     .await;
 }
 
+/// Sign out pressed twice signs out once: one "Signed out." and the home page.
+#[wasm_bindgen_test]
+async fn sign_out_pressed_twice_signs_out_once() {
+    clear_storage();
+    save_with_secret(
+        &[sandbox_connection("leave", "Leaving", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
+    let (root, _m) = mount_app_at("/c/leave/me");
+    let button = appears(&root, "[data-testid=sign-out]").await;
+    click(&button);
+    click(&button);
+    until("the home page", || {
+        window().location().pathname().unwrap_or_default() == "/"
+    })
+    .await;
+    tick().await;
+    let said = texts(&root, "[data-testid=toasts] .toast")
+        .into_iter()
+        .filter(|t| t.contains("Signed out."))
+        .count();
+    assert_eq!(said, 1);
+}
+
 /// The tab keeps the last eight lists shown, newest kept, one per connection and query; signing
 /// out of a connection or its session ending forgets its lists (whoever signs in next may not be
 /// allowed to see those users).

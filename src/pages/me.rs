@@ -47,7 +47,14 @@ pub fn MePage() -> impl IntoView {
                     let method = info.sign_in_method();
                     let logout = info.oauth.as_ref().and_then(|o| o.logout.clone());
                     let nav = navigate.clone();
+                    // Once: a second press before the first is through signed out again and
+                    // said so twice.
+                    let leaving = StoredValue::new(false);
                     let sign_out = move |_| {
+                        if leaving.get_value() {
+                            return;
+                        }
+                        leaving.set_value(true);
                         let client = client.get_value();
                         let cid = cid.clone();
                         let nav = nav.clone();
