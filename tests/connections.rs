@@ -35,7 +35,15 @@ fn session(key: &str) -> Option<String> {
 }
 
 fn all_local() -> String {
-    let s = window().local_storage().unwrap().unwrap();
+    everything_in(window().local_storage().unwrap().unwrap())
+}
+
+fn all_session() -> String {
+    everything_in(window().session_storage().unwrap().unwrap())
+}
+
+/// Every `key=value` of a storage area, a line each.
+fn everything_in(s: web_sys::Storage) -> String {
     (0..s.length().unwrap())
         .filter_map(|i| s.key(i).unwrap())
         .map(|k| format!("{k}={}", s.get_item(&k).unwrap().unwrap_or_default()))
@@ -280,44 +288,76 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
 /// sign-in, and they never expire).
 #[wasm_bindgen_test]
 async fn a_password_sign_in_hands_over_its_signed_in_client() {
-    use userdeck::state::connections::ConnectionInfo;
-    use userdeck_client::Provider;
     clear_storage();
     let root = test_root();
     let connections = Connections::new();
-    connections.save(
-        ConnectionInfo {
-            sign_in: SignIn::Password,
-            login: Some(APPCRM_ADMIN_EMAIL.into()),
-            ..ConnectionInfo::new_saved(
-                "pw",
-                "App CRM by password",
-                Provider::AppCrm,
-                &format!("{}/appcrm", sandbox()),
-            )
-        },
-        None,
-        false,
-    );
+    connections.save(app_crm_by_password("pw"), None, false);
     let sessions = Sessions::new();
     let _m = mount_gate(&root, connections, sessions, "pw");
-    tick().await;
-    type_into(
-        &query(&root, "[data-testid=secret]").expect("a password form"),
-        APPCRM_ADMIN_PASSWORD,
-    );
-    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
-    let r = root.clone();
-    until("the gate to open", move || {
-        query(&r, "[data-testid=ready]").is_some()
-    })
-    .await;
+    sign_in_with_the_password(&root, false).await;
     let info = connections.find("pw").expect("the connection");
     let client = sessions.client(&info, &connections).expect("a client");
     assert!(
         client.is_signed_in(),
         "a new client, which would sign in again"
     );
+}
+
+/// An App CRM password the user asks to remember is never stored: the token it was exchanged
+/// for is, and a reload signs in with that token instead of minting another. From the sign-in,
+/// and from the connection form (which keeps the token once the first call exchanges it).
+#[wasm_bindgen_test]
+async fn a_remembered_app_crm_password_is_kept_as_its_token() {
+    use userdeck::state::connections::TOKEN_PREFIX;
+    clear_storage();
+    let root = test_root();
+    let connections = Connections::new();
+    connections.save(app_crm_by_password("pwr"), None, false);
+    let _m = mount_gate(&root, connections, Sessions::new(), "pwr");
+    sign_in_with_the_password(&root, true).await;
+    assert!(
+        !all_session().contains(APPCRM_ADMIN_PASSWORD),
+        "{}",
+        all_session()
+    );
+    assert!(
+        session(&format!("{TOKEN_PREFIX}pwr")).is_some(),
+        "{}",
+        all_session()
+    );
+    // A reload: the saved connection and this tab's storage, nothing in memory.
+    let reloaded = Connections::new();
+    let info = reloaded.find("pwr").expect("the saved connection");
+    assert!(reloaded.has_secret("pwr"));
+    let client = Sessions::new().client(&info, &reloaded).expect("a client");
+    assert!(
+        client.is_signed_in(),
+        "it would exchange the password again"
+    );
+    client.me().await.expect("the kept token works");
+
+    clear_storage();
+    let form = Connections::new();
+    form.save(
+        app_crm_by_password("pwf"),
+        Some(APPCRM_ADMIN_PASSWORD.into()),
+        true,
+    );
+    assert!(
+        !all_session().contains(APPCRM_ADMIN_PASSWORD),
+        "{}",
+        all_session()
+    );
+    assert!(form.is_remembered("pwf"));
+    let info = form.find("pwf").expect("the saved connection");
+    let client = Sessions::new().client(&info, &form).expect("a client");
+    client.me().await.expect("signed in with the password");
+    assert!(
+        session(&format!("{TOKEN_PREFIX}pwf")).is_some(),
+        "{}",
+        all_session()
+    );
+    assert!(!all_session().contains(APPCRM_ADMIN_PASSWORD));
 }
 
 #[wasm_bindgen_test]
@@ -491,13 +531,13 @@ async fn without_a_list_in_the_page_it_is_fetched() {
     assert_eq!(connections.state.get_untracked(), LoadState::NoProxy);
 }
 
-/// "Remember on this device" survives a reload for a connection the proxy declares too: its
-/// password comes back with the email and the method it goes with, so the gate opens without
-/// asking again; signing out forgets all three. (Before, only user-added connections got their
-/// remembered secret back.)
+/// "Remember on this device" survives a reload for a connection the proxy declares too: what
+/// its App CRM password was exchanged for (never the password) comes back with the email and the
+/// method it goes with, so the gate opens without asking again; signing out forgets all three.
+/// (Before, only user-added connections got their remembered secret back.)
 #[wasm_bindgen_test]
 async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
-    use userdeck::state::connections::SIGN_IN_PREFIX;
+    use userdeck::state::connections::{SIGN_IN_PREFIX, TOKEN_PREFIX};
     clear_storage();
     let declared = format!(
         r#"{{"connections":[{{"id":"desk","name":"Desk","provider":"appcrm",
@@ -507,19 +547,27 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
     embed(&declared);
     let before = Connections::new();
     before.start(NOWHERE.into());
-    // What the sign-in form does once the CRM has accepted the password.
-    before.set_login("desk", "admin@appcrm.example");
+    // What the sign-in form does once the CRM has accepted the password: the client told the
+    // token it got, then the form keeps the rest.
+    before.keep_token("desk", APPCRM_ADMIN_TOKEN);
+    before.set_login("desk", APPCRM_ADMIN_EMAIL);
     before.set_sign_in("desk", SignIn::Password);
-    before.set_secret("desk", "admin-password".into(), true);
-    assert!(!all_local().contains("admin-password"));
+    before.set_secret("desk", APPCRM_ADMIN_PASSWORD.into(), true);
+    assert!(!all_local().contains(APPCRM_ADMIN_PASSWORD));
+    assert!(!all_session().contains(APPCRM_ADMIN_PASSWORD));
+    assert!(session(&format!("{TOKEN_PREFIX}desk")).is_some());
 
     // The reload: the proxy's page holds the list again, and the app starts afresh.
     embed(&declared);
     let after = Connections::new();
     after.start(NOWHERE.into());
-    assert_eq!(after.secret("desk").as_deref(), Some("admin-password"));
+    assert_eq!(after.secret("desk"), None);
+    assert_eq!(
+        after.exchanged_token("desk").as_deref(),
+        Some(APPCRM_ADMIN_TOKEN)
+    );
     let desk = after.find("desk").unwrap();
-    assert_eq!(desk.login.as_deref(), Some("admin@appcrm.example"));
+    assert_eq!(desk.login.as_deref(), Some(APPCRM_ADMIN_EMAIL));
     assert_eq!(desk.sign_in, SignIn::Password);
     let root = test_root();
     let _m = mount_gate(&root, after, Sessions::new(), "desk");
@@ -530,13 +578,47 @@ async fn a_declared_connection_remembered_in_this_tab_survives_a_reload() {
     .await;
 
     after.forget_secret("desk");
-    assert_eq!(session(&format!("{SECRET_PREFIX}desk")), None);
+    assert_eq!(session(&format!("{TOKEN_PREFIX}desk")), None);
     assert_eq!(session(&format!("{SIGN_IN_PREFIX}desk")), None);
     embed(&declared);
     let signed_out = Connections::new();
     signed_out.start(NOWHERE.into());
-    assert_eq!(signed_out.secret("desk"), None);
+    assert!(!signed_out.has_secret("desk"));
     clear_storage();
+}
+
+/// A saved App CRM connection to the sandbox that signs in with the admin's email and password.
+fn app_crm_by_password(id: &str) -> userdeck::state::connections::ConnectionInfo {
+    use userdeck::state::connections::ConnectionInfo;
+    ConnectionInfo {
+        sign_in: SignIn::Password,
+        login: Some(APPCRM_ADMIN_EMAIL.into()),
+        ..ConnectionInfo::new_saved(
+            id,
+            "App CRM by password",
+            userdeck_client::Provider::AppCrm,
+            &format!("{}/appcrm", sandbox()),
+        )
+    }
+}
+
+/// Types the admin's password on the sign-in under `root` (ticking "remember" if asked), signs
+/// in, and waits for the gate to open.
+async fn sign_in_with_the_password(root: &web_sys::HtmlElement, remember: bool) {
+    tick().await;
+    type_into(
+        &query(root, "[data-testid=secret]").expect("a password form"),
+        APPCRM_ADMIN_PASSWORD,
+    );
+    if remember {
+        click(&query(root, "form.sign-in input[type=checkbox]").expect("the remember box"));
+    }
+    click(&query(root, "form.sign-in button[type=submit]").unwrap());
+    let r = root.clone();
+    until("the gate to open", move || {
+        query(&r, "[data-testid=ready]").is_some()
+    })
+    .await;
 }
 
 /// Mounts the gate of connection `id` on `root`, over `connections`; once the gate lets the

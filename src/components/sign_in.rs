@@ -154,7 +154,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let (client, outcome) = match connection_for(&info, Some(secret_now.clone())) {
                 Ok(conn) => {
-                    let client = sessions.new_client(&info.id, conn);
+                    let client = sessions.new_client(&info.id, conn, connections);
                     let outcome = match client.sign_in().await {
                         Ok(()) => client.me().await.map(|u| u.display_name),
                         Err(e) => Err(e),
@@ -187,7 +187,12 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                         format!("Signed in to {} as {name}", info.name),
                     );
                 }
-                Err(e) => refuse(refusal(&e, chosen)),
+                Err(e) => {
+                    // A password taken and then a failure (the profile would not load): the
+                    // token it got is not this connection's to use.
+                    connections.forget_token(&info.id);
+                    refuse(refusal(&e, chosen));
+                }
             }
         });
     };

@@ -6,9 +6,10 @@
 //! the user's own connections only. User-added connections are kept in `localStorage`
 //! **without** their secrets; a token or password lives in memory, or in `sessionStorage` when
 //! the user ticks "remember on this device", so a stolen profile folder or a shared machine
-//! never yields a CRM credential.
+//! never yields a CRM credential. An App CRM password is remembered as the token it was
+//! exchanged for, never itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,10 @@ use crate::state::storage::{self, Store};
 pub const SAVED_KEY: &str = "userdeck.connections";
 /// `sessionStorage` key prefix of secrets the user chose to remember.
 pub const SECRET_PREFIX: &str = "userdeck.secret.";
+/// `sessionStorage` key prefix of the App CRM token a remembered password was exchanged for,
+/// kept instead of that password: a password often opens more than one door, and a reload
+/// that signed in with it again minted one more token that never expires.
+pub const TOKEN_PREFIX: &str = "userdeck.token.";
 /// `sessionStorage` key prefix of how a remembered declared connection signs in (its login and
 /// method). A user-added connection keeps these in its saved entry; a declared one has no saved
 /// entry, and without them its remembered password would come back without the email it goes
@@ -156,6 +161,13 @@ pub struct Connections {
     pub state: RwSignal<LoadState>,
     /// Secrets by connection id, in memory only (mirrored to `sessionStorage` when remembered).
     secrets: RwSignal<HashMap<String, String>>,
+    /// The tokens App CRM passwords were exchanged for, by connection id. Not a signal: a
+    /// token arrives in the middle of a sign-in, and the sign-in decides when the connection
+    /// counts as signed in (it sets the secret once the CRM has also named the user).
+    tokens: StoredValue<HashMap<String, String>>,
+    /// Connections whose exchanged token is to be remembered once it comes (their password is
+    /// remembered, but not stored: the form that took it does not ask the CRM).
+    token_wanted: RwSignal<HashSet<String>>,
 }
 
 impl Connections {
@@ -163,15 +175,14 @@ impl Connections {
     pub fn new() -> Self {
         let saved: Vec<ConnectionInfo> =
             storage::get_json(Store::Local, SAVED_KEY).unwrap_or_default();
-        let secrets = saved
-            .iter()
-            .filter_map(|c| {
-                Some((
-                    c.id.clone(),
-                    storage::get(Store::Session, &secret_key(&c.id))?,
-                ))
-            })
-            .collect();
+        let remembered = |key: fn(&str) -> String| {
+            saved
+                .iter()
+                .filter_map(|c| Some((c.id.clone(), storage::get(Store::Session, &key(&c.id))?)))
+                .collect::<HashMap<_, _>>()
+        };
+        let secrets = remembered(secret_key);
+        let tokens = remembered(token_key);
         let saved = saved
             .into_iter()
             .map(|c| ConnectionInfo { saved: true, ..c })
@@ -180,6 +191,8 @@ impl Connections {
             list: RwSignal::new(saved),
             state: RwSignal::new(LoadState::Loading),
             secrets: RwSignal::new(secrets),
+            tokens: StoredValue::new(tokens),
+            token_wanted: RwSignal::new(HashSet::new()),
         }
     }
 
@@ -204,16 +217,24 @@ impl Connections {
             Ok(Some(mut declared)) => {
                 // What the user chose to remember in this tab comes back after a reload.
                 let mut remembered = HashMap::new();
+                let mut tokens = HashMap::new();
                 for c in declared.iter_mut() {
-                    if let Some(secret) = storage::get(Store::Session, &secret_key(&c.id)) {
-                        if let Some(how) = storage::get_json::<RememberedSignIn>(
-                            Store::Session,
-                            &sign_in_key(&c.id),
-                        ) {
-                            c.login = how.login;
-                            c.sign_in = how.sign_in;
-                        }
+                    let secret = storage::get(Store::Session, &secret_key(&c.id));
+                    let token = storage::get(Store::Session, &token_key(&c.id));
+                    if secret.is_none() && token.is_none() {
+                        continue;
+                    }
+                    if let Some(how) =
+                        storage::get_json::<RememberedSignIn>(Store::Session, &sign_in_key(&c.id))
+                    {
+                        c.login = how.login;
+                        c.sign_in = how.sign_in;
+                    }
+                    if let Some(secret) = secret {
                         remembered.insert(c.id.clone(), secret);
+                    }
+                    if let Some(token) = token {
+                        tokens.insert(c.id.clone(), token);
                     }
                 }
                 self.list.update(|list| {
@@ -228,6 +249,13 @@ impl Connections {
                     self.secrets.update(|s| {
                         for (id, secret) in remembered {
                             s.entry(id).or_insert(secret);
+                        }
+                    });
+                }
+                if !tokens.is_empty() {
+                    self.tokens.update_value(|t| {
+                        for (id, token) in tokens {
+                            t.entry(id).or_insert(token);
                         }
                     });
                 }
@@ -279,9 +307,31 @@ impl Connections {
         self.secrets.with_untracked(|s| s.get(id).cloned())
     }
 
-    /// Whether a secret is held (reactive, for "signed in" chips and forms).
+    /// Whether a secret is held, or the token a password was exchanged for (reactive, for
+    /// "signed in" chips and forms).
     pub fn has_secret(&self, id: &str) -> bool {
-        self.secrets.with(|s| s.contains_key(id))
+        self.secrets.with(|s| s.contains_key(id)) || self.tokens.with_value(|t| t.contains_key(id))
+    }
+
+    /// The token an App CRM password of `id` was exchanged for, if this tab holds one.
+    pub fn exchanged_token(&self, id: &str) -> Option<String> {
+        self.tokens.with_value(|t| t.get(id).cloned())
+    }
+
+    /// Keeps the token a password of `id` was just exchanged for, and remembers it in
+    /// `sessionStorage`, in the password's place, when the user asked to be remembered.
+    pub fn keep_token(&self, id: &str, token: &str) {
+        self.tokens.update_value(|t| {
+            t.insert(id.to_string(), token.to_string());
+        });
+        // `try_`: the client tells after an `await`, and the app may be gone by then (tests).
+        if self
+            .token_wanted
+            .try_with_untracked(|w| w.contains(id))
+            .unwrap_or(false)
+        {
+            self.remember_secret(id, true);
+        }
     }
 
     /// Sets the secret for this tab only (a sign-in form), optionally remembered.
@@ -313,19 +363,52 @@ impl Connections {
         self.persist();
     }
 
-    /// Drops the secret from memory and `sessionStorage` (sign out).
+    /// Drops the token exchanged for a password of `id`: the sign-in that got it did not go
+    /// through (the CRM took the password, then failed), or the CRM no longer takes it.
+    pub fn forget_token(&self, id: &str) {
+        self.tokens.update_value(|t| {
+            t.remove(id);
+        });
+        storage::remove(Store::Session, &token_key(id));
+    }
+
+    /// Drops the secret, and any token exchanged for it, from memory and `sessionStorage`
+    /// (sign out).
     pub fn forget_secret(&self, id: &str) {
         self.secrets.update(|s| {
             s.remove(id);
         });
-        storage::remove(Store::Session, &secret_key(id));
-        storage::remove(Store::Session, &sign_in_key(id));
+        self.tokens.update_value(|t| {
+            t.remove(id);
+        });
+        self.token_wanted.update(|w| {
+            w.remove(id);
+        });
+        forget_remembered(id);
     }
 
+    /// Mirrors what `id` signs in with to `sessionStorage`, or removes it. For an App CRM
+    /// password that is the token it was exchanged for, once there is one; never the password.
     fn remember_secret(&self, id: &str, remember: bool) {
-        match (remember, self.secret(id)) {
-            (true, Some(secret)) => {
-                storage::set(Store::Session, &secret_key(id), &secret);
+        let exchanged = self.find(id).is_some_and(|c| {
+            c.provider_kind() == Some(Provider::AppCrm) && c.sign_in_method() == SignIn::Password
+        });
+        self.token_wanted.update(|w| {
+            if remember && exchanged {
+                w.insert(id.to_string());
+            } else {
+                w.remove(id);
+            }
+        });
+        let kept = if exchanged {
+            self.exchanged_token(id).map(|t| (token_key(id), t))
+        } else {
+            self.secret(id).map(|s| (secret_key(id), s))
+        };
+        match (remember, kept) {
+            (true, Some((key, secret))) => {
+                forget_remembered(id);
+                storage::set(Store::Session, &key, &secret);
                 match self.find(id).filter(|c| !c.saved) {
                     Some(declared) => storage::set_json(
                         Store::Session,
@@ -338,16 +421,16 @@ impl Connections {
                     None => storage::remove(Store::Session, &sign_in_key(id)),
                 }
             }
-            _ => {
-                storage::remove(Store::Session, &secret_key(id));
-                storage::remove(Store::Session, &sign_in_key(id));
-            }
+            _ => forget_remembered(id),
         }
     }
 
-    /// Whether the secret of `id` is remembered in `sessionStorage`.
+    /// Whether what `id` signs in with is remembered in `sessionStorage` (or will be, once its
+    /// password is exchanged).
     pub fn is_remembered(&self, id: &str) -> bool {
         storage::get(Store::Session, &secret_key(id)).is_some()
+            || storage::get(Store::Session, &token_key(id)).is_some()
+            || self.token_wanted.with_untracked(|w| w.contains(id))
     }
 
     fn persist(&self) {
@@ -366,6 +449,17 @@ impl Default for Connections {
 
 fn secret_key(id: &str) -> String {
     format!("{SECRET_PREFIX}{id}")
+}
+
+fn token_key(id: &str) -> String {
+    format!("{TOKEN_PREFIX}{id}")
+}
+
+/// Removes from `sessionStorage` all this tab remembered of how `id` signs in.
+fn forget_remembered(id: &str) {
+    for key in [secret_key(id), token_key(id), sign_in_key(id)] {
+        storage::remove(Store::Session, &key);
+    }
 }
 
 fn sign_in_key(id: &str) -> String {

@@ -126,27 +126,50 @@ impl Sessions {
         if let Some(client) = self.clients.with_value(|c| c.get(&info.id).cloned()) {
             return Ok(client);
         }
-        let connection = connection_for(info, connections.secret(&info.id))?;
-        let client = self.new_client(&info.id, connection);
+        let connection = match (
+            connections.secret(&info.id),
+            connections.exchanged_token(&info.id),
+        ) {
+            // A password this tab exchanged before, remembered as its token: the token, as if
+            // pasted. Refused, it ends the session, and the sign-in asks for the password.
+            (None, Some(token)) => connection_for(
+                &ConnectionInfo {
+                    sign_in: SignIn::Token,
+                    ..info.clone()
+                },
+                Some(token),
+            ),
+            (secret, _) => connection_for(info, secret),
+        }?;
+        let client = self.new_client(&info.id, connection, *connections);
         self.adopt(&info.id, client.clone());
         Ok(client)
     }
 
-    /// A client for connection `id` that reports its rate-limit waits to the status chip, not
-    /// yet the one in use: a sign-in tries it first, and [`Sessions::adopt`]s it if the CRM
-    /// accepts the credentials.
-    pub fn new_client(&self, id: &str, connection: Connection) -> Rc<ApiClient> {
+    /// A client for connection `id` that reports its rate-limit waits to the status chip and
+    /// the tokens its password is exchanged for to `connections`, not yet the one in use: a
+    /// sign-in tries it first, and [`Sessions::adopt`]s it if the CRM accepts the credentials.
+    pub fn new_client(
+        &self,
+        id: &str,
+        connection: Connection,
+        connections: Connections,
+    ) -> Rc<ApiClient> {
         let status = self.status;
-        let id = id.to_string();
-        Rc::new(new_client(connection).with_wait_observer(Arc::new(
-            move |until: Option<u64>, quota: Option<Quota>| {
+        let waiting = id.to_string();
+        let exchanged = id.to_string();
+        let client = new_client(connection)
+            .with_wait_observer(Arc::new(move |until: Option<u64>, quota: Option<Quota>| {
                 status.update(|s| {
-                    let entry = s.entry(id.clone()).or_default();
+                    let entry = s.entry(waiting.clone()).or_default();
                     entry.waiting_until = until;
                     entry.quota = quota.or(entry.quota);
                 });
-            },
-        )))
+            }))
+            .with_token_observer(Arc::new(move |token: &str| {
+                connections.keep_token(&exchanged, token);
+            }));
+        Rc::new(client)
     }
 
     /// Makes `client` the one this tab uses for `id`. A sign-in hands over the client it signed

@@ -64,12 +64,17 @@ struct State {
 /// `X-RateLimit-Remaining: 0`) is not otherwise seen until it does.
 pub type WaitObserver = std::sync::Arc<dyn Fn(Option<u64>, Option<Quota>) + Send + Sync>;
 
+/// Told the token an App CRM password was exchanged for, each time it is: a caller that keeps
+/// credentials across page loads can keep that token instead of the password.
+pub type TokenObserver = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The users client for one connection.
 pub struct Client<T> {
     connection: Connection,
     transport: T,
     retry: RetryPolicy,
     on_wait: Option<WaitObserver>,
+    on_token: Option<TokenObserver>,
     state: Mutex<State>,
     generation: AtomicU64,
     inflight: Mutex<Option<CancelToken>>,
@@ -88,6 +93,7 @@ impl<T: Transport> Client<T> {
             transport,
             retry: RetryPolicy::default(),
             on_wait: None,
+            on_token: None,
             state: Mutex::new(State {
                 bearer,
                 limiter,
@@ -107,6 +113,12 @@ impl<T: Transport> Client<T> {
     /// Reports rate-limit waits to `observer` (builder style).
     pub fn with_wait_observer(mut self, observer: WaitObserver) -> Client<T> {
         self.on_wait = Some(observer);
+        self
+    }
+
+    /// Reports the tokens App CRM passwords are exchanged for to `observer` (builder style).
+    pub fn with_token_observer(mut self, observer: TokenObserver) -> Client<T> {
+        self.on_token = Some(observer);
         self
     }
 
@@ -172,6 +184,9 @@ impl<T: Transport> Client<T> {
                     .send_once(appcrm::token_request(base, email, password, DEVICE_NAME))
                     .await?;
                 let token = appcrm::decode_token(&resp, self.transport.now_ms())?;
+                if let Some(observe) = &self.on_token {
+                    observe(&token);
+                }
                 self.lock().bearer = Some(token);
                 Ok(())
             }

@@ -40,7 +40,7 @@ pub mod schema;
 pub mod transport;
 pub mod zones;
 
-pub use client::{Auth, Client, Connection, WaitObserver};
+pub use client::{Auth, Client, Connection, TokenObserver, WaitObserver};
 pub use error::ApiError;
 pub use http::{HttpRequest, HttpResponse, Method};
 pub use model::{Capabilities, Page, PasswordChange, Provider, SignInKind, User, UserDraft};
