@@ -603,19 +603,13 @@ async fn back_from_a_user_puts_the_focus_on_their_row() {
     );
     // The row pressed is gone with the list: the new page's main area has the focus, not the
     // body (from where the next Tab would go back through the header).
-    until("the focus in the user's page", || {
-        document()
-            .active_element()
-            .is_some_and(|e| e.id() == "main")
-    })
-    .await;
+    until("the focus in the user's page", || focus_is_on("main")).await;
 
     window().history().unwrap().back().unwrap();
     let row = format!("tbody tr[data-id=\"{id}\"]");
     let r = root.clone();
     until("the focus on the row come back from", move || {
-        let focused = document().active_element();
-        focused.is_some() && focused == query(&r, &row)
+        query(&r, &row).is_some_and(|row| has_focus(&row))
     })
     .await;
     let focused = document().active_element().expect("the row");
@@ -642,22 +636,13 @@ async fn after_a_sign_in_the_focus_is_in_the_page() {
         &appears(&root, "[data-testid=secret]").await,
         APPCRM_ADMIN_TOKEN,
     );
-    let submit: web_sys::HtmlElement = query(&root, "form.sign-in button[type=submit]")
-        .unwrap()
-        .unchecked_into();
-    let _ = submit.focus();
-    submit.click();
+    press(&query(&root, "form.sign-in button[type=submit]").unwrap());
     let r = root.clone();
     until("the users", move || {
         query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 10
     })
     .await;
-    until("the focus in the page", || {
-        document()
-            .active_element()
-            .is_some_and(|e| e.id() == "main")
-    })
-    .await;
+    until("the focus in the page", || focus_is_on("main")).await;
 }
 
 /// Sign out pressed twice signs out once: one "Signed out." and the home page.

@@ -252,13 +252,7 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
     // The focus is back on the token, which still holds what was typed, marked and described
     // by the refusal; the disabled button had dropped it to the page.
     let secret = query(&root, "[data-testid=secret]").unwrap();
-    let focused = document().active_element();
-    assert_eq!(
-        focused.as_ref(),
-        Some(&secret),
-        "{:?}",
-        focused.as_ref().map(|e| e.tag_name())
-    );
+    assert!(has_focus(&secret), "the token field has the focus");
     let typed = wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlInputElement>(&secret).value();
     assert_eq!(typed, "not-a-valid-token");
     assert_eq!(
@@ -288,13 +282,7 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
 /// sign-in, and they never expire).
 #[wasm_bindgen_test]
 async fn a_password_sign_in_hands_over_its_signed_in_client() {
-    clear_storage();
-    let root = test_root();
-    let connections = Connections::new();
-    connections.save(app_crm_by_password("pw"), None, false);
-    let sessions = Sessions::new();
-    let _m = mount_gate(&root, connections, sessions, "pw");
-    sign_in_with_the_password(&root, false).await;
+    let (connections, sessions, _m) = signed_in_by_password("pw", false).await;
     let info = connections.find("pw").expect("the connection");
     let client = sessions.client(&info, &connections).expect("a client");
     assert!(
@@ -309,12 +297,7 @@ async fn a_password_sign_in_hands_over_its_signed_in_client() {
 #[wasm_bindgen_test]
 async fn a_remembered_app_crm_password_is_kept_as_its_token() {
     use userdeck::state::connections::TOKEN_PREFIX;
-    clear_storage();
-    let root = test_root();
-    let connections = Connections::new();
-    connections.save(app_crm_by_password("pwr"), None, false);
-    let _m = mount_gate(&root, connections, Sessions::new(), "pwr");
-    sign_in_with_the_password(&root, true).await;
+    let _m = signed_in_by_password("pwr", true).await;
     assert!(
         !all_session().contains(APPCRM_ADMIN_PASSWORD),
         "{}",
@@ -602,23 +585,33 @@ fn app_crm_by_password(id: &str) -> userdeck::state::connections::ConnectionInfo
     }
 }
 
-/// Types the admin's password on the sign-in under `root` (ticking "remember" if asked), signs
-/// in, and waits for the gate to open.
-async fn sign_in_with_the_password(root: &web_sys::HtmlElement, remember: bool) {
+/// From empty storage, a saved [`app_crm_by_password`] connection `id` whose gate is signed in
+/// to with the admin's password (ticking "remember" if asked); returns once the gate is open.
+async fn signed_in_by_password(
+    id: &'static str,
+    remember: bool,
+) -> (Connections, Sessions, impl Sized + use<>) {
+    clear_storage();
+    let root = test_root();
+    let connections = Connections::new();
+    connections.save(app_crm_by_password(id), None, false);
+    let sessions = Sessions::new();
+    let mounted = mount_gate(&root, connections, sessions, id);
     tick().await;
     type_into(
-        &query(root, "[data-testid=secret]").expect("a password form"),
+        &query(&root, "[data-testid=secret]").expect("a password form"),
         APPCRM_ADMIN_PASSWORD,
     );
     if remember {
-        click(&query(root, "form.sign-in input[type=checkbox]").expect("the remember box"));
+        click(&query(&root, "form.sign-in input[type=checkbox]").expect("the remember box"));
     }
-    click(&query(root, "form.sign-in button[type=submit]").unwrap());
+    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
     let r = root.clone();
     until("the gate to open", move || {
         query(&r, "[data-testid=ready]").is_some()
     })
     .await;
+    (connections, sessions, mounted)
 }
 
 /// Mounts the gate of connection `id` on `root`, over `connections`; once the gate lets the

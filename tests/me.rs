@@ -93,12 +93,9 @@ async fn a_wrong_current_password_is_reported_on_its_field() {
         "checked before sending"
     );
     // The mismatch is where the focus goes, and what the field is described by.
-    let focused_on =
-        |id: &'static str| move || document().active_element().is_some_and(|e| e.id() == id);
-    until(
-        "the focus on the confirmation",
-        focused_on("pw-password_confirmation"),
-    )
+    until("the focus on the confirmation", || {
+        focus_is_on("pw-password_confirmation")
+    })
     .await;
     assert_eq!(
         inputs[2].get_attribute("aria-describedby").as_deref(),
@@ -119,10 +116,9 @@ async fn a_wrong_current_password_is_reported_on_its_field() {
     })
     .await;
     assert_eq!(sandbox_requests().await - before, 1, "sent once");
-    until(
-        "the focus on the current password",
-        focused_on("pw-old_password"),
-    )
+    until("the focus on the current password", || {
+        focus_is_on("pw-old_password")
+    })
     .await;
     let text = query(&root, "[data-testid=error-old_password]")
         .unwrap()

@@ -185,19 +185,15 @@ async fn a_failed_save_keeps_the_input_and_the_focus_on_save() {
     tick().await;
     let email = fill_new_app_crm(&root, "Failing Save");
     sandbox_faults(1.0).await;
-    let button: web_sys::HtmlElement = query(&root, "[data-testid=save]").unwrap().unchecked_into();
-    let _ = button.focus();
-    button.click();
+    let button = query(&root, "[data-testid=save]").unwrap();
+    press(&button);
     let r = root.clone();
     until("the error", move || {
         query(&r, "[data-testid=form-error]").is_some()
     })
     .await;
     sandbox_faults(0.0).await;
-    two_frames().await;
-    let focused = document().active_element();
-    let holds = focused.as_ref() == Some(AsRef::<web_sys::Element>::as_ref(&button));
-    assert!(holds, "{:?} has the focus", focused.map(|e| e.tag_name()));
+    assert_keeps_the_focus(&button).await;
     assert_eq!(value(&field(&root, "email")), email);
     assert!(saved.with_untracked(Option::is_none));
 }

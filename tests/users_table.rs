@@ -314,15 +314,11 @@ async fn a_typed_page_number_jumps_there_within_the_pages() {
     until("page 1", shows_page(1)).await;
     // Pressed from the keyboard, "Last" keeps the focus on the last page, where it has nowhere
     // to go (a disabled button would have dropped it to the page).
-    let last: web_sys::HtmlElement = query(&root, "[data-testid=last]").unwrap().unchecked_into();
-    let _ = last.focus();
-    last.click();
+    let last = query(&root, "[data-testid=last]").unwrap();
+    press(&last);
     assert_eq!(params.get_untracked().page, count);
     until("the last page again", shows_page(count)).await;
-    two_frames().await;
-    let focused = document().active_element();
-    let holds = focused.as_ref() == Some(AsRef::<web_sys::Element>::as_ref(&last));
-    assert!(holds, "{:?} has the focus", focused.map(|e| e.tag_name()));
+    assert_keeps_the_focus(&last).await;
 }
 
 fn is_sorted(names: &[String], desc: bool) -> bool {
@@ -453,8 +449,7 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
     })
     .await;
     // The focus did not fall to the page with the disabled "Delete selected".
-    let focused = document().active_element().map(|e| e.id());
-    assert_eq!(focused.as_deref(), Some("user-search"));
+    assert!(focus_is_on("user-search"), "the search box has the focus");
     for id in ids {
         assert!(
             matches!(

@@ -11,6 +11,10 @@ use leptos::prelude::*;
 /// How long typing must pause before a search is sent.
 pub const DEBOUNCE_MS: u64 = 250;
 
+/// The search box's id: its label points at it, and the `/` shortcut and the return after a
+/// bulk delete put the focus there.
+pub const SEARCH_ID: &str = "user-search";
+
 /// A search input reporting its text `delay_ms` after the last keystroke (at once on Enter,
 /// cleared on Escape). `value` is the search in force (from the URL), shown when it changes.
 #[component]
@@ -68,9 +72,9 @@ pub fn SearchBar(
     };
     view! {
         <div class="search-bar" role="search">
-            <label for="user-search" class="visually-hidden">{label}</label>
+            <label for=SEARCH_ID class="visually-hidden">{label}</label>
             <input
-                id="user-search"
+                id=SEARCH_ID
                 type="search"
                 data-testid="search"
                 autocomplete="off"

@@ -18,7 +18,7 @@ use crate::components::csv_export::CsvExport;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::focus;
 use crate::components::pager::{PageInfo, Pager};
-use crate::components::search_bar::SearchBar;
+use crate::components::search_bar::{SEARCH_ID, SearchBar};
 use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
@@ -485,7 +485,7 @@ pub fn UsersView(
 /// Puts the focus in the users search box; false when the page has none.
 fn focus_search() -> bool {
     let Some(input) = document()
-        .get_element_by_id("user-search")
+        .get_element_by_id(SEARCH_ID)
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
     else {
         return false;

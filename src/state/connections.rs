@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use userdeck_client::Provider;
+use userdeck_client::{Capabilities, Provider, SignInKind};
 
 use crate::state::storage::{self, Store};
 
@@ -112,6 +112,18 @@ impl ConnectionInfo {
         Provider::parse(&self.provider)
     }
 
+    /// Whether it signs in with a password its CRM exchanges for a token that lasts (App CRM's
+    /// email and password, as the client's capabilities say): the token is what a tab
+    /// remembers and signs in with again, never the password.
+    pub fn trades_password_for_token(&self) -> bool {
+        self.sign_in_method() == SignIn::Password
+            && self.provider_kind().is_some_and(|p| {
+                Capabilities::of(p)
+                    .sign_in
+                    .contains(&SignInKind::EmailPassword)
+            })
+    }
+
     /// How this connection signs in, whoever declared it.
     pub fn sign_in_method(&self) -> SignIn {
         if self.saved {
@@ -167,7 +179,7 @@ pub struct Connections {
     tokens: StoredValue<HashMap<String, String>>,
     /// Connections whose exchanged token is to be remembered once it comes (their password is
     /// remembered, but not stored: the form that took it does not ask the CRM).
-    token_wanted: RwSignal<HashSet<String>>,
+    token_wanted: StoredValue<HashSet<String>>,
 }
 
 impl Connections {
@@ -192,7 +204,7 @@ impl Connections {
             state: RwSignal::new(LoadState::Loading),
             secrets: RwSignal::new(secrets),
             tokens: StoredValue::new(tokens),
-            token_wanted: RwSignal::new(HashSet::new()),
+            token_wanted: StoredValue::new(HashSet::new()),
         }
     }
 
@@ -327,7 +339,7 @@ impl Connections {
         // `try_`: the client tells after an `await`, and the app may be gone by then (tests).
         if self
             .token_wanted
-            .try_with_untracked(|w| w.contains(id))
+            .try_with_value(|w| w.contains(id))
             .unwrap_or(false)
         {
             self.remember_secret(id, true);
@@ -381,7 +393,7 @@ impl Connections {
         self.tokens.update_value(|t| {
             t.remove(id);
         });
-        self.token_wanted.update(|w| {
+        self.token_wanted.update_value(|w| {
             w.remove(id);
         });
         forget_remembered(id);
@@ -390,10 +402,8 @@ impl Connections {
     /// Mirrors what `id` signs in with to `sessionStorage`, or removes it. For an App CRM
     /// password that is the token it was exchanged for, once there is one; never the password.
     fn remember_secret(&self, id: &str, remember: bool) {
-        let exchanged = self.find(id).is_some_and(|c| {
-            c.provider_kind() == Some(Provider::AppCrm) && c.sign_in_method() == SignIn::Password
-        });
-        self.token_wanted.update(|w| {
+        let exchanged = self.find(id).is_some_and(|c| c.trades_password_for_token());
+        self.token_wanted.update_value(|w| {
             if remember && exchanged {
                 w.insert(id.to_string());
             } else {
@@ -430,7 +440,7 @@ impl Connections {
     pub fn is_remembered(&self, id: &str) -> bool {
         storage::get(Store::Session, &secret_key(id)).is_some()
             || storage::get(Store::Session, &token_key(id)).is_some()
-            || self.token_wanted.with_untracked(|w| w.contains(id))
+            || self.token_wanted.with_value(|w| w.contains(id))
     }
 
     fn persist(&self) {

@@ -132,7 +132,7 @@ impl Sessions {
         ) {
             // A password this tab exchanged before, remembered as its token: the token, as if
             // pasted. Refused, it ends the session, and the sign-in asks for the password.
-            (None, Some(token)) if info.sign_in_method() == SignIn::Password => connection_for(
+            (None, Some(token)) if info.trades_password_for_token() => connection_for(
                 &ConnectionInfo {
                     sign_in: SignIn::Token,
                     ..info.clone()

@@ -127,7 +127,9 @@ async fn sandbox_switch(switch: &str) {
     assert!(answer.ok(), "the sandbox refused {switch}");
 }
 
-/// How many calls the sandbox's CRMs have answered since it started.
+/// How many calls the sandbox's CRMs have taken since it started. Counted as they arrive, so a
+/// second request still on its way back is counted too, which the page's resource timing
+/// ([`answered`]) lists only once its answer has ended.
 pub async fn sandbox_requests() -> u64 {
     let url = format!("{}/_sandbox/stats", sandbox());
     let stats: serde_json::Value = gloo_net::http::Request::get(&url)
@@ -151,6 +153,44 @@ pub async fn sandbox_latency(ms: u64) {
 /// cut body.
 pub async fn sandbox_faults(rate: f64) {
     sandbox_switch(&format!("faults?rate={rate}")).await;
+}
+
+/// Presses `el` as a keyboard user does: the focus on it, then its action. (`click` alone
+/// leaves the focus where it was, so nothing could be seen of where a press sends it.)
+pub fn press(el: &web_sys::Element) {
+    let el = el.dyn_ref::<web_sys::HtmlElement>().unwrap();
+    let _ = el.focus();
+    el.click();
+}
+
+/// Whether `el` has the focus.
+pub fn has_focus(el: &web_sys::Element) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|focused| focused == *el)
+}
+
+/// Whether the element with id `id` has the focus.
+pub fn focus_is_on(id: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|focused| focused.id() == id)
+}
+
+/// Fails unless `el` still has the focus once the browser has updated the rendering twice: a
+/// disabled element loses it only then.
+pub async fn assert_keeps_the_focus(el: &web_sys::Element) {
+    two_frames().await;
+    let focused = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element());
+    assert!(
+        has_focus(el),
+        "{:?} has the focus",
+        focused.map(|e| e.tag_name())
+    );
 }
 
 /// Waits for the browser to update the rendering twice: what it does only then (moving the focus
