@@ -92,9 +92,10 @@ pub fn run_all() -> Result<()> {
     let assets = bundle::measure(&bundle::dist_dir())?;
     let _ = writeln!(
         doc,
-        "## Release bundle (issue 2, 5)\n\nThe gzip column is what a browser downloads: the `.gz` files \
-         beside each asset in `dist/`, which the proxy serves (gzip format, compressed by zopfli at \
-         build time).\n\n{}",
+        "## Release bundle (issue 2, 5)\n\nThe compressed columns are what a browser downloads: the \
+         `.gz` (zopfli) and `.br` (Brotli, quality 11) files `cargo xtask dist` writes beside each \
+         asset, which the proxy serves; browsers ask for Brotli over HTTPS and from localhost. The \
+         issues' budgets count gzip.\n\n{}",
         bundle::report(&assets)
     );
 

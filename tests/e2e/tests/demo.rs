@@ -43,6 +43,23 @@ async fn the_home_page_lists_the_demo_connections() {
         )
         .await;
     assert_eq!(asked, 0, "requests for /api/connections");
+    // The browser took each asset as the Brotli file `cargo xtask dist` wrote beside it (a fifth
+    // smaller than gzip for the wasm): its encoded size is that file's.
+    let sizes = browser
+        .eval(
+            "return Object.fromEntries(performance.getEntriesByType('resource') \
+               .filter(e => /\\.(wasm|js|css)$/.test(e.name)) \
+               .map(e => [new URL(e.name).pathname.slice(1), e.encodedBodySize]));",
+            "resource timings",
+        )
+        .await;
+    let sizes = sizes.as_object().cloned().unwrap_or_default();
+    assert_eq!(sizes.len(), 3, "wasm, JS and CSS: {sizes:?}");
+    for (name, size) in sizes {
+        let br = userdeck_e2e::dist_dir().join(format!("{name}.br"));
+        let on_disk = std::fs::metadata(&br).map(|m| m.len()).ok();
+        assert_eq!(size.as_u64(), on_disk, "{name}: bytes received vs {br:?}");
+    }
     browser.close().await;
     stack.shutdown().await;
 }
