@@ -267,12 +267,29 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
         &query(&root, "[data-testid=secret]").unwrap(),
         CAPSULE_TOKEN,
     );
-    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
+    // Pressed from the keyboard, and again while the CRM answers: the button keeps the focus
+    // (a disabled one would drop it to the page) and the second press sends nothing.
+    sandbox_latency(300).await;
+    let before = sandbox_requests().await;
+    let button = query(&root, "form.sign-in button[type=submit]").unwrap();
+    press(&button);
+    assert_keeps_the_focus(&button).await;
+    assert_eq!(
+        button.get_attribute("aria-disabled").as_deref(),
+        Some("true")
+    );
+    click(&button);
     let r = root.clone();
     until("the gate to open", move || {
         query(&r, "[data-testid=ready]").is_some()
     })
     .await;
+    sandbox_latency(0).await;
+    assert_eq!(
+        sandbox_requests().await - before,
+        1,
+        "one look-up of the user"
+    );
     assert_eq!(connections.secret("cap").as_deref(), Some(CAPSULE_TOKEN));
     assert!(!all_local().contains(CAPSULE_TOKEN));
 }

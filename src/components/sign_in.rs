@@ -117,8 +117,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let error_id = format!("sign-in-error-{}", info.id);
-    // A refusal sends the focus back to the secret, selected: the submit button was disabled
-    // while the CRM answered, and the focus would otherwise be lost to the page.
+    // A refusal sends the focus back to the secret, selected, for the next try.
     let secret_input = NodeRef::<leptos::html::Input>::new();
     let refuse = move |message: String| {
         error.set(Some(message));
@@ -130,6 +129,10 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
     let info_s = StoredValue::new(info.clone());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // One sign-in at a time: each App CRM password sign-in mints a token that never expires.
+        if busy.get_untracked() {
+            return;
+        }
         let chosen = method.get_untracked();
         let info = ConnectionInfo {
             login: Some(login.get_untracked())
@@ -257,7 +260,9 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     {REMEMBER_LABEL}
                 </label>
                 <p class="help">{REMEMBER_HELP}</p>
-                <button type="submit" class="primary" prop:disabled=move || busy.get()>
+                // `aria-disabled` while the CRM answers, not `disabled`, which would drop the
+                // focus of a keyboard user who pressed it to the page.
+                <button type="submit" class="primary" aria-disabled=move || busy.get().to_string()>
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </form>
