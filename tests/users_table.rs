@@ -423,7 +423,8 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
     .await;
     click(&query(&root, "[data-testid=select-all]").unwrap());
     tick().await;
-    click(&query(&root, "[data-testid=bulk-delete]").unwrap());
+    let bulk_delete = query(&root, "[data-testid=bulk-delete]").unwrap();
+    press(&bulk_delete);
     tick().await;
     // The dialog names who will go.
     assert_eq!(
@@ -442,13 +443,23 @@ async fn bulk_delete_asks_for_the_connection_name_then_deletes_the_selection() {
         "Test",
     );
     tick().await;
+    // While the users go, "Delete selected" keeps the focus the dialog gave back, and says it
+    // is busy.
+    sandbox_latency(300).await;
     click(&query(&root, "[data-testid=confirm]").unwrap());
+    assert_keeps_the_focus(&bulk_delete).await;
+    assert_eq!(
+        bulk_delete.get_attribute("aria-disabled").as_deref(),
+        Some("true")
+    );
     let r = root.clone();
     until("the list to empty", move || {
         query(&r, "[data-testid=empty]").is_some()
     })
     .await;
-    // The focus did not fall to the page with the disabled "Delete selected".
+    sandbox_latency(0).await;
+    // With nothing left to select the button is disabled, and the focus did not fall to the
+    // page with it.
     assert!(focus_is_on("user-search"), "the search box has the focus");
     for id in ids {
         assert!(

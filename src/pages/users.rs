@@ -292,6 +292,7 @@ pub fn UsersView(
     let confirming = RwSignal::new(false);
     let heir = RwSignal::new(None::<(u64, String)>);
     let deleting = RwSignal::new(None::<(usize, usize)>);
+    let bulk_button = NodeRef::<leptos::html::Button>::new();
     let name_phrase = info.name.clone();
     let id_for_delete = conn_id.clone();
     let do_delete = Callback::new(move |()| {
@@ -318,10 +319,17 @@ pub fn UsersView(
                 }
             }
             deleting.set(None);
-            // "Delete selected" had the focus back from the dialog, and the browser dropped it
-            // to the page when the button was disabled for the deleting: the search box takes
-            // it, at the head of the users that are left.
-            if focus::dropped() {
+            // "Delete selected" had the focus back from the dialog, and the browser drops it to
+            // the page once the button is disabled for the emptied selection: the search box
+            // takes it instead, at the head of the users that are left.
+            let on_button = bulk_button
+                .try_get_untracked()
+                .flatten()
+                .is_some_and(|b| document().active_element().as_ref() == Some(&b));
+            let emptied = selected
+                .try_with_untracked(BTreeSet::is_empty)
+                .unwrap_or(false);
+            if focus::dropped() || (on_button && emptied) {
                 focus_search();
             }
             let ok = total - failures.len();
@@ -381,8 +389,17 @@ pub fn UsersView(
                     type="button"
                     class="danger"
                     data-testid="bulk-delete"
-                    prop:disabled=move || selected.with(BTreeSet::is_empty) || deleting.get().is_some()
-                    on:click=move |_| confirming.set(true)
+                    node_ref=bulk_button
+                    // `aria-disabled` while the users go, so it keeps the focus the dialog gave
+                    // back; `disabled` only with nothing selected (the search box then takes
+                    // the focus, above).
+                    prop:disabled=move || selected.with(BTreeSet::is_empty)
+                    aria-disabled=move || deleting.with(Option::is_some).to_string()
+                    on:click=move |_| {
+                        if deleting.with_untracked(Option::is_none) {
+                            confirming.set(true);
+                        }
+                    }
                 >{move || format!("Delete selected ({})", selected.with(BTreeSet::len))}</button>
             })}
         </div>
