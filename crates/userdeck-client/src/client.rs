@@ -507,13 +507,30 @@ impl<T: Transport> Client<T> {
     /// The signed-in user.
     pub async fn me(&self) -> Result<User, ApiError> {
         let provider = self.connection.provider;
-        self.call(
-            true,
-            None,
-            |t| Ok(provider::me_request(provider, t)),
-            |r, now| provider::decode_user(provider, r, now),
-        )
-        .await
+        let me = self
+            .call(
+                true,
+                None,
+                |t| Ok(provider::me_request(provider, t)),
+                |r, now| provider::decode_user(provider, r, now),
+            )
+            .await;
+        match (me, &self.connection.auth) {
+            // Zurmo 2.x cannot say who is signed in; the name they signed in with can. (Through
+            // a proxy that signs in itself the name is not known here, and the error stands.)
+            (Err(e), Auth::UsernamePassword { username, .. })
+                if provider == Provider::Zurmo && zurmo::lacks_authenticated_user(&e) =>
+            {
+                let matches = self.list(&zurmo::username_query(username)).await?;
+                zurmo::named(matches.items, username).ok_or_else(|| ApiError::NotFound {
+                    message: format!(
+                        "This Zurmo cannot say who is signed in (it has no getAuthenticatedUser, \
+                         added in 3.x), and lists no user named {username}"
+                    ),
+                })
+            }
+            (me, _) => me,
+        }
     }
 
     /// Updates the signed-in user's profile (App CRM only; unset fields keep their values).

@@ -899,6 +899,48 @@ async fn zurmo_session_expiry_signs_in_again_and_bad_passwords_are_told_apart() 
     sb.shutdown().await;
 }
 
+/// Zurmo 2.x has no `getAuthenticatedUser`: the signed-in user is the one listed under the
+/// name they signed in with, not a user whose name merely starts with it.
+#[tokio::test]
+async fn zurmo_2_finds_the_signed_in_user_by_their_name() {
+    let sb = Sandbox::start(
+        Config {
+            zurmo_major: 2,
+            ..Config::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let c = zurmo(&sb);
+    // A user whose name starts with the signed-in one's: Zurmo's prefix search finds both.
+    let longer = format!("{}0", demo::ZURMO_USERNAME);
+    c.create(&UserDraft {
+        username: Some(longer.clone()),
+        last_name: Some("Prefix".into()),
+        password: Some("secret-1".into()),
+        ..UserDraft::default()
+    })
+    .await
+    .unwrap();
+    let me = c.me().await.unwrap();
+    assert_eq!(me.username.as_deref(), Some(demo::ZURMO_USERNAME));
+    assert_eq!(me.id, 1);
+
+    // And a user without admin rights finds themselves the same way.
+    let other = client(
+        Provider::Zurmo,
+        sb.zurmo_base(),
+        Auth::UsernamePassword {
+            username: longer.clone(),
+            password: "secret-1".into(),
+        },
+    );
+    let other_me = other.me().await.unwrap();
+    assert_eq!(other_me.username.as_deref(), Some(longer.as_str()));
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn zurmo_forced_429_is_retried() {
     let sb = sandbox().await;

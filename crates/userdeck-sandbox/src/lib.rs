@@ -115,6 +115,9 @@ pub struct Config {
     pub oauth_code_ttl: Duration,
     /// Largest request body accepted; bigger ones get each CRM's "too large" answer.
     pub max_body_bytes: usize,
+    /// The Zurmo release the sandbox acts as: 3 (3.x) answers `getAuthenticatedUser`; 2 (2.2.5,
+    /// still installed in places) has no such route and answers its HTML error page.
+    pub zurmo_major: u8,
 }
 
 impl Default for Config {
@@ -131,6 +134,7 @@ impl Default for Config {
             oauth_token_ttl: Duration::from_secs(604_799),
             oauth_code_ttl: Duration::from_secs(120),
             max_body_bytes: 1 << 20,
+            zurmo_major: 3,
         }
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use userdeck_sandbox::{Config, Cors, Error, Sandbox, demo};
 
 const USAGE: &str = "usage: userdeck-sandbox [--listen ADDR] [--seed N] [--users N] [--cors [ORIGIN|*]]... \
-[--latency-ms N] [--fault-rate F] [--data FILE] [--appcrm-rate-limit N] [--capsule-rate-limit N]";
+[--latency-ms N] [--fault-rate F] [--data FILE] [--appcrm-rate-limit N] [--capsule-rate-limit N] \
+[--zurmo-version 2|3]";
 
 fn parse<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, Error> {
     let value = value.ok_or_else(|| Error::Usage(format!("{flag} needs a value")))?;
@@ -45,6 +46,12 @@ fn args() -> Result<(Config, SocketAddr), Error> {
             "--data" => config.data = Some(parse::<String>(&flag, value())?.into()),
             "--appcrm-rate-limit" => config.appcrm_rate_limit = parse(&flag, value())?,
             "--capsule-rate-limit" => config.capsule_rate_limit = parse(&flag, value())?,
+            "--zurmo-version" => {
+                config.zurmo_major = parse(&flag, value())?;
+                if !(2..=3).contains(&config.zurmo_major) {
+                    return Err(Error::Usage("--zurmo-version is 2 or 3".into()));
+                }
+            }
             "--cors" => {
                 // The origin is optional: a bare --cors (or --cors '*') allows any origin.
                 let origin = inline

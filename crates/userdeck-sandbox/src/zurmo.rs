@@ -220,7 +220,10 @@ fn action(req: &ApiRequest) -> Option<Action> {
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     // PHP silently drops a body over post_max_size; the action then sees no data.
     let req = ApiRequest::read(req, "/zurmo", shared.config.max_body_bytes).await;
-    let Some(action) = action(&req) else {
+    // Zurmo 2.x has no `getAuthenticatedUser`: the route is unknown there.
+    let action =
+        action(&req).filter(|a| !(matches!(a, Action::Me) && shared.config.zurmo_major < 3));
+    let Some(action) = action else {
         return error_page(StatusCode::NOT_FOUND, "Unable to resolve the request.");
     };
     // Only forced windows apply (Zurmo has no limit), so one bucket suffices and callers

@@ -59,6 +59,7 @@ fn rejects_bad_arguments() {
         &["--nope"][..],
         &["--seed", "x"],
         &["--fault-rate", "3"],
+        &["--zurmo-version", "4"],
         &["--listen"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_userdeck-sandbox"))

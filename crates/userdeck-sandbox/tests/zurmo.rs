@@ -587,6 +587,42 @@ async fn create_update_delete() {
     sb.shutdown().await;
 }
 
+/// Acting as Zurmo 2.x, the sandbox has no `getAuthenticatedUser`: the route is unknown, and
+/// gets the framework's HTML error page like any other.
+#[tokio::test]
+async fn zurmo_2_has_no_authenticated_user_route() {
+    let sb = start(Config {
+        zurmo_major: 2,
+        ..Config::default()
+    })
+    .await;
+    let s = super_session(&sb).await;
+    let res = call(
+        &sb,
+        &s,
+        reqwest::Method::GET,
+        "/users/user/api/getAuthenticatedUser",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(
+        header(&res, "content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // The rest of the API is as before.
+    let read = envelope(call(
+        &sb,
+        &s,
+        reqwest::Method::GET,
+        "/users/user/api/read/1",
+    ))
+    .await;
+    assert_eq!(read["status"], "SUCCESS");
+}
+
 #[tokio::test]
 async fn html_errors_xml_and_forced_rate_limit() {
     let sb = start_default().await;

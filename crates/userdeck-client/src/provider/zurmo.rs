@@ -16,7 +16,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Page, User, UserDraft, display_name};
 use crate::php::http_build_query;
-use crate::query::{Direction, Match, Op, UserField, UserQuery};
+use crate::query::{Direction, Match, Op, Sort, UserField, UserQuery};
 use crate::raw::RawJson;
 
 mod page;
@@ -106,6 +106,36 @@ pub fn get_request(t: &Target, id: u64) -> HttpRequest {
 /// `GET users/user/api/getAuthenticatedUser` (Zurmo 3.x).
 pub fn me_request(t: &Target) -> HttpRequest {
     t.request(Method::Get, "/users/user/api/getAuthenticatedUser")
+}
+
+/// Whether `error`, the answer to [`me_request`], says the route does not exist: Zurmo 2.x has
+/// no `getAuthenticatedUser`, and an unknown route gets the framework's HTML error page (404).
+pub fn lacks_authenticated_user(error: &ApiError) -> bool {
+    matches!(error, ApiError::NotFound { .. } | ApiError::Decode { .. })
+}
+
+/// Where Zurmo 2.x finds the signed-in user instead: by the username they signed in with.
+/// Zurmo matches text by prefix, so the list is sorted by username, which puts the exact name
+/// (if any) first; [`named`] picks it.
+pub fn username_query(username: &str) -> UserQuery {
+    UserQuery {
+        sort: Some(Sort {
+            field: UserField::Username,
+            direction: Direction::Asc,
+        }),
+        page_size: DEFAULT_PAGE_SIZE,
+        ..UserQuery::default().with(UserField::Username, Op::StartsWith, username)
+    }
+}
+
+/// The user among `users` whose username is `username` (Zurmo compares usernames without case:
+/// it keeps them lowercase).
+pub fn named(users: Vec<User>, username: &str) -> Option<User> {
+    users.into_iter().find(|u| {
+        u.username
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(username))
+    })
 }
 
 /// `DELETE users/user/api/delete/{id}`.
@@ -869,6 +899,29 @@ fn to_user(u: ZurmoUser, raw: impl FnOnce() -> RawJson) -> Option<User> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_get_authenticated_user_the_exact_name_is_the_signed_in_user() {
+        let user = |id: u64, name: &str| User {
+            id,
+            username: Some(name.into()),
+            ..User::default()
+        };
+        // Prefix matches of `super`, in whatever order the server sends them.
+        let found = named(vec![user(7, "super0"), user(1, "Super")], "super");
+        assert_eq!(found.map(|u| u.id), Some(1));
+        assert_eq!(named(vec![user(7, "super0")], "super"), None);
+        let query = username_query("super");
+        assert_eq!(query.conditions[0].op, Op::StartsWith);
+        assert_eq!(query.sort.map(|s| s.field), Some(UserField::Username));
+        // An unknown route (Zurmo 2.x), as the HTML error page decodes; not a refusal.
+        assert!(lacks_authenticated_user(&ApiError::NotFound {
+            message: "Unable to resolve the request.".into()
+        }));
+        assert!(!lacks_authenticated_user(&ApiError::Unauthorized {
+            message: SIGN_IN_REQUIRED.into()
+        }));
+    }
 
     #[test]
     fn recognises_only_the_sign_in_required_envelope() {
