@@ -9,7 +9,7 @@
 
 use leptos::prelude::*;
 use serde_json::{Map, Value};
-use userdeck_client::{FieldSpec, User};
+use userdeck_client::{FieldSpec, User, html};
 
 use crate::components::formats::{DAYS, language_name};
 
@@ -195,7 +195,7 @@ pub fn user_ref_text(id: &str, name: Option<&str>) -> String {
 /// value stays in the element's title).
 fn text_of(s: &str) -> String {
     if s.contains('<') {
-        return strip_tags(s);
+        return html::text_of(s);
     }
     datetime_text(s).unwrap_or_else(|| s.to_string())
 }
@@ -398,29 +398,4 @@ fn web_link(v: &Value) -> Option<String> {
         && !rest.starts_with('/')
         && !s.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'));
     plain.then(|| s.clone())
-}
-
-/// Drops markup from CRM HTML so it can be shown as text (never injected as HTML).
-pub fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -7,12 +7,11 @@
 use std::collections::BTreeSet;
 
 use leptos::prelude::*;
-use userdeck_client::{Direction, FieldKind, FieldSpec, User};
+use userdeck_client::{Direction, FieldKind, FieldSpec, User, html};
 use wasm_bindgen::JsCast;
 
 use crate::components::field_value::{
-    code_text, datetime_text, line_of, locale_text, strip_tags, user_ref, user_ref_text,
-    weekday_text,
+    code_text, datetime_text, line_of, locale_text, user_ref, user_ref_text, weekday_text,
 };
 
 /// How long a refetch runs before the old rows are dimmed.
@@ -36,7 +35,7 @@ pub fn cell_text(spec: &FieldSpec, user: &User) -> String {
             "0" | "false" => "No".into(),
             _ => raw,
         },
-        FieldKind::Html => strip_tags(&raw),
+        FieldKind::Html => html::text_of(&raw),
         // Role objects (or names) read as their names, not as JSON.
         FieldKind::List => serde_json::from_str::<serde_json::Value>(&raw)
             .ok()

@@ -27,6 +27,7 @@
 
 pub mod client;
 pub mod error;
+pub mod html;
 pub mod http;
 pub mod model;
 pub mod oauth;

@@ -244,7 +244,15 @@ pub(crate) fn error_message(resp: &HttpResponse) -> String {
                 .or_else(|| text(&v, "error"))
                 .or_else(|| text(v.get("error")?, "message"))
         })
-        .unwrap_or_else(|| crate::error::snippet(&resp.body))
+        .unwrap_or_else(|| {
+            // An HTML error page reads as its text, not as its markup.
+            if crate::html::is_page(&resp.body) {
+                let text = crate::html::text_of(&String::from_utf8_lossy(&resp.body));
+                crate::error::snippet(text.as_bytes())
+            } else {
+                crate::error::snippet(&resp.body)
+            }
+        })
 }
 
 /// Classification shared by the JSON APIs (Capsule, App CRM) for statuses with no special meaning.
@@ -318,10 +326,7 @@ mod tests {
             ),
             "the CRM could not be reached (connection failed)"
         );
-        assert_eq!(
-            message(502, "<html>Bad Gateway</html>"),
-            "<html>Bad Gateway</html>"
-        );
+        assert_eq!(message(502, "<html>Bad Gateway</html>"), "Bad Gateway");
     }
 
     #[test]
