@@ -515,20 +515,25 @@ impl<T: Transport> Client<T> {
                 |r, now| provider::decode_user(provider, r, now),
             )
             .await;
+        let lacking =
+            |e: &ApiError| provider == Provider::Zurmo && zurmo::lacks_authenticated_user(e);
         match (me, &self.connection.auth) {
-            // Zurmo 2.x cannot say who is signed in; the name they signed in with can. (Through
-            // a proxy that signs in itself the name is not known here, and the error stands.)
-            (Err(e), Auth::UsernamePassword { username, .. })
-                if provider == Provider::Zurmo && zurmo::lacks_authenticated_user(&e) =>
-            {
+            // Zurmo 2.x cannot say who is signed in; the name they signed in with can.
+            (Err(e), Auth::UsernamePassword { username, .. }) if lacking(&e) => {
                 let matches = self.list(&zurmo::username_query(username)).await?;
                 zurmo::named(matches.items, username).ok_or_else(|| ApiError::NotFound {
                     message: format!(
-                        "This Zurmo cannot say who is signed in (it has no getAuthenticatedUser, \
-                         added in 3.x), and lists no user named {username}"
+                        "this Zurmo cannot say who is signed in (getAuthenticatedUser came with \
+                         Zurmo 3), and lists no user named {username}"
                     ),
                 })
             }
+            // Through a proxy that signs in itself, the name is not known here.
+            (Err(e @ ApiError::NotFound { .. }), _) if lacking(&e) => Err(ApiError::Unsupported {
+                message: "this Zurmo cannot say who is signed in (getAuthenticatedUser came with \
+                          Zurmo 3)"
+                    .into(),
+            }),
             (me, _) => me,
         }
     }
