@@ -172,15 +172,15 @@ mod tests {
     /// takes the precompressed file runs something else than was built.
     #[test]
     fn precompressed_files_unpack_to_their_asset() {
-        let dir = std::env::temp_dir().join(format!("xtask-precompress-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let wasm: Vec<u8> = (0..5_000u32)
             .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
         std::fs::write(dir.join("app_bg.wasm"), &wasm).unwrap();
         std::fs::write(dir.join("index.html"), "<html></html>").unwrap();
 
-        precompress(&dir).unwrap();
+        precompress(dir).unwrap();
 
         let mut gunzipped = Vec::new();
         let gz = std::fs::read(dir.join("app_bg.wasm.gz")).unwrap();
@@ -197,11 +197,10 @@ mod tests {
             "only the hashed assets"
         );
 
-        let assets = measure(&dir).unwrap();
+        let assets = measure(dir).unwrap();
         assert_eq!(assets.len(), 1);
         assert_eq!(assets[0].gzip, gz.len() as u64);
         assert_eq!(assets[0].brotli, br.len() as u64);
         assert!(assets[0].brotli < assets[0].gzip, "Brotli packs smaller");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -515,27 +515,29 @@ impl<T: Transport> Client<T> {
                 |r, now| provider::decode_user(provider, r, now),
             )
             .await;
-        let lacking =
-            |e: &ApiError| provider == Provider::Zurmo && zurmo::lacks_authenticated_user(e);
-        match (me, &self.connection.auth) {
-            // Zurmo 2.x cannot say who is signed in; the name they signed in with can.
-            (Err(e), Auth::UsernamePassword { username, .. }) if lacking(&e) => {
-                let matches = self.list(&zurmo::username_query(username)).await?;
-                zurmo::named(matches.items, username).ok_or_else(|| ApiError::NotFound {
-                    message: format!(
-                        "this Zurmo cannot say who is signed in (getAuthenticatedUser came with \
-                         Zurmo 3), and lists no user named {username}"
-                    ),
-                })
+        match me {
+            Err(e) if provider == Provider::Zurmo && zurmo::lacks_authenticated_user(&e) => {
+                self.zurmo_me_by_name().await
             }
-            // Through a proxy that signs in itself, the name is not known here.
-            (Err(e @ ApiError::NotFound { .. }), _) if lacking(&e) => Err(ApiError::Unsupported {
-                message: "this Zurmo cannot say who is signed in (getAuthenticatedUser came with \
-                          Zurmo 3)"
-                    .into(),
-            }),
-            (me, _) => me,
+            me => me,
         }
+    }
+
+    /// Me on a Zurmo 2.x, which cannot say who is signed in: the user listed under the name the
+    /// client signed in with. Through a proxy that signs in itself, that name is not known here.
+    async fn zurmo_me_by_name(&self) -> Result<User, ApiError> {
+        let Auth::UsernamePassword { username, .. } = &self.connection.auth else {
+            return Err(ApiError::Unsupported {
+                message: zurmo::NO_AUTHENTICATED_USER.into(),
+            });
+        };
+        let matches = self.list(&zurmo::username_query(username)).await?;
+        zurmo::named(matches.items, username).ok_or_else(|| ApiError::NotFound {
+            message: format!(
+                "{}, and lists no user named {username}",
+                zurmo::NO_AUTHENTICATED_USER
+            ),
+        })
     }
 
     /// Updates the signed-in user's profile (App CRM only; unset fields keep their values).

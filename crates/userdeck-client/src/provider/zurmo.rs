@@ -109,10 +109,15 @@ pub fn me_request(t: &Target) -> HttpRequest {
 }
 
 /// Whether `error`, the answer to [`me_request`], says the route does not exist: Zurmo 2.x has
-/// no `getAuthenticatedUser`, and an unknown route gets the framework's HTML error page (404).
+/// no `getAuthenticatedUser`, and an unknown route gets the framework's HTML error page with a
+/// 404 (Yii sends the status of its `CHttpException`).
 pub fn lacks_authenticated_user(error: &ApiError) -> bool {
-    matches!(error, ApiError::NotFound { .. } | ApiError::Decode { .. })
+    matches!(error, ApiError::NotFound { .. })
 }
+
+/// Why Me cannot be answered directly by such a Zurmo.
+pub const NO_AUTHENTICATED_USER: &str =
+    "this Zurmo cannot say who is signed in (getAuthenticatedUser came with Zurmo 3)";
 
 /// Where Zurmo 2.x finds the signed-in user instead: by the username they signed in with.
 /// Zurmo matches text by prefix, so the list is sorted by username, which puts the exact name
@@ -914,13 +919,17 @@ mod tests {
         let query = username_query("super");
         assert_eq!(query.conditions[0].op, Op::StartsWith);
         assert_eq!(query.sort.map(|s| s.field), Some(UserField::Username));
-        // An unknown route (Zurmo 2.x), as the HTML error page decodes; not a refusal.
+        // An unknown route (Zurmo 2.x); not a refusal, nor a 3.x answer that cannot be read.
         assert!(lacks_authenticated_user(&ApiError::NotFound {
             message: "Unable to resolve the request.".into()
         }));
         assert!(!lacks_authenticated_user(&ApiError::Unauthorized {
             message: SIGN_IN_REQUIRED.into()
         }));
+        assert!(!lacks_authenticated_user(&ApiError::decode(
+            "Zurmo user",
+            b"{\"status\""
+        )));
     }
 
     #[test]
