@@ -6,10 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::layout::Layout;
-use crate::pages::connections::ConnectionsPage;
-use crate::pages::me::MePage;
-use crate::pages::user_detail::UserDetailPage;
-use crate::pages::user_edit::{UserCreatePage, UserEditPage};
+use crate::lazy;
 use crate::pages::{home::HomePage, not_found::NotFoundPage, users::UsersPage};
 use crate::state::connections::Connections;
 use crate::state::first_list;
@@ -32,12 +29,12 @@ pub fn App() -> impl IntoView {
                 <Layout>
                     <Routes fallback=NotFoundPage>
                         <Route path=path!("/") view=HomePage/>
-                        <Route path=path!("/connections") view=ConnectionsPage/>
+                        <Route path=path!("/connections") view=|| lazy::route(lazy::connections_page)/>
                         <Route path=path!("/c/:conn/users") view=UsersPage/>
-                        <Route path=path!("/c/:conn/users/new") view=UserCreatePage/>
-                        <Route path=path!("/c/:conn/users/:id") view=UserDetailPage/>
-                        <Route path=path!("/c/:conn/users/:id/edit") view=UserEditPage/>
-                        <Route path=path!("/c/:conn/me") view=MePage/>
+                        <Route path=path!("/c/:conn/users/new") view=|| lazy::route(lazy::user_create_page)/>
+                        <Route path=path!("/c/:conn/users/:id") view=|| lazy::route(lazy::user_detail_page)/>
+                        <Route path=path!("/c/:conn/users/:id/edit") view=|| lazy::route(lazy::user_edit_page)/>
+                        <Route path=path!("/c/:conn/me") view=|| lazy::route(lazy::me_page)/>
                     </Routes>
                 </Layout>
             </Router>

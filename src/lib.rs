@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod components;
+pub mod lazy;
 pub mod milestones;
 pub mod pages;
 pub mod state;

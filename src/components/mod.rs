@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface.
 
 pub mod advanced_search;
+pub mod bulk_delete;
 pub mod column_picker;
 pub mod connection_form;
 pub mod connection_list;

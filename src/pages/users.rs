@@ -12,17 +12,17 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use userdeck_client::{ApiError, Page, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
-use crate::components::advanced_search::{AdvancedSearch, Applied};
+use crate::components::advanced_search::Applied;
+use crate::components::bulk_delete::BulkDelete;
 use crate::components::column_picker::{ColumnPicker, pickable};
 use crate::components::csv_export::CsvExport;
-use crate::components::dialog::ConfirmDialog;
 use crate::components::focus;
 use crate::components::pager::{PageInfo, Pager};
 use crate::components::search_bar::{SEARCH_ID, SearchBar};
 use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
 use crate::components::sign_in::ConnectionGate;
-use crate::components::user_picker::TransferTo;
 use crate::components::users_table::{Column, UsersTable};
+use crate::lazy;
 use crate::milestones::{Milestone, reached};
 use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
@@ -408,7 +408,7 @@ pub fn UsersView(
         </Show>
         <Show when=move || show_advanced.get()>
             <div id="advanced-panel">
-                <AdvancedSearch provider=provider initial=initial_conditions.0.clone() initial_any=initial_conditions.1 initial_structure=initial_conditions.2.clone() on_apply=on_apply/>
+                {lazy::show(lazy::advanced_search(provider, initial_conditions.clone(), on_apply))}
             </div>
         </Show>
         {move || deleting.get().map(|(done, total)| view! {
@@ -468,33 +468,19 @@ pub fn UsersView(
         <Pager info=page_info on_page=on_page on_size=on_size/>
         <KeyboardHelp selectable=caps.delete/>
         <Show when=move || confirming.get()>
-            <ConfirmDialog
-                title="Delete users"
-                confirm_label="Delete"
-                phrase=name_phrase.clone()
-                on_confirm=do_delete
-                on_cancel=Callback::new(move |()| { confirming.set(false); heir.set(None); })
-            >
-                <p>{move || format!("Delete {} selected users? This cannot be undone.", selected.with(BTreeSet::len))}</p>
-                // Who exactly, so a wrong tick is caught before the names are gone.
-                <p class="hint" data-testid="delete-names">{move || {
-                    let names: Vec<String> = rows.with(|rows| selected.with(|s| {
-                        rows.iter().filter(|u| s.contains(&u.id)).map(|u| u.display_name.clone()).collect()
-                    }));
-                    const SHOWN: usize = 8;
-                    let named = names.len().min(SHOWN);
-                    // Users ticked on another page count, though their names are not at hand.
-                    let more = selected.with(BTreeSet::len).saturating_sub(named);
-                    let mut text = names.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
-                    if more > 0 {
-                        text.push_str(&format!(" and {more} more"));
-                    }
-                    text
-                }}</p>
-                {caps.delete_transfer.then(|| view! {
-                    <TransferTo client=client heir=heir exclude=selected.get_untracked().into_iter().collect()/>
-                })}
-            </ConfirmDialog>
+            {
+                let args = BulkDelete {
+                    phrase: name_phrase.clone(),
+                    selected,
+                    rows,
+                    transfer: caps.delete_transfer,
+                    client,
+                    heir,
+                    on_confirm: do_delete,
+                    on_cancel: Callback::new(move |()| { confirming.set(false); heir.set(None); }),
+                };
+                lazy::show(lazy::bulk_delete(args))
+            }
         </Show>
     }
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cmd::{self, Result, err, run};
-use crate::tools;
+use crate::{split, tools};
 
 /// `dist/` at the workspace root, where Trunk writes and the proxy serves from.
 pub fn dist_dir() -> PathBuf {
@@ -20,13 +20,15 @@ pub fn build_release() -> Result<()> {
     ))
     .map_err(|e| err(format!("cannot build PATH: {e}")))?;
     run(Command::new("trunk")
-        .args(["build", "--release", "--offline"])
+        .args(["build", "--release", "--offline", "--features", "split"])
         .current_dir(cmd::root())
         .env("PATH", path)
         .env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
     if !dist_dir().join("index.html").is_file() {
         return Err(err("trunk finished but dist/index.html is missing"));
     }
+    let lazy = split::apply(&dist_dir(), &tools::npm_bin_dir())?;
+    println!("split off, fetched on demand: {}", lazy.join(", "));
     precompress(&dist_dir())
 }
 
@@ -54,6 +56,9 @@ fn precompress(dist: &Path) -> Result<()> {
 pub struct Asset {
     pub name: String,
     pub kind: &'static str,
+    /// A split-off wasm module (split.rs), fetched when a screen first needs it, not on the
+    /// first visit.
+    pub on_demand: bool,
     pub raw: u64,
     pub gzip: u64,
     pub brotli: u64,
@@ -95,6 +100,7 @@ pub fn measure(dist: &Path) -> Result<Vec<Asset>> {
         assets.push(Asset {
             gzip: packed("gz", gzip)?,
             brotli: packed("br", brotli)?,
+            on_demand: kind == "wasm" && !name.ends_with("_bg.wasm"),
             name,
             kind,
             raw: bytes.len() as u64,
@@ -129,7 +135,8 @@ fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A Markdown table of `assets` with per-kind and overall totals.
+/// A Markdown table of `assets` with per-kind totals, then what a first visit downloads (the
+/// figure the budget counts), what the split-off modules add when their screens open, and all.
 pub fn report(assets: &[Asset]) -> String {
     let kb = |n: u64| format!("{:.1} KB", n as f64 / 1024.0);
     let mut out = String::from("| file | raw | gzip | brotli |\n|---|---:|---:|---:|\n");
@@ -149,7 +156,12 @@ pub fn report(assets: &[Asset]) -> String {
         ));
     };
     for a in assets {
-        row(&a.name, &mut std::iter::once(a), false);
+        let name = if a.on_demand {
+            format!("{} (on demand)", a.name)
+        } else {
+            a.name.clone()
+        };
+        row(&name, &mut std::iter::once(a), false);
     }
     for kind in ["wasm", "js", "css"] {
         row(
@@ -158,7 +170,17 @@ pub fn report(assets: &[Asset]) -> String {
             false,
         );
     }
-    row("**total**", &mut assets.iter(), true);
+    row(
+        "**first visit** (wasm + js + css)",
+        &mut assets.iter().filter(|a| !a.on_demand),
+        true,
+    );
+    row(
+        "on demand (split-off screens)",
+        &mut assets.iter().filter(|a| a.on_demand),
+        false,
+    );
+    row("total", &mut assets.iter(), false);
     out
 }
 
@@ -202,5 +224,50 @@ mod tests {
         assert_eq!(assets[0].gzip, gz.len() as u64);
         assert_eq!(assets[0].brotli, br.len() as u64);
         assert!(assets[0].brotli < assets[0].gzip, "Brotli packs smaller");
+        assert!(
+            !assets[0].on_demand,
+            "the main module comes on the first visit"
+        );
+    }
+
+    /// The budget counts the first visit: the main wasm, the JS and the CSS, not the split-off
+    /// modules a screen fetches when it opens.
+    #[test]
+    fn the_first_visit_leaves_out_the_split_off_modules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for (name, len) in [
+            ("app-0123456789abcdef_bg.wasm", 3000),
+            ("app-0123456789abcdef.js", 1000),
+            ("app-0123456789abcdef_split_screens.wasm", 700),
+            ("app-0123456789abcdef_chunk_4.wasm", 200),
+        ] {
+            std::fs::write(dir.join(name), vec![7u8; len]).unwrap();
+        }
+        let assets = measure(dir).unwrap();
+        let on_demand: Vec<&str> = assets
+            .iter()
+            .filter(|a| a.on_demand)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(
+            on_demand,
+            [
+                "app-0123456789abcdef_chunk_4.wasm",
+                "app-0123456789abcdef_split_screens.wasm"
+            ]
+        );
+        let table = report(&assets);
+        let line = |label: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(&format!("| {label}")))
+                .unwrap_or_else(|| panic!("no {label} row in\n{table}"))
+                .to_string()
+        };
+        // Raw sizes: 3000 + 1000 bytes first, 700 + 200 on demand.
+        assert!(line("**first visit**").contains("| 3.9 KB |"), "{table}");
+        assert!(line("on demand").contains("| 0.9 KB |"), "{table}");
+        assert!(line("total").contains("| 4.8 KB |"), "{table}");
     }
 }

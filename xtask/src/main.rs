@@ -12,6 +12,7 @@ mod bench;
 mod bundle;
 mod cmd;
 mod loadgen;
+mod split;
 mod stack;
 mod test;
 mod tools;

@@ -3,6 +3,19 @@
 
 use userdeck_e2e::{Browser, Stack};
 
+/// The wasm, JS and CSS files of `dist/` a first visit needs: all but the split-off modules.
+fn first_visit_files() -> Vec<String> {
+    let dist = userdeck_e2e::dist_dir();
+    let mut names: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap_or_else(|e| panic!("cannot list {dist:?}: {e}"))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_bg.wasm") || n.ends_with(".js") || n.ends_with(".css"))
+        .collect();
+    names.sort();
+    names
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_page_lists_the_demo_connections() {
     let stack = Stack::start().await;
@@ -54,7 +67,12 @@ async fn the_home_page_lists_the_demo_connections() {
         )
         .await;
     let sizes = sizes.as_object().cloned().unwrap_or_default();
-    assert_eq!(sizes.len(), 3, "wasm, JS and CSS: {sizes:?}");
+    // Exactly the first visit's files: the main wasm, its JS and the split loader it imports,
+    // and the CSS; none of the modules split off for other screens (named `*_split_*.wasm`,
+    // `*_chunk_*.wasm`).
+    let mut fetched: Vec<String> = sizes.keys().cloned().collect();
+    fetched.sort();
+    assert_eq!(fetched, first_visit_files(), "files fetched: {sizes:?}");
     for (name, size) in sizes {
         let br = userdeck_e2e::dist_dir().join(format!("{name}.br"));
         let on_disk = std::fs::metadata(&br).map(|m| m.len()).ok();

@@ -759,3 +759,65 @@ async fn exporting_every_user_to_csv() {
     browser.close().await;
     stack.shutdown().await;
 }
+
+/// The release bundle fetches the screens other than the list when first opened (src/lazy.rs):
+/// the list needs none of them, a module that cannot be fetched shows what to do instead of a
+/// blank page, and the next visit to the screen tries again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
+    let stack = Stack::start().await;
+    let browser = Browser::start().await;
+    let split_off = "return performance.getEntriesByType('resource') \
+                       .map(e => new URL(e.name).pathname) \
+                       .filter(p => /_(split|chunk)_[a-z0-9_]+\\.wasm$/.test(p));";
+    browser.open(&stack.url("/c/appcrm/users")).await;
+    browser.rows("appcrm list").await;
+    let fetched = browser.eval(split_off, "split-off modules").await;
+    assert_eq!(fetched, serde_json::json!([]), "the list alone");
+
+    // The network drops for the screens' module (the loader fetches it with `fetch`).
+    browser
+        .eval(
+            "window.__fetch = window.fetch; \
+             window.fetch = (input, init) => String(input instanceof Request ? input.url : input) \
+               .includes('_split_screens') \
+               ? Promise.reject(new TypeError('Failed to fetch')) \
+               : window.__fetch(input, init); \
+             return true;",
+            "cut the screens module off",
+        )
+        .await;
+    browser.click("[data-testid=new-user]").await;
+    browser
+        .wait_for_text(
+            "[data-testid=chunk-error]",
+            "could not be downloaded",
+            "the failed screen",
+        )
+        .await;
+    assert_eq!(browser.count("[data-testid=user-form]").await, 0);
+
+    // Back on the network, the same screen opens.
+    browser
+        .eval(
+            "window.fetch = window.__fetch; return true;",
+            "restore fetch",
+        )
+        .await;
+    browser
+        .eval("history.back(); return true;", "back to the list")
+        .await;
+    browser.rows("appcrm list again").await;
+    browser.click("[data-testid=new-user]").await;
+    browser
+        .wait_for("[data-testid=user-form]", "the create form")
+        .await;
+    let fetched = browser.eval(split_off, "split-off modules").await;
+    let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
+    assert!(
+        fetched.iter().any(|p| p.ends_with("_split_screens.wasm")),
+        "the screens module was fetched: {fetched:?}"
+    );
+    browser.close().await;
+    stack.shutdown().await;
+}

@@ -1,0 +1,126 @@
+//! Screens and panels fetched on first use.
+//!
+//! The release bundle (`cargo xtask dist`, the `split` feature) cuts the wasm at the functions
+//! below: each becomes a small module of its own, fetched and linked into the running app the
+//! first time it is called, so a first visit downloads and compiles only what the users list
+//! needs. Without the feature (tests, `trunk serve`) the same functions are plain async
+//! functions that return at once, and the app behaves the same.
+//!
+//! A module that cannot be fetched (the network dropped, or a new release replaced the files)
+//! shows a message instead of the screen; the next call tries again.
+
+// The splitter links each function across modules through a C-ABI import/export pair; both
+// sides are this crate's own Rust types, built by the same compiler, so the lint's concern (a
+// foreign caller laying them out differently) does not arise.
+#![allow(improper_ctypes, improper_ctypes_definitions)]
+
+use std::future::Future;
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use userdeck_client::Provider;
+
+use crate::components::advanced_search::{AdvancedSearch, Applied};
+use crate::components::bulk_delete::{BulkDelete, BulkDeleteDialog};
+use crate::components::sign_in::SignInPanel;
+use crate::state::connections::ConnectionInfo;
+use crate::state::list_query::ConditionParam;
+use crate::state::session::NotReady;
+
+/// A split-off module could not be fetched or linked.
+#[derive(Debug)]
+pub struct Unavailable;
+
+#[cfg(feature = "split")]
+impl From<wasm_split_helpers::SplitLoaderError> for Unavailable {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> Self {
+        Unavailable
+    }
+}
+
+/// What a lazily loaded view resolves to.
+pub type Loaded = Result<AnyView, Unavailable>;
+
+/// Declares `$name`, an async function returning `$view` that, in the split bundle, lives in
+/// the module `$chunk` (functions naming the same module share it).
+macro_rules! split_view {
+    ($(#[$doc:meta])* $chunk:ident: fn $name:ident($($arg:ident: $ty:ty),*) => $view:expr) => {
+        $(#[$doc])*
+        #[cfg(feature = "split")]
+        #[wasm_split_helpers::wasm_split($chunk, fallible)]
+        pub fn $name($($arg: $ty),*) -> Loaded {
+            Ok($view.into_any())
+        }
+
+        $(#[$doc])*
+        #[cfg(not(feature = "split"))]
+        pub async fn $name($($arg: $ty),*) -> Loaded {
+            Ok($view.into_any())
+        }
+    };
+}
+
+split_view! {
+    /// `/connections`.
+    screens: fn connections_page() => view! { <crate::pages::connections::ConnectionsPage/> }
+}
+split_view! {
+    /// `/c/{conn}/users/new`.
+    screens: fn user_create_page() => view! { <crate::pages::user_edit::UserCreatePage/> }
+}
+split_view! {
+    /// `/c/{conn}/users/{id}/edit`.
+    screens: fn user_edit_page() => view! { <crate::pages::user_edit::UserEditPage/> }
+}
+split_view! {
+    /// `/c/{conn}/users/{id}`.
+    screens: fn user_detail_page() => view! { <crate::pages::user_detail::UserDetailPage/> }
+}
+split_view! {
+    /// `/c/{conn}/me`.
+    screens: fn me_page() => view! { <crate::pages::me::MePage/> }
+}
+split_view! {
+    /// The users page's advanced search panel, when it is opened.
+    advanced_search: fn advanced_search(
+        provider: Provider,
+        initial: (Vec<ConditionParam>, bool, String),
+        on_apply: Callback<Applied>
+    ) => view! {
+        <AdvancedSearch provider=provider initial=initial.0 initial_any=initial.1 initial_structure=initial.2 on_apply=on_apply/>
+    }
+}
+split_view! {
+    /// The users page's "Delete selected" confirmation.
+    screens: fn bulk_delete(args: BulkDelete) => view! { <BulkDeleteDialog args=args/> }
+}
+split_view! {
+    /// Asking for credentials: a connection without a usable session.
+    sign_in: fn sign_in(info: ConnectionInfo, reason: NotReady) => view! { <SignInPanel info=info reason=reason/> }
+}
+
+/// A routed screen from a split-off module (`view=|| lazy::route(lazy::me_page)`).
+pub fn route<F>(load: fn() -> F) -> impl IntoView
+where
+    F: Future<Output = Loaded> + 'static,
+{
+    show(load())
+}
+
+/// Renders what `load` resolves to once it has; nothing until then, which with the module on
+/// the same host is a few milliseconds.
+pub fn show(load: impl Future<Output = Loaded> + 'static) -> impl IntoView {
+    // Leptos asks for a `Send` future; the app is single-threaded in the browser.
+    Suspend::new(SendWrapper::new(async move {
+        match load.await {
+            Ok(view) => view,
+            Err(Unavailable) => view! {
+                <div class="error-state" role="alert" data-testid="chunk-error">
+                    <p>"This part of Userdeck could not be downloaded. Check the network, then reload the page (a new version may have been published)."</p>
+                    <button type="button" on:click=|_| { let _ = window().location().reload(); }>"Reload"</button>
+                </div>
+            }
+            .into_any(),
+        }
+    }))
+}

@@ -1,0 +1,260 @@
+//! Splitting the release wasm so a first visit fetches only what the users list needs.
+//!
+//! The app marks its lazily loaded screens and panels (`src/lazy.rs`, the `split` feature) and
+//! links with relocations (`build.rs`). Trunk builds that binary and writes `dist/` as usual;
+//! this step then redoes the wasm part from the same compiler output:
+//!
+//! 1. `wasm_split_cli_support` cuts it into the main module, one module per split (`screens`,
+//!    `sign_in`, ...) and the chunks several splits share, plus the JS that fetches and links
+//!    them (`userdeck-<hash>_split.js`);
+//! 2. wasm-bindgen makes the main module's JS glue, keeping the function table and the other
+//!    linker exports the split modules import;
+//! 3. wasm-opt shrinks every module with the options `index.html` gives Trunk;
+//! 4. the files replace Trunk's under the same content hash (the split output is a function of
+//!    the binary Trunk hashed), and `index.html` gets their integrity hashes and a
+//!    `modulepreload` for the loader, which the main JS imports.
+//!
+//! Trunk's own output of the marked binary cannot run (it imports the splitter's placeholder
+//! module), so it is always replaced; `trunk build` without the feature still makes a working,
+//! unsplit bundle.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use sha2::{Digest, Sha384};
+
+use crate::cmd::{self, Result, err, run};
+
+/// The wasm target directory's release binary, as Cargo leaves it (before wasm-bindgen).
+fn compiler_output() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cmd::root().join("target"));
+    target.join("wasm32-unknown-unknown/wasm-release/userdeck.wasm")
+}
+
+/// Trunk's `userdeck-<hash>.js` in `dist`: the hash.
+fn trunk_hash(dist: &Path) -> Result<String> {
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
+    let mut hashes: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let hash = name.strip_prefix("userdeck-")?.strip_suffix(".js")?;
+            hash.chars()
+                .all(|c| c.is_ascii_hexdigit())
+                .then(|| hash.to_string())
+        })
+        .collect();
+    match hashes.len() {
+        1 => Ok(hashes.remove(0)),
+        n => Err(err(format!(
+            "expected one userdeck-<hash>.js from Trunk in {}, found {n}",
+            dist.display()
+        ))),
+    }
+}
+
+/// The wasm-opt arguments `index.html` gives Trunk (`data-wasm-opt` and
+/// `data-wasm-opt-params`), so every module is optimised alike.
+pub fn wasm_opt_args(index_html: &str) -> Result<Vec<String>> {
+    let attribute = |name: &str| {
+        let start = index_html.find(&format!("{name}=\""))? + name.len() + 2;
+        let len = index_html[start..].find('"')?;
+        Some(index_html[start..start + len].to_string())
+    };
+    let level = attribute("data-wasm-opt")
+        .ok_or_else(|| err("index.html has no data-wasm-opt for the rust asset"))?;
+    let mut args = vec![format!("-O{level}")];
+    args.extend(
+        attribute("data-wasm-opt-params")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string),
+    );
+    Ok(args)
+}
+
+/// `sha384-<base64>`, the form of an `integrity` attribute.
+fn integrity(bytes: &[u8]) -> String {
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+    )
+}
+
+/// Replaces `integrity=...` on the tag that references `href` (minified HTML: the attribute is
+/// unquoted, as Trunk writes it), and returns the new page.
+fn set_integrity(html: &str, href: &str, value: &str) -> Result<String> {
+    let at = html
+        .find(&format!("href=/{href} "))
+        .or_else(|| html.find(&format!("href=\"/{href}\"")))
+        .ok_or_else(|| err(format!("index.html does not reference {href}")))?;
+    let tag_start = html[..at].rfind('<').unwrap_or(0);
+    let tag_end = at + html[at..].find('>').unwrap_or(html.len() - at);
+    let tag = &html[tag_start..tag_end];
+    let Some(attr) = tag.find("integrity=") else {
+        return Ok(html.to_string());
+    };
+    let value_start = tag_start + attr + "integrity=".len();
+    let value_end = value_start
+        + html[value_start..tag_end]
+            .find([' ', '>'])
+            .unwrap_or(tag_end - value_start);
+    Ok(format!(
+        "{}{value}{}",
+        &html[..value_start],
+        &html[value_end..]
+    ))
+}
+
+/// Splits the wasm Trunk just built and puts the pieces in `dist` (see the module docs).
+/// Returns the names of the modules fetched on demand.
+pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
+    let hash = trunk_hash(dist)?;
+    let stem = format!("userdeck-{hash}");
+    let input_path = compiler_output();
+    let input = std::fs::read(&input_path)
+        .map_err(|e| err(format!("cannot read {}: {e}", input_path.display())))?;
+    let work = input_path.with_file_name("split");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)
+        .map_err(|e| err(format!("cannot create {}: {e}", work.display())))?;
+
+    // 1. Split. The loader imports the main JS by its final name, and the main module imports
+    //    the loader by its own.
+    let main_wasm = work.join("main.wasm");
+    let main_js = format!("./{stem}.js");
+    let loader = format!("{stem}_split.js");
+    let link_name = format!("./{loader}");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = &work;
+    options.main_out_path = &main_wasm;
+    options.main_module = &main_js;
+    options.link_name = &link_name;
+    let split = wasm_split_cli_support::transform(options)
+        .map_err(|e| err(format!("wasm-split failed: {e:?}")))?;
+    if split.split_modules.is_empty() {
+        return Err(err(
+            "wasm-split found no split points: was the app built with `--features split`?",
+        ));
+    }
+
+    // 2. wasm-bindgen on the main module.
+    run(Command::new("wasm-bindgen")
+        .args([
+            "--target",
+            "web",
+            "--keep-lld-exports",
+            "--no-typescript",
+            "--out-name",
+            &stem,
+            "--out-dir",
+        ])
+        .arg(&work)
+        .arg(&main_wasm))?;
+
+    // 3. wasm-opt every module, into `dist`.
+    let index_path = dist.join("index.html");
+    let mut html = std::fs::read_to_string(&index_path)
+        .map_err(|e| err(format!("cannot read {}: {e}", index_path.display())))?;
+    let opt_args = wasm_opt_args(
+        &std::fs::read_to_string(cmd::root().join("index.html"))
+            .map_err(|e| err(format!("cannot read index.html: {e}")))?,
+    )?;
+    let wasm_opt = npm_bin.join("wasm-opt");
+    let optimise = |from: &Path, to: &Path| {
+        run(Command::new(&wasm_opt)
+            .args(&opt_args)
+            .arg(from)
+            .arg("-o")
+            .arg(to))
+    };
+    let main_out = format!("{stem}_bg.wasm");
+    optimise(&work.join(&main_out), &dist.join(&main_out))?;
+    let mut loader_js = std::fs::read_to_string(work.join(&loader))
+        .map_err(|e| err(format!("cannot read the split loader: {e}")))?;
+    let mut lazy = Vec::new();
+    for module in &split.split_modules {
+        let name = module
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| err(format!("odd split module path {}", module.display())))?;
+        // The loader fetches `./<name>`; hashed, the proxy and CDNs may cache it for good.
+        let hashed = format!("{stem}_{name}");
+        let quoted = format!("\"./{name}\"");
+        if !loader_js.contains(&quoted) {
+            return Err(err(format!("the split loader never fetches {name}")));
+        }
+        loader_js = loader_js.replace(&quoted, &format!("\"./{hashed}\""));
+        optimise(module, &dist.join(&hashed))?;
+        lazy.push(hashed);
+    }
+
+    // 4. The JS beside them, and index.html's integrity hashes and preload.
+    let glue = std::fs::read(work.join(format!("{stem}.js")))
+        .map_err(|e| err(format!("cannot read wasm-bindgen's JS: {e}")))?;
+    for (name, bytes) in [
+        (format!("{stem}.js"), glue),
+        (loader.clone(), loader_js.into_bytes()),
+    ] {
+        std::fs::write(dist.join(&name), &bytes)
+            .map_err(|e| err(format!("cannot write {name}: {e}")))?;
+    }
+    for name in [format!("{stem}.js"), main_out.clone()] {
+        let bytes =
+            std::fs::read(dist.join(&name)).map_err(|e| err(format!("cannot read {name}: {e}")))?;
+        html = set_integrity(&html, &name, &integrity(&bytes))?;
+    }
+    // The main JS imports the loader at once: fetching it beside the main JS saves a round trip.
+    let loader_bytes =
+        std::fs::read(dist.join(&loader)).map_err(|e| err(format!("cannot read {loader}: {e}")))?;
+    let preload = format!(
+        "<link crossorigin href=/{loader} integrity={} rel=modulepreload>",
+        integrity(&loader_bytes)
+    );
+    let head_end = html
+        .find("</head>")
+        .ok_or_else(|| err("index.html has no </head>"))?;
+    html.insert_str(head_end, &preload);
+    std::fs::write(&index_path, html)
+        .map_err(|e| err(format!("cannot write {}: {e}", index_path.display())))?;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(lazy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasm_opt_arguments_come_from_the_rust_asset() {
+        let html = r#"<link data-trunk rel="rust" data-wasm-opt="z"
+              data-wasm-opt-params="--strip-debug --low-memory-unused" />"#;
+        assert_eq!(
+            wasm_opt_args(html).unwrap(),
+            ["-Oz", "--strip-debug", "--low-memory-unused"]
+        );
+        assert!(wasm_opt_args("<link rel=\"css\">").is_err());
+    }
+
+    #[test]
+    fn integrity_is_replaced_on_the_tag_of_the_file() {
+        let html = "<head><link crossorigin href=/a-1.js integrity=sha384-OLD rel=modulepreload>\
+                    <link as=fetch href=/a-1_bg.wasm integrity=sha384-KEEP rel=preload></head>";
+        let out = set_integrity(html, "a-1.js", "sha384-NEW").unwrap();
+        assert_eq!(
+            out,
+            "<head><link crossorigin href=/a-1.js integrity=sha384-NEW rel=modulepreload>\
+             <link as=fetch href=/a-1_bg.wasm integrity=sha384-KEEP rel=preload></head>"
+        );
+        assert!(set_integrity(html, "missing.js", "x").is_err());
+        // The digest of "abc" (FIPS 180-2), as browsers compute it.
+        assert_eq!(
+            integrity(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
+}
