@@ -43,14 +43,23 @@ pub type Loaded = Result<AnyView, Unavailable>;
 
 /// Declares `$name`, an async function returning `$view` that, in the split bundle, lives in
 /// the module `$chunk` (functions naming the same module share it).
+///
+/// `preload $fetch` also declares `$fetch`, an async function that only fetches `$chunk`.
 macro_rules! split_view {
-    ($(#[$doc:meta])* $chunk:ident: fn $name:ident($($arg:ident: $ty:ty),*) => $view:expr) => {
+    ($(#[$doc:meta])* $chunk:ident $(, preload $fetch:ident)?: fn $name:ident($($arg:ident: $ty:ty),*) => $view:expr) => {
         $(#[$doc])*
         #[cfg(feature = "split")]
-        #[wasm_split_helpers::wasm_split($chunk, fallible)]
+        #[wasm_split_helpers::wasm_split($chunk, fallible $(, preload($fetch))?)]
         pub fn $name($($arg: $ty),*) -> Loaded {
             Ok($view.into_any())
         }
+
+        $(
+            #[cfg(not(feature = "split"))]
+            async fn $fetch() -> Result<(), Unavailable> {
+                Ok(())
+            }
+        )?
 
         $(#[$doc])*
         #[cfg(not(feature = "split"))]
@@ -74,7 +83,7 @@ split_view! {
 }
 split_view! {
     /// `/c/{conn}/users/{id}`.
-    screens: fn user_detail_page() => view! { <crate::pages::user_detail::UserDetailPage/> }
+    screens, preload fetch_screens: fn user_detail_page() => view! { <crate::pages::user_detail::UserDetailPage/> }
 }
 split_view! {
     /// `/c/{conn}/me`.
@@ -97,6 +106,21 @@ split_view! {
 split_view! {
     /// Asking for credentials: a connection without a usable session.
     sign_in: fn sign_in(info: ConnectionInfo, reason: NotReady) => view! { <SignInPanel info=info reason=reason/> }
+}
+
+/// Starts fetching the module of the screens the users list leads to (a user's page, the
+/// forms), once per page load, when the admin shows they may open one: the pointer moves over
+/// the list or the focus enters it. Opening the screen then waits for nothing; a visit that only
+/// reads the list never downloads it.
+pub fn prefetch_screens() {
+    thread_local!(static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if STARTED.with(|s| s.replace(true)) {
+        return;
+    }
+    // A failed fetch is not kept: opening the screen tries again, and says so if it fails.
+    leptos::task::spawn_local(async {
+        let _ = fetch_screens().await;
+    });
 }
 
 /// A routed screen from a split-off module (`view=|| lazy::route(lazy::me_page)`).

@@ -76,7 +76,11 @@ pub fn UsersPage() -> impl IntoView {
         );
     });
     view! {
-        <section class="page users">
+        <section
+            class="page users"
+            on:pointerover=|_| lazy::prefetch_screens()
+            on:focusin=|_| lazy::prefetch_screens()
+        >
             <ConnectionGate id=id let:ready>
                 <UsersView
                     info=ready.0

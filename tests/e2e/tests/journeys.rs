@@ -762,7 +762,8 @@ async fn exporting_every_user_to_csv() {
 
 /// The release bundle fetches the screens other than the list when first opened (src/lazy.rs):
 /// the list needs none of them, a module that cannot be fetched shows what to do instead of a
-/// blank page, and the next visit to the screen tries again.
+/// blank page, the next visit to the screen tries again, and the screens a list leads to are
+/// fetched ahead once the admin turns to the list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
     let stack = Stack::start().await;
@@ -817,6 +818,34 @@ async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
     assert!(
         fetched.iter().any(|p| p.ends_with("_split_screens.wasm")),
         "the screens module was fetched: {fetched:?}"
+    );
+
+    // A fresh visit fetches it as soon as the focus enters the list, before anything opens.
+    browser.open(&stack.url("/c/appcrm/users")).await;
+    browser.rows("appcrm list, fresh").await;
+    let fetched = browser.eval(split_off, "split-off modules").await;
+    assert_eq!(fetched, serde_json::json!([]), "the list alone, again");
+    browser
+        .eval(
+            "document.querySelector('table.users-table tbody tr[data-id] a').focus(); return true;",
+            "focus a user's link",
+        )
+        .await;
+    browser
+        .wait_until(
+            "performance.getEntriesByType('resource')                .some(e => e.name.endsWith('_split_screens.wasm'))",
+            "the screens module, fetched ahead",
+        )
+        .await;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/users"),
+        "still on the list"
     );
     browser.close().await;
     stack.shutdown().await;
