@@ -95,7 +95,9 @@ pub fn run_all() -> Result<()> {
         "## Release bundle (issue 2, 5)\n\nThe compressed columns are what a browser downloads: the \
          `.gz` (zopfli) and `.br` (Brotli, quality 11) files `cargo xtask dist` writes beside each \
          asset, which the proxy serves; browsers ask for Brotli over HTTPS and from localhost. The \
-         issues' budgets count gzip.\n\n{}",
+         issues' budgets count gzip, and issue 5's counts the first visit: the modules split off \
+         for the other screens (`src/lazy.rs`) are fetched when one opens, or ahead once the \
+         admin turns to the users list.\n\n{}",
         bundle::report(&assets)
     );
 

@@ -760,6 +760,30 @@ async fn exporting_every_user_to_csv() {
     stack.shutdown().await;
 }
 
+/// The split-off wasm modules (`*_split_*.wasm`, `*_chunk_*.wasm`) the page has fetched.
+async fn split_off_fetched(browser: &Browser) -> Vec<String> {
+    let fetched = browser
+        .eval(
+            "return performance.getEntriesByType('resource') \
+               .map(e => new URL(e.name).pathname) \
+               .filter(p => /_(split|chunk)_[a-z0-9_]+\\.wasm$/.test(p));",
+            "split-off modules",
+        )
+        .await;
+    serde_json::from_value(fetched).unwrap_or_default()
+}
+
+/// Opens App CRM's list in a fresh page and checks it needed none of the split-off modules.
+async fn list_alone(browser: &Browser, stack: &Stack, what: &str) {
+    browser.open(&stack.url("/c/appcrm/users")).await;
+    browser.rows(what).await;
+    assert_eq!(
+        split_off_fetched(browser).await,
+        Vec::<String>::new(),
+        "{what}: the list alone"
+    );
+}
+
 /// The release bundle fetches the screens other than the list when first opened (src/lazy.rs):
 /// the list needs none of them, a module that cannot be fetched shows what to do instead of a
 /// blank page, the next visit to the screen tries again, and the screens a list leads to are
@@ -768,13 +792,7 @@ async fn exporting_every_user_to_csv() {
 async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
     let stack = Stack::start().await;
     let browser = Browser::start().await;
-    let split_off = "return performance.getEntriesByType('resource') \
-                       .map(e => new URL(e.name).pathname) \
-                       .filter(p => /_(split|chunk)_[a-z0-9_]+\\.wasm$/.test(p));";
-    browser.open(&stack.url("/c/appcrm/users")).await;
-    browser.rows("appcrm list").await;
-    let fetched = browser.eval(split_off, "split-off modules").await;
-    assert_eq!(fetched, serde_json::json!([]), "the list alone");
+    list_alone(&browser, &stack, "appcrm list").await;
 
     // The network drops for the screens' module (the loader fetches it with `fetch`).
     browser
@@ -813,18 +831,14 @@ async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
     browser
         .wait_for("[data-testid=user-form]", "the create form")
         .await;
-    let fetched = browser.eval(split_off, "split-off modules").await;
-    let fetched: Vec<String> = serde_json::from_value(fetched).unwrap_or_default();
+    let fetched = split_off_fetched(&browser).await;
     assert!(
         fetched.iter().any(|p| p.ends_with("_split_screens.wasm")),
         "the screens module was fetched: {fetched:?}"
     );
 
     // A fresh visit fetches it as soon as the focus enters the list, before anything opens.
-    browser.open(&stack.url("/c/appcrm/users")).await;
-    browser.rows("appcrm list, fresh").await;
-    let fetched = browser.eval(split_off, "split-off modules").await;
-    assert_eq!(fetched, serde_json::json!([]), "the list alone, again");
+    list_alone(&browser, &stack, "appcrm list, fresh").await;
     browser
         .eval(
             "document.querySelector('table.users-table tbody tr[data-id] a').focus(); return true;",
