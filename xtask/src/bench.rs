@@ -165,8 +165,7 @@ pub fn run_all() -> Result<()> {
     std::fs::create_dir_all(&config_dir)
         .map_err(|e| err(format!("cannot create {}: {e}", config_dir.display())))?;
     let config_path = config_dir.join("userdeck.toml");
-    std::fs::write(&config_path, proxy_config(sandbox.addr))
-        .map_err(|e| err(format!("cannot write {}: {e}", config_path.display())))?;
+    cmd::write(&config_path, proxy_config(sandbox.addr))?;
     let proxy = Server::spawn(
         &release.join("userdeck-proxy"),
         &["--config", &config_path.to_string_lossy()],
@@ -250,8 +249,7 @@ pub fn run_all() -> Result<()> {
     doc.push_str(&client_doc);
 
     let path = cmd::root().join("BENCHMARKS.md");
-    std::fs::write(&path, &doc)
-        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    cmd::write(&path, &doc)?;
     println!("\n{doc}\nwritten to {}", path.display());
     Ok(())
 }

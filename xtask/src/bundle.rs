@@ -41,12 +41,9 @@ pub fn build_release() -> Result<()> {
 fn precompress(dist: &Path) -> Result<()> {
     for (name, _) in bundle_files(dist)? {
         let path = dist.join(&name);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = cmd::read(&path)?;
         for (suffix, packed) in [("gz", gzip(&bytes)?), ("br", brotli(&bytes)?)] {
-            let target = dist.join(format!("{name}.{suffix}"));
-            std::fs::write(&target, packed)
-                .map_err(|e| err(format!("cannot write {}: {e}", target.display())))?;
+            cmd::write(&dist.join(format!("{name}.{suffix}")), packed)?;
         }
     }
     Ok(())
@@ -66,10 +63,8 @@ pub struct Asset {
 
 /// The wasm, JS and CSS files of `dist` (names and kinds), sorted by kind and name.
 fn bundle_files(dist: &Path) -> Result<Vec<(String, &'static str)>> {
-    let entries =
-        std::fs::read_dir(dist).map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
     let mut files = Vec::new();
-    for entry in entries.flatten() {
+    for entry in cmd::list(dist)?.flatten() {
         let kind = match entry.path().extension().and_then(|e| e.to_str()) {
             Some("wasm") => "wasm",
             Some("js") => "js",
@@ -89,8 +84,7 @@ pub fn measure(dist: &Path) -> Result<Vec<Asset>> {
     let mut assets = Vec::new();
     for (name, kind) in bundle_files(dist)? {
         let path = dist.join(&name);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = cmd::read(&path)?;
         let packed = |suffix: &str, pack: fn(&[u8]) -> Result<Vec<u8>>| match std::fs::metadata(
             dist.join(format!("{name}.{suffix}")),
         ) {

@@ -26,6 +26,26 @@ pub fn err(message: impl Into<String>) -> Error {
     Error(message.into())
 }
 
+/// The bytes of `path`; the error names the file.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The text of `path`; the error names the file.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Writes `bytes` to `path`; the error names the file.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| err(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The entries of the folder `path`; the error names it.
+pub fn list(path: &Path) -> Result<std::fs::ReadDir> {
+    std::fs::read_dir(path).map_err(|e| err(format!("cannot list {}: {e}", path.display())))
+}
+
 fn describe(cmd: &Command) -> String {
     let mut line = cmd.get_program().to_string_lossy().into_owned();
     for arg in cmd.get_args() {

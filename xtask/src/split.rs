@@ -36,9 +36,7 @@ fn compiler_output() -> PathBuf {
 
 /// Trunk's `userdeck-<hash>.js` in `dist`: the hash.
 fn trunk_hash(dist: &Path) -> Result<String> {
-    let entries =
-        std::fs::read_dir(dist).map_err(|e| err(format!("cannot list {}: {e}", dist.display())))?;
-    let mut hashes: Vec<String> = entries
+    let mut hashes: Vec<String> = cmd::list(dist)?
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -110,14 +108,39 @@ fn set_integrity(html: &str, href: &str, value: &str) -> Result<String> {
     ))
 }
 
+/// Trunk's `index.html` made to load the split files: the main JS and wasm (`replaced`, same
+/// names as Trunk's) get their new integrity hashes, and the loader a `modulepreload` (the main
+/// JS imports it at once: fetched beside it, it costs no extra round trip).
+fn index_with_split(
+    html: &str,
+    replaced: &[(&str, &[u8])],
+    loader: (&str, &[u8]),
+) -> Result<String> {
+    let mut html = html.to_string();
+    for (name, bytes) in replaced {
+        html = set_integrity(&html, name, &integrity(bytes))?;
+    }
+    let head_end = html
+        .find("</head>")
+        .ok_or_else(|| err("index.html has no </head>"))?;
+    html.insert_str(
+        head_end,
+        &format!(
+            "<link crossorigin href=/{} integrity={} rel=modulepreload>",
+            loader.0,
+            integrity(loader.1)
+        ),
+    );
+    Ok(html)
+}
+
 /// Splits the wasm Trunk just built and puts the pieces in `dist` (see the module docs).
 /// Returns the names of the modules fetched on demand.
 pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
     let hash = trunk_hash(dist)?;
     let stem = format!("userdeck-{hash}");
     let input_path = compiler_output();
-    let input = std::fs::read(&input_path)
-        .map_err(|e| err(format!("cannot read {}: {e}", input_path.display())))?;
+    let input = cmd::read(&input_path)?;
     let work = input_path.with_file_name("split");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)
@@ -126,13 +149,14 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
     // 1. Split. The loader imports the main JS by its final name, and the main module imports
     //    the loader by its own.
     let main_wasm = work.join("main.wasm");
-    let main_js = format!("./{stem}.js");
+    let main_js = format!("{stem}.js");
+    let main_import = format!("./{main_js}");
     let loader = format!("{stem}_split.js");
     let link_name = format!("./{loader}");
     let mut options = wasm_split_cli_support::Options::new(&input);
     options.output_dir = &work;
     options.main_out_path = &main_wasm;
-    options.main_module = &main_js;
+    options.main_module = &main_import;
     options.link_name = &link_name;
     let split = wasm_split_cli_support::transform(options)
         .map_err(|e| err(format!("wasm-split failed: {e:?}")))?;
@@ -156,14 +180,9 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         .arg(&work)
         .arg(&main_wasm))?;
 
-    // 3. wasm-opt every module, into `dist`.
-    let index_path = dist.join("index.html");
-    let mut html = std::fs::read_to_string(&index_path)
-        .map_err(|e| err(format!("cannot read {}: {e}", index_path.display())))?;
-    let opt_args = wasm_opt_args(
-        &std::fs::read_to_string(cmd::root().join("index.html"))
-            .map_err(|e| err(format!("cannot read index.html: {e}")))?,
-    )?;
+    // 3. wasm-opt every module, into `dist`; the loader fetches the split modules by their
+    //    hashed names, which the proxy and CDNs may cache for good.
+    let opt_args = wasm_opt_args(&cmd::read_text(&cmd::root().join("index.html"))?)?;
     let wasm_opt = npm_bin.join("wasm-opt");
     let optimise = |from: &Path, to: &Path| {
         run(Command::new(&wasm_opt)
@@ -174,15 +193,13 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
     };
     let main_out = format!("{stem}_bg.wasm");
     optimise(&work.join(&main_out), &dist.join(&main_out))?;
-    let mut loader_js = std::fs::read_to_string(work.join(&loader))
-        .map_err(|e| err(format!("cannot read the split loader: {e}")))?;
+    let mut loader_js = cmd::read_text(&work.join(&loader))?;
     let mut lazy = Vec::new();
     for module in &split.split_modules {
         let name = module
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| err(format!("odd split module path {}", module.display())))?;
-        // The loader fetches `./<name>`; hashed, the proxy and CDNs may cache it for good.
         let hashed = format!("{stem}_{name}");
         let quoted = format!("\"./{name}\"");
         if !loader_js.contains(&quoted) {
@@ -193,34 +210,18 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         lazy.push(hashed);
     }
 
-    // 4. The JS beside them, and index.html's integrity hashes and preload.
-    let glue = std::fs::read(work.join(format!("{stem}.js")))
-        .map_err(|e| err(format!("cannot read wasm-bindgen's JS: {e}")))?;
-    for (name, bytes) in [
-        (format!("{stem}.js"), glue),
-        (loader.clone(), loader_js.into_bytes()),
-    ] {
-        std::fs::write(dist.join(&name), &bytes)
-            .map_err(|e| err(format!("cannot write {name}: {e}")))?;
-    }
-    for name in [format!("{stem}.js"), main_out.clone()] {
-        let bytes =
-            std::fs::read(dist.join(&name)).map_err(|e| err(format!("cannot read {name}: {e}")))?;
-        html = set_integrity(&html, &name, &integrity(&bytes))?;
-    }
-    // The main JS imports the loader at once: fetching it beside the main JS saves a round trip.
-    let loader_bytes =
-        std::fs::read(dist.join(&loader)).map_err(|e| err(format!("cannot read {loader}: {e}")))?;
-    let preload = format!(
-        "<link crossorigin href=/{loader} integrity={} rel=modulepreload>",
-        integrity(&loader_bytes)
-    );
-    let head_end = html
-        .find("</head>")
-        .ok_or_else(|| err("index.html has no </head>"))?;
-    html.insert_str(head_end, &preload);
-    std::fs::write(&index_path, html)
-        .map_err(|e| err(format!("cannot write {}: {e}", index_path.display())))?;
+    // 4. The JS beside them, and index.html.
+    let glue = cmd::read(&work.join(&main_js))?;
+    cmd::write(&dist.join(&main_js), &glue)?;
+    cmd::write(&dist.join(&loader), &loader_js)?;
+    let main_bytes = cmd::read(&dist.join(&main_out))?;
+    let index_path = dist.join("index.html");
+    let html = index_with_split(
+        &cmd::read_text(&index_path)?,
+        &[(&main_js, &glue), (&main_out, &main_bytes)],
+        (&loader, loader_js.as_bytes()),
+    )?;
+    cmd::write(&index_path, html)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(lazy)
 }
@@ -251,6 +252,27 @@ mod tests {
              <link as=fetch href=/a-1_bg.wasm integrity=sha384-KEEP rel=preload></head>"
         );
         assert!(set_integrity(html, "missing.js", "x").is_err());
+
+        // The whole page: both files re-hashed, the loader preloaded at the end of the head.
+        let page = index_with_split(
+            html,
+            &[("a-1.js", b"js"), ("a-1_bg.wasm", b"wasm")],
+            ("a-1_split.js", b"abc"),
+        )
+        .unwrap();
+        assert!(page.contains(&format!("href=/a-1.js integrity={} ", integrity(b"js"))));
+        assert!(page.contains(&format!(
+            "href=/a-1_bg.wasm integrity={} ",
+            integrity(b"wasm")
+        )));
+        assert!(!page.contains("OLD") && !page.contains("KEEP"), "{page}");
+        assert!(
+            page.ends_with(&format!(
+                "<link crossorigin href=/a-1_split.js integrity={} rel=modulepreload></head>",
+                integrity(b"abc")
+            )),
+            "{page}"
+        );
         // The digest of "abc" (FIPS 180-2), as browsers compute it.
         assert_eq!(
             integrity(b"abc"),

@@ -109,8 +109,7 @@ pub fn axe_js() -> PathBuf {
 /// `npm ci` in `tools/` unless every package is installed at the version `package.json` pins.
 fn ensure_npm_tools() -> Result<()> {
     let dir = npm_dir();
-    let manifest = std::fs::read_to_string(dir.join("package.json"))
-        .map_err(|e| err(format!("cannot read tools/package.json: {e}")))?;
+    let manifest = cmd::read_text(&dir.join("package.json"))?;
     let missing: Vec<&str> = ["axe-core", "binaryen"]
         .into_iter()
         .filter(|name| {
@@ -162,8 +161,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
 pub fn wasm_bindgen_version() -> Result<String> {
     let lock_path = cmd::root().join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path)
-        .map_err(|e| err(format!("cannot read {}: {e}", lock_path.display())))?;
+    let lock = cmd::read_text(&lock_path)?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\""
@@ -184,8 +182,7 @@ pub fn wasm_bindgen_version() -> Result<String> {
 /// Trunk would otherwise try to download its own wasm-bindgen, which fails offline.
 fn check_trunk_toml_pin(version: &str) -> Result<()> {
     let path = cmd::root().join("Trunk.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    let text = cmd::read_text(&path)?;
     let pinned = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("wasm_bindgen = \""))
