@@ -22,6 +22,28 @@ pub fn StatusChip(#[prop(into)] id: Signal<String>) -> impl IntoView {
             .find(&id)
             .is_some_and(|c| c.is_ready() || connections.has_secret(&id))
     };
+    // What the chip says: who, then the quota, then what is wrong. On a phone "requests" is
+    // left out, so the chip fits beside the Users and Me links.
+    let text = move || {
+        let s = status();
+        let who = match (&s.user, ready()) {
+            (Some(u), _) => format!("● {u}"),
+            (None, true) => "● ready".to_string(),
+            (None, false) => "○ sign-in needed".to_string(),
+        };
+        let quota = s.quota.map(|q| match q.limit {
+            Some(l) => format!("{}/{l}", q.remaining),
+            None => q.remaining.to_string(),
+        });
+        let mut rest = String::new();
+        if s.waiting_until.is_some() {
+            rest.push_str(" · waiting for the rate limit");
+        }
+        if s.error.is_some() {
+            rest.push_str(" · error");
+        }
+        (who, quota, rest)
+    };
     view! {
         <span
             class="chip status-chip"
@@ -32,26 +54,12 @@ pub fn StatusChip(#[prop(into)] id: Signal<String>) -> impl IntoView {
             title=move || status().error.unwrap_or_default()
         >
             {move || {
-                let s = status();
-                let mut parts = Vec::new();
-                match (&s.user, ready()) {
-                    (Some(u), _) => parts.push(format!("● {u}")),
-                    (None, true) => parts.push("● ready".to_string()),
-                    (None, false) => parts.push("○ sign-in needed".to_string()),
+                let (who, quota, rest) = text();
+                view! {
+                    {who}
+                    {quota.map(|q| view! { " · " {q} <span class="wide-only">" requests"</span> " left" })}
+                    {rest}
                 }
-                if let Some(q) = s.quota {
-                    match q.limit {
-                        Some(l) => parts.push(format!("{}/{l} requests left", q.remaining)),
-                        None => parts.push(format!("{} requests left", q.remaining)),
-                    }
-                }
-                if s.waiting_until.is_some() {
-                    parts.push("waiting for the rate limit".to_string());
-                }
-                if s.error.is_some() {
-                    parts.push("error".to_string());
-                }
-                parts.join(" · ")
             }}
         </span>
     }

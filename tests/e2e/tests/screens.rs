@@ -117,6 +117,29 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             overflow.as_i64().unwrap_or(i64::MAX) <= 0,
             "{name}: the page is {overflow} px wider than a phone"
         );
+        // The header takes three lines, not one per item: brand and Connections, the
+        // switcher, then the connection's pages and its chip.
+        let header = browser
+            .eval(
+                "const at = s => { const e = document.querySelector('.app-header ' + s);
+                                   return e ? Math.round(e.getBoundingClientRect().top) : null; };
+                 const tops = [...document.querySelector('.app-header').children]
+                   .map(e => e.getBoundingClientRect()).filter(r => r.height > 0)
+                   .map(r => Math.round(r.top));
+                 const lines = tops.filter((t, i) => tops.every((u, j) => j >= i || Math.abs(u - t) > 8));
+                 return { lines: lines.length, brand: at('.brand'), manage: at('.manage'),
+                          nav: at('.conn-nav'), chip: at('.status-chip') };",
+                "measure the header",
+            )
+            .await;
+        assert_eq!(header["lines"], 3, "{name}: header lines: {header}");
+        let same_line = |a: &str, b: &str| {
+            (header[a].as_i64().unwrap_or(-100) - header[b].as_i64().unwrap_or(100)).abs() <= 8
+        };
+        assert!(
+            same_line("brand", "manage") && same_line("nav", "chip"),
+            "{name}: the header's items are not paired as laid out: {header}"
+        );
         if name.starts_with("phone-users-") {
             // Nor the table: each user is a card with every chosen column that has a value, one
             // under another; a column without a value is left out, not shown as a bare label.
