@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-
 use common::*;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -16,6 +14,7 @@ use userdeck::components::users_table::{Column, DIM_AFTER_MS, UsersTable};
 use userdeck::pages::users::UsersView;
 use userdeck::state::connections::ConnectionInfo;
 use userdeck::state::list_query::ListParams;
+use userdeck::state::selection::Selection;
 use userdeck_client::{Direction, Provider, Schema, User};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -63,7 +62,7 @@ async fn headers_sort_and_report_their_state() {
                     clicked.update(|c| c.push(k.clone()));
                     sort.set(Some((k, Direction::Desc)));
                 })
-                on_open=Callback::new(|_| {}) selected=RwSignal::new(BTreeSet::new())
+                on_open=Callback::new(|_| {}) selected=RwSignal::new(Selection::default())
                 loading=false detail_base="/c/x/users" selectable=true/>
         }
     });
@@ -80,7 +79,7 @@ async fn headers_sort_and_report_their_state() {
 #[wasm_bindgen_test]
 async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
     let root = test_root();
-    let selected = RwSignal::new(BTreeSet::<u64>::new());
+    let selected = RwSignal::new(Selection::default());
     let opened = RwSignal::new(None::<u64>);
     let _m = mount_to(root.clone(), move || {
         view! {
@@ -94,12 +93,12 @@ async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
     assert_eq!(boxes.len(), 3);
     click(&boxes[1]);
     tick().await;
-    assert_eq!(selected.get_untracked(), BTreeSet::from([2]));
+    assert_eq!(selected.get_untracked(), Selection::from([2]));
     assert_eq!(query_all(&root, "tr.selected").len(), 1);
 
     click(&query(&root, "[data-testid=select-all]").unwrap());
     tick().await;
-    assert_eq!(selected.get_untracked(), BTreeSet::from([1, 2, 3]));
+    assert_eq!(selected.get_untracked(), Selection::from([1, 2, 3]));
     click(&query(&root, "[data-testid=select-all]").unwrap());
     tick().await;
     assert!(selected.get_untracked().is_empty());
@@ -114,7 +113,7 @@ async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
     assert_eq!(second.get_attribute("tabindex").as_deref(), Some("0"));
     key(&second, " ");
     tick().await;
-    assert_eq!(selected.get_untracked(), BTreeSet::from([2]));
+    assert_eq!(selected.get_untracked(), Selection::from([2]));
     key(&second, "Enter");
     tick().await;
     assert_eq!(opened.get_untracked(), Some(2));
@@ -129,7 +128,7 @@ async fn skeletons_show_on_first_load_and_old_rows_stay_during_a_refetch() {
         view! {
             <UsersTable columns=columns() rows=rows sort=no_sort()
                 on_sort=Callback::new(|_| {}) on_open=Callback::new(|_| {})
-                selected=RwSignal::new(BTreeSet::new()) loading=loading detail_base="/c/x/users"/>
+                selected=RwSignal::new(Selection::default()) loading=loading detail_base="/c/x/users"/>
         }
     });
     tick().await;
@@ -596,7 +595,7 @@ async fn question_mark_opens_the_keyboard_shortcuts() {
 async fn another_page_of_users_reuses_the_rows_and_follows_the_new_users() {
     let root = test_root();
     let rows = RwSignal::new(users());
-    let selected = RwSignal::new(BTreeSet::from([2u64]));
+    let selected = RwSignal::new(Selection::from([2]));
     let opened = RwSignal::new(None::<u64>);
     let _m = mount_to(root.clone(), move || {
         view! {
@@ -655,7 +654,7 @@ async fn another_page_of_users_reuses_the_rows_and_follows_the_new_users() {
     // Acting on a row acts on the user it shows now.
     click(&boxes[0]);
     tick().await;
-    assert_eq!(selected.get_untracked(), BTreeSet::from([2, 9]));
+    assert_eq!(selected.get_untracked(), Selection::from([2, 9]));
     key(&after[1], "Enter");
     tick().await;
     assert_eq!(opened.get_untracked(), Some(8));
@@ -681,7 +680,7 @@ async fn leaving_the_page_during_a_slow_refetch_is_safe() {
             view! {
                 <UsersTable columns=columns() rows=users() sort=no_sort()
                     on_sort=Callback::new(|_| {}) on_open=Callback::new(|_| {})
-                    selected=RwSignal::new(BTreeSet::new()) loading=loading detail_base="/c/x/users"/>
+                    selected=RwSignal::new(Selection::default()) loading=loading detail_base="/c/x/users"/>
             }
         });
         tick().await;

@@ -4,8 +4,6 @@
 //! so the table is testable with plain data. During a refetch the old rows stay visible (dimmed,
 //! `aria-busy`) instead of flashing to a spinner; skeleton rows appear only on the first load.
 
-use std::collections::BTreeSet;
-
 use leptos::prelude::*;
 use userdeck_client::{Direction, FieldKind, FieldSpec, User, html};
 use wasm_bindgen::JsCast;
@@ -13,6 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::components::field_value::{
     code_text, datetime_text, line_of, locale_text, user_ref, user_ref_text, weekday_text,
 };
+use crate::state::selection::Selection;
 
 /// How long a refetch runs before the old rows are dimmed.
 pub const DIM_AFTER_MS: u64 = 200;
@@ -61,7 +60,7 @@ pub fn UsersTable(
     #[prop(into)] sort: Signal<Option<(String, Direction)>>,
     on_sort: Callback<String>,
     on_open: Callback<u64>,
-    selected: RwSignal<BTreeSet<u64>>,
+    selected: RwSignal<Selection>,
     #[prop(into)] loading: Signal<bool>,
     #[prop(into)] detail_base: Signal<String>,
     /// Whether rows can be selected (the CRM can delete users).
@@ -76,11 +75,11 @@ pub fn UsersTable(
     let page_ids = move || rows.with(|r| r.iter().map(|u| u.id).collect::<Vec<_>>());
     let all_selected = move || {
         let ids = page_ids();
-        !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(id)))
+        !ids.is_empty() && selected.with(|s| ids.iter().all(|id| s.contains(*id)))
     };
     let some_selected = move || {
         let ids = page_ids();
-        selected.with(|s| ids.iter().any(|id| s.contains(id))) && !all_selected()
+        selected.with(|s| ids.iter().any(|id| s.contains(*id))) && !all_selected()
     };
     let toggle_all = move |_| {
         let ids = page_ids();
@@ -90,14 +89,14 @@ pub fn UsersTable(
                 if select {
                     s.insert(id);
                 } else {
-                    s.remove(&id);
+                    s.remove(id);
                 }
             }
         });
     };
     let toggle = move |id: u64| {
         selected.update(|s| {
-            if !s.remove(&id) {
+            if !s.remove(id) {
                 s.insert(id);
             }
         })
@@ -286,7 +285,7 @@ pub fn UsersTable(
         // A memo, so its three readers re-run only when this row's selection really changes.
         let is_selected = Memo::new(move |_| {
             let id = id.get();
-            selected.with(|s| s.contains(&id))
+            selected.with(|s| s.contains(id))
         });
         let label = move || {
             user.with(|u| {

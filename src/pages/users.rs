@@ -3,7 +3,6 @@
 //! (`/c/{conn}/users?q=…&sort=…&dir=…&page=…&size=…`), so reload, back/forward and shared links
 //! show the same list.
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -27,6 +26,7 @@ use crate::milestones::{Milestone, reached};
 use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort};
+use crate::state::selection::Selection;
 use crate::state::session::{ApiClient, ListAnswer, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
 
@@ -139,7 +139,7 @@ pub fn UsersView(
     let loading = RwSignal::new(true);
     let error = RwSignal::new(None::<ApiError>);
     let reload = RwSignal::new(0u32);
-    let selected = RwSignal::new(BTreeSet::<u64>::new());
+    let selected = RwSignal::new(Selection::default());
 
     let show = move |list: Page<User>| {
         page_info.set(PageInfo {
@@ -301,7 +301,7 @@ pub fn UsersView(
     let id_for_delete = conn_id.clone();
     let do_delete = Callback::new(move |()| {
         confirming.set(false);
-        let ids: Vec<u64> = selected.get_untracked().into_iter().collect();
+        let ids: Vec<u64> = selected.with_untracked(|s| s.ids().to_vec());
         let to = heir.get_untracked().map(|(to, _)| to);
         heir.set(None);
         let client = client.get_value();
@@ -317,7 +317,7 @@ pub fn UsersView(
                 }
                 match outcome {
                     Ok(()) => selected.update(|s| {
-                        s.remove(user);
+                        s.remove(*user);
                     }),
                     Err(e) => failures.push(format!("#{user}: {}", describe(&e))),
                 }
@@ -331,7 +331,7 @@ pub fn UsersView(
                 .flatten()
                 .is_some_and(|b| document().active_element().as_ref() == Some(&b));
             let emptied = selected
-                .try_with_untracked(BTreeSet::is_empty)
+                .try_with_untracked(Selection::is_empty)
                 .unwrap_or(false);
             if focus::dropped() || (on_button && emptied) {
                 focus_search();
@@ -397,14 +397,14 @@ pub fn UsersView(
                     // `aria-disabled` while the users go, so it keeps the focus the dialog gave
                     // back; `disabled` only with nothing selected (the search box then takes
                     // the focus, above).
-                    prop:disabled=move || selected.with(BTreeSet::is_empty)
+                    prop:disabled=move || selected.with(Selection::is_empty)
                     aria-disabled=move || deleting.with(Option::is_some).to_string()
                     on:click=move |_| {
                         if deleting.with_untracked(Option::is_none) {
                             confirming.set(true);
                         }
                     }
-                >{move || format!("Delete selected ({})", selected.with(BTreeSet::len))}</button>
+                >{move || format!("Delete selected ({})", selected.with(Selection::len))}</button>
             })}
         </div>
         <Show when=move || text_blocked.get()>

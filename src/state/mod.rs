@@ -5,6 +5,7 @@ pub mod columns;
 pub mod connections;
 pub mod first_list;
 pub mod list_query;
+pub mod selection;
 pub mod session;
 pub mod storage;
 pub mod toast;
