@@ -9,12 +9,11 @@
 //! never yields a CRM credential. An App CRM password is remembered as the token it was
 //! exchanged for, never itself.
 
-use std::collections::{HashMap, HashSet};
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use userdeck_client::{Capabilities, Provider, SignInKind};
 
+use crate::state::keyed::{KeySet, Keyed};
 use crate::state::storage::{self, Store};
 
 /// `localStorage` key of the user's own connections (no secrets).
@@ -172,14 +171,14 @@ pub struct Connections {
     pub list: RwSignal<Vec<ConnectionInfo>>,
     pub state: RwSignal<LoadState>,
     /// Secrets by connection id, in memory only (mirrored to `sessionStorage` when remembered).
-    secrets: RwSignal<HashMap<String, String>>,
+    secrets: RwSignal<Keyed<String>>,
     /// The tokens App CRM passwords were exchanged for, by connection id. Not a signal: a
     /// token arrives in the middle of a sign-in, and the sign-in decides when the connection
     /// counts as signed in (it sets the secret once the CRM has also named the user).
-    tokens: StoredValue<HashMap<String, String>>,
+    tokens: StoredValue<Keyed<String>>,
     /// Connections whose exchanged token is to be remembered once it comes (their password is
     /// remembered, but not stored: the form that took it does not ask the CRM).
-    token_wanted: StoredValue<HashSet<String>>,
+    token_wanted: StoredValue<KeySet>,
 }
 
 impl Connections {
@@ -191,7 +190,7 @@ impl Connections {
             saved
                 .iter()
                 .filter_map(|c| Some((c.id.clone(), storage::get(Store::Session, &key(&c.id))?)))
-                .collect::<HashMap<_, _>>()
+                .collect::<Keyed<_>>()
         };
         let secrets = remembered(secret_key);
         let tokens = remembered(token_key);
@@ -204,7 +203,7 @@ impl Connections {
             state: RwSignal::new(LoadState::Loading),
             secrets: RwSignal::new(secrets),
             tokens: StoredValue::new(tokens),
-            token_wanted: StoredValue::new(HashSet::new()),
+            token_wanted: StoredValue::new(KeySet::default()),
         }
     }
 
@@ -228,8 +227,8 @@ impl Connections {
         match outcome {
             Ok(Some(mut declared)) => {
                 // What the user chose to remember in this tab comes back after a reload.
-                let mut remembered = HashMap::new();
-                let mut tokens = HashMap::new();
+                let mut remembered = Keyed::default();
+                let mut tokens = Keyed::default();
                 for c in declared.iter_mut() {
                     let secret = storage::get(Store::Session, &secret_key(&c.id));
                     let token = storage::get(Store::Session, &token_key(&c.id));
@@ -260,14 +259,14 @@ impl Connections {
                 if !remembered.is_empty() {
                     self.secrets.update(|s| {
                         for (id, secret) in remembered {
-                            s.entry(id).or_insert(secret);
+                            s.insert_if_absent(id, secret);
                         }
                     });
                 }
                 if !tokens.is_empty() {
                     self.tokens.update_value(|t| {
                         for (id, token) in tokens {
-                            t.entry(id).or_insert(token);
+                            t.insert_if_absent(id, token);
                         }
                     });
                 }

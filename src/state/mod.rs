@@ -4,6 +4,7 @@
 pub mod columns;
 pub mod connections;
 pub mod first_list;
+pub mod keyed;
 pub mod list_query;
 pub mod selection;
 pub mod session;

@@ -5,7 +5,6 @@
 //! cache carry from page to page; editing a connection or signing out drops its client. The last
 //! lists of users each connection showed are kept beside it (see [`Sessions::recall_list`]).
 
-use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use userdeck_client::ratelimit::Quota;
 use userdeck_client::{ApiError, Auth, Client, Connection, Page, Provider, User, UserQuery};
 
 use crate::state::connections::{ConnectionInfo, Connections, SignIn};
+use crate::state::keyed::{KeySet, Keyed};
 
 /// The transport: `fetch` in the browser.
 #[cfg(target_arch = "wasm32")]
@@ -75,18 +75,18 @@ impl NotReady {
 /// The clients and statuses of all connections, provided as context at the app root.
 #[derive(Clone, Copy)]
 pub struct Sessions {
-    clients: StoredValue<HashMap<String, Rc<ApiClient>>, LocalStorage>,
-    pub status: RwSignal<HashMap<String, Status>>,
+    clients: StoredValue<Keyed<Rc<ApiClient>>, LocalStorage>,
+    pub status: RwSignal<Keyed<Status>>,
     /// Connections whose credentials the CRM rejected; their gate asks for a sign-in again.
-    pub ended: RwSignal<HashSet<String>>,
+    pub ended: RwSignal<KeySet>,
     /// The last pages of users shown, oldest first: (connection, query, page).
     lists: StoredValue<Vec<(String, UserQuery, Page<User>)>, LocalStorage>,
     /// The query string of the list each connection showed last (`page=3&q=ann`).
-    list_queries: StoredValue<HashMap<String, String>, LocalStorage>,
+    list_queries: StoredValue<Keyed<String>, LocalStorage>,
     /// The list this page load asked for before the page rendered (`state::first_list`).
     early_list: StoredValue<Option<EarlyList>, LocalStorage>,
     /// The user each connection's page showed last, whose row the list focuses when shown again.
-    opened: StoredValue<HashMap<String, u64>, LocalStorage>,
+    opened: StoredValue<Keyed<u64>, LocalStorage>,
 }
 
 /// A list asked for early: its connection, its query, and where its answer arrives.
@@ -107,13 +107,13 @@ impl Default for Sessions {
 impl Sessions {
     pub fn new() -> Self {
         Self {
-            clients: StoredValue::new_local(HashMap::new()),
-            status: RwSignal::new(HashMap::new()),
-            ended: RwSignal::new(HashSet::new()),
+            clients: StoredValue::new_local(Keyed::default()),
+            status: RwSignal::new(Keyed::default()),
+            ended: RwSignal::new(KeySet::default()),
             lists: StoredValue::new_local(Vec::new()),
-            list_queries: StoredValue::new_local(HashMap::new()),
+            list_queries: StoredValue::new_local(Keyed::default()),
             early_list: StoredValue::new_local(None),
-            opened: StoredValue::new_local(HashMap::new()),
+            opened: StoredValue::new_local(Keyed::default()),
         }
     }
 
@@ -161,7 +161,7 @@ impl Sessions {
         let client = new_client(connection)
             .with_wait_observer(Arc::new(move |until: Option<u64>, quota: Option<Quota>| {
                 status.update(|s| {
-                    let entry = s.entry(waiting.clone()).or_default();
+                    let entry = s.entry_or_default(&waiting);
                     entry.waiting_until = until;
                     entry.quota = quota.or(entry.quota);
                 });
@@ -217,7 +217,7 @@ impl Sessions {
             Ok(_) => None,
         };
         self.status.update(|s| {
-            let entry = s.entry(id.to_string()).or_default();
+            let entry = s.entry_or_default(id);
             entry.quota = quota.or(entry.quota);
             entry.error = error;
         });
@@ -342,8 +342,7 @@ impl Sessions {
 
     /// Records who is signed in on `id`.
     pub fn set_user(&self, id: &str, name: Option<String>) {
-        self.status
-            .update(|s| s.entry(id.to_string()).or_default().user = name);
+        self.status.update(|s| s.entry_or_default(id).user = name);
     }
 }
 
