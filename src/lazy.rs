@@ -15,6 +15,7 @@
 #![allow(improper_ctypes, improper_ctypes_definitions)]
 
 use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -22,6 +23,7 @@ use userdeck_client::Provider;
 
 use crate::components::advanced_search::{AdvancedSearch, Applied};
 use crate::components::bulk_delete::{BulkDelete, BulkDeleteDialog};
+use crate::components::csv_export::{self, ExportJob};
 use crate::components::sign_in::SignInPanel;
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::ConditionParam;
@@ -37,6 +39,9 @@ impl From<wasm_split_helpers::SplitLoaderError> for Unavailable {
         Unavailable
     }
 }
+
+/// A future run on the page's one thread.
+pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// What a lazily loaded view resolves to.
 pub type Loaded = Result<AnyView, Unavailable>;
@@ -106,6 +111,20 @@ split_view! {
 split_view! {
     /// Asking for credentials: a connection without a usable session.
     sign_in: fn sign_in(info: ConnectionInfo, reason: NotReady) => view! { <SignInPanel info=info reason=reason/> }
+}
+
+/// The work of a CSV export, with the screens: the button and its progress bar stay in the
+/// users page, the fetching and writing are fetched on the first export.
+#[cfg(feature = "split")]
+#[wasm_split_helpers::wasm_split(screens, fallible)]
+pub fn csv_export(job: ExportJob) -> Result<LocalBoxFuture<'static, ()>, Unavailable> {
+    Ok(Box::pin(csv_export::run(job)))
+}
+
+/// The work of a CSV export (see the split build's declaration).
+#[cfg(not(feature = "split"))]
+pub async fn csv_export(job: ExportJob) -> Result<LocalBoxFuture<'static, ()>, Unavailable> {
+    Ok(Box::pin(csv_export::run(job)))
 }
 
 /// Starts fetching the module of the screens the users list leads to (a user's page, the

@@ -11,6 +11,7 @@ use userdeck_client::{FieldKind, FieldSpec, User, UserQuery};
 use wasm_bindgen::JsCast;
 
 use crate::components::users_table::cell_text;
+use crate::lazy::{self, Unavailable};
 use crate::state::session::{ApiClient, describe};
 use crate::state::toast::{ToastKind, notify};
 
@@ -112,6 +113,53 @@ pub async fn fetch_all(
     }
 }
 
+/// One export: what to fetch, the columns to write, and the signals its progress shows in.
+pub struct ExportJob {
+    pub client: Rc<ApiClient>,
+    pub query: UserQuery,
+    pub columns: Vec<FieldSpec>,
+    pub filename: String,
+    pub state: RwSignal<ExportState>,
+    pub stop: RwSignal<bool>,
+}
+
+/// Runs `job` to its end: every page, the CSV, the download, and the outcome in `job.state`.
+pub async fn run(job: ExportJob) {
+    let ExportJob {
+        client,
+        query,
+        columns,
+        filename,
+        state,
+        stop,
+    } = job;
+    let outcome = fetch_all(
+        client,
+        query,
+        |fetched, total| state.set(ExportState::Running { fetched, total }),
+        // A page left mid-export has no Stop button any more: the export runs on and still
+        // downloads, as the user asked (reading the gone signal would panic).
+        || stop.try_get_untracked().unwrap_or(false),
+    )
+    .await;
+    match outcome {
+        Ok(users) => {
+            let n = users.len() as u64;
+            match download(&filename, &to_csv(&columns, &users)) {
+                Ok(()) => {
+                    state.set(ExportState::Done(n));
+                    notify(
+                        ToastKind::Success,
+                        format!("Exported {n} users to {filename}"),
+                    );
+                }
+                Err(e) => state.set(ExportState::Failed(e)),
+            }
+        }
+        Err(e) => state.set(ExportState::Failed(describe(&e))),
+    }
+}
+
 /// The export button and its progress bar.
 #[component]
 pub fn CsvExport(
@@ -132,32 +180,22 @@ pub fn CsvExport(
             fetched: 0,
             total: None,
         });
-        let client = client.get_value();
-        let q = query.get_untracked();
-        let cols = columns.get_untracked();
-        let name = filename.get_untracked();
+        let job = ExportJob {
+            client: client.get_value(),
+            query: query.get_untracked(),
+            columns: columns.get_untracked(),
+            filename: filename.get_untracked(),
+            state,
+            stop,
+        };
+        // The export's code is fetched with the screens the list leads to (`lazy`).
         leptos::task::spawn_local(async move {
-            let outcome = fetch_all(
-                client,
-                q,
-                |fetched, total| state.set(ExportState::Running { fetched, total }),
-                // A page left mid-export has no Stop button any more: the export runs on and
-                // still downloads, as the user asked (reading the gone signal would panic).
-                || stop.try_get_untracked().unwrap_or(false),
-            )
-            .await;
-            match outcome {
-                Ok(users) => {
-                    let n = users.len() as u64;
-                    match download(&name, &to_csv(&cols, &users)) {
-                        Ok(()) => {
-                            state.set(ExportState::Done(n));
-                            notify(ToastKind::Success, format!("Exported {n} users to {name}"));
-                        }
-                        Err(e) => state.set(ExportState::Failed(e)),
-                    }
-                }
-                Err(e) => state.set(ExportState::Failed(describe(&e))),
+            match lazy::csv_export(job).await {
+                Ok(export) => export.await,
+                Err(Unavailable) => state.set(ExportState::Failed(
+                    "the exporter could not be downloaded. Check the network, then try again."
+                        .into(),
+                )),
             }
         });
     };

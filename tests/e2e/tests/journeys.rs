@@ -786,7 +786,7 @@ async fn list_alone(browser: &Browser, stack: &Stack, what: &str) {
 
 /// The release bundle fetches the screens other than the list when first opened (src/lazy.rs):
 /// the list needs none of them, a module that cannot be fetched shows what to do instead of a
-/// blank page, the next visit to the screen tries again, and the screens a list leads to are
+/// blank page (or, for the CSV export's work, a failed export), the next visit to the screen tries again, and the screens a list leads to are
 /// fetched ahead once the admin turns to the list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
@@ -806,6 +806,16 @@ async fn screens_load_on_first_use_and_a_failed_load_is_retried() {
             "cut the screens module off",
         )
         .await;
+    // The CSV export's work comes with the screens: its button says so, and the list stays.
+    browser.click("[data-testid=export-csv]").await;
+    browser
+        .wait_for_text(
+            ".csv-export [role=alert]",
+            "could not be downloaded",
+            "the export without its module",
+        )
+        .await;
+    assert_eq!(browser.rows("the list, still there").await.len(), 25);
     browser.click("[data-testid=new-user]").await;
     browser
         .wait_for_text(
