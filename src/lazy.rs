@@ -1,4 +1,4 @@
-//! Screens and panels fetched on first use.
+//! Screens, panels and work fetched on first use.
 //!
 //! The release bundle (`cargo xtask dist`, the `split` feature) cuts the wasm at the functions
 //! below: each becomes a small module of its own, fetched and linked into the running app the
