@@ -79,7 +79,7 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             }
         }
     }
-    // The same console on a phone: the users list and a form.
+    // The same console on a phone: the users list, a form, a user's page and the profile.
     browser
         .client
         .set_window_size(390, 844)
@@ -101,6 +101,17 @@ async fn main_screens_in_light_and_dark_pass_axe() {
             "phone-edit-appcrm",
             "/c/appcrm/users/1/edit",
             "[data-testid=user-form] #f-name",
+        ),
+        // A user's page: long values (the avatar's URL, the raw JSON) stay inside the screen.
+        (
+            "phone-detail-appcrm",
+            "/c/appcrm/users/1",
+            "[data-testid=user-fields]",
+        ),
+        (
+            "phone-profile-zurmo",
+            "/c/zurmo/me",
+            "[data-testid=user-fields]",
         ),
     ] {
         browser.set_theme(Theme::Light).await;
