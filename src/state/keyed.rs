@@ -5,7 +5,7 @@
 //! hashbrown and SipHash code for each into the first-visit bundle (3.5 KB of it gzipped).
 
 /// A map from connection id to `V`, in insertion order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Keyed<V>(Vec<(String, V)>);
 
 impl<V> Default for Keyed<V> {
@@ -89,7 +89,7 @@ impl<V> IntoIterator for Keyed<V> {
 }
 
 /// A set of connection ids.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct KeySet(Keyed<()>);
 
 impl KeySet {
