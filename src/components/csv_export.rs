@@ -193,7 +193,9 @@ pub fn CsvExport(
             match lazy::csv_export(job).await {
                 Ok(export) => export.await,
                 Err(Unavailable) => state.set(ExportState::Failed(
-                    "the exporter could not be downloaded. Check the network, then try again."
+                    "this part of Userdeck could not be downloaded. Check the network and try \
+                     again; if it keeps failing, reload the page (a new version may have been \
+                     published)."
                         .into(),
                 )),
             }
