@@ -46,17 +46,19 @@ pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// What a lazily loaded view resolves to.
 pub type Loaded = Result<AnyView, Unavailable>;
 
-/// Declares `$name`, an async function returning `$view` that, in the split bundle, lives in
-/// the module `$chunk` (functions naming the same module share it).
+/// Declares `$name`, an async function returning `Ok($body)` that, in the split bundle, lives
+/// in the module `$chunk` (functions naming the same module share it), and returns
+/// `Err(Unavailable)` when that module cannot be fetched. Without the `split` feature it is a
+/// plain async function, ready at once.
 ///
 /// `preload $fetch` also declares `$fetch`, an async function that only fetches `$chunk`.
-macro_rules! split_view {
-    ($(#[$doc:meta])* $chunk:ident $(, preload $fetch:ident)?: fn $name:ident($($arg:ident: $ty:ty),*) => $view:expr) => {
+macro_rules! split_fn {
+    ($(#[$doc:meta])* $chunk:ident $(, preload $fetch:ident)?: fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty => $body:expr) => {
         $(#[$doc])*
         #[cfg(feature = "split")]
         #[wasm_split_helpers::wasm_split($chunk, fallible $(, preload($fetch))?)]
-        pub fn $name($($arg: $ty),*) -> Loaded {
-            Ok($view.into_any())
+        pub fn $name($($arg: $ty),*) -> Result<$ret, Unavailable> {
+            Ok($body)
         }
 
         $(
@@ -68,8 +70,18 @@ macro_rules! split_view {
 
         $(#[$doc])*
         #[cfg(not(feature = "split"))]
-        pub async fn $name($($arg: $ty),*) -> Loaded {
-            Ok($view.into_any())
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, Unavailable> {
+            Ok($body)
+        }
+    };
+}
+
+/// [`split_fn!`] for a view: `$name` resolves to [`Loaded`].
+macro_rules! split_view {
+    ($(#[$doc:meta])* $chunk:ident $(, preload $fetch:ident)?: fn $name:ident($($arg:ident: $ty:ty),*) => $view:expr) => {
+        split_fn! {
+            $(#[$doc])*
+            $chunk $(, preload $fetch)?: fn $name($($arg: $ty),*) -> AnyView => $view.into_any()
         }
     };
 }
@@ -113,18 +125,10 @@ split_view! {
     sign_in: fn sign_in(info: ConnectionInfo, reason: NotReady) => view! { <SignInPanel info=info reason=reason/> }
 }
 
-/// The work of a CSV export, with the screens: the button and its progress bar stay in the
-/// users page, the fetching and writing are fetched on the first export.
-#[cfg(feature = "split")]
-#[wasm_split_helpers::wasm_split(screens, fallible)]
-pub fn csv_export(job: ExportJob) -> Result<LocalBoxFuture<'static, ()>, Unavailable> {
-    Ok(Box::pin(csv_export::run(job)))
-}
-
-/// The work of a CSV export (see the split build's declaration).
-#[cfg(not(feature = "split"))]
-pub async fn csv_export(job: ExportJob) -> Result<LocalBoxFuture<'static, ()>, Unavailable> {
-    Ok(Box::pin(csv_export::run(job)))
+split_fn! {
+    /// The work of a CSV export, with the screens: the button and its progress bar stay in the
+    /// users page, the fetching and writing are fetched on the first export.
+    screens: fn csv_export(job: ExportJob) -> LocalBoxFuture<'static, ()> => Box::pin(csv_export::run(job))
 }
 
 /// Starts fetching the module of the screens the users list leads to (a user's page, the
