@@ -2,12 +2,11 @@
 //! declared connections, asks early for the users list the address shows, and routes.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 use crate::components::layout::Layout;
 use crate::lazy;
 use crate::pages::{home::HomePage, not_found::NotFoundPage, users::UsersPage};
+use crate::router::{Page, Pages, Router};
 use crate::state::connections::Connections;
 use crate::state::first_list;
 use crate::state::session::Sessions;
@@ -27,17 +26,23 @@ pub fn App() -> impl IntoView {
         {move || may_render.get().then(|| view! {
             <Router>
                 <Layout>
-                    <Routes fallback=NotFoundPage>
-                        <Route path=path!("/") view=HomePage/>
-                        <Route path=path!("/connections") view=|| lazy::route(lazy::connections_page)/>
-                        <Route path=path!("/c/:conn/users") view=UsersPage/>
-                        <Route path=path!("/c/:conn/users/new") view=|| lazy::route(lazy::user_create_page)/>
-                        <Route path=path!("/c/:conn/users/:id") view=|| lazy::route(lazy::user_detail_page)/>
-                        <Route path=path!("/c/:conn/users/:id/edit") view=|| lazy::route(lazy::user_edit_page)/>
-                        <Route path=path!("/c/:conn/me") view=|| lazy::route(lazy::me_page)/>
-                    </Routes>
+                    <Pages view=page_view/>
                 </Layout>
             </Router>
         })}
+    }
+}
+
+/// The view of each page (in `Pages`, which draws it again only when the page changes).
+fn page_view(page: Page) -> AnyView {
+    match page {
+        Page::Home => view! { <HomePage/> }.into_any(),
+        Page::Connections => lazy::route(lazy::connections_page).into_any(),
+        Page::Users => view! { <UsersPage/> }.into_any(),
+        Page::NewUser => lazy::route(lazy::user_create_page).into_any(),
+        Page::User => lazy::route(lazy::user_detail_page).into_any(),
+        Page::EditUser => lazy::route(lazy::user_edit_page).into_any(),
+        Page::Me => lazy::route(lazy::me_page).into_any(),
+        Page::NotFound => view! { <NotFoundPage/> }.into_any(),
     }
 }

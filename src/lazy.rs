@@ -146,7 +146,7 @@ pub fn prefetch_screens() {
     });
 }
 
-/// A routed screen from a split-off module (`view=|| lazy::route(lazy::me_page)`).
+/// A routed screen from a split-off module (`lazy::route(lazy::me_page)`, in `app::Pages`).
 pub fn route<F>(load: fn() -> F) -> impl IntoView
 where
     F: Future<Output = Loaded> + 'static,

@@ -8,6 +8,7 @@ pub mod components;
 pub mod lazy;
 pub mod milestones;
 pub mod pages;
+pub mod router;
 pub mod state;
 
 /// Mounts the whole app on `<body>`; panics are reported to the browser console, not swallowed.

@@ -2,10 +2,10 @@
 //! connection's status chip and links, the main area the router fills, and the toasts.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::components::focus;
 use crate::components::status_chip::{RateLimitNotice, StatusChip};
+use crate::router::{Go, use_location};
 use crate::state::connections::Connections;
 use crate::state::toast::ToastArea;
 
@@ -72,15 +72,14 @@ pub fn Layout(children: Children) -> impl IntoView {
 pub fn ConnectionSwitcher() -> impl IntoView {
     let connections = expect_context::<Connections>();
     let location = use_location();
-    let navigate = use_navigate();
     let current =
         Memo::new(move |_| connection_in_path(&location.pathname.get()).unwrap_or_default());
     let on_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         if id.is_empty() {
-            navigate("/", Default::default());
+            location.navigate("/", Go::default());
         } else {
-            navigate(&format!("/c/{id}/users"), Default::default());
+            location.navigate(&format!("/c/{id}/users"), Go::default());
         }
     };
     view! {

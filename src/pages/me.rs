@@ -2,13 +2,13 @@
 //! the CRM offers them (App CRM), and signing out.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use userdeck_client::{ApiError, FormMode, PasswordChange, User};
 
 use crate::components::focus;
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
 use crate::pages::user_detail::UserFields;
+use crate::router::{Go, Route, use_location};
 use crate::state::connections::{Connections, SignIn};
 use crate::state::session::{Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -16,11 +16,10 @@ use crate::state::toast::{ToastKind, notify};
 /// `/c/{conn}/me`.
 #[component]
 pub fn MePage() -> impl IntoView {
-    let params = use_params_map();
-    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
+    let location = use_location();
+    let conn = Memo::new(move |_| location.route.with(Route::conn_id));
     let sessions = expect_context::<Sessions>();
     let connections = expect_context::<Connections>();
-    let navigate = use_navigate();
     view! {
         <section class="page me">
             <ConnectionGate id=conn let:ready>
@@ -46,7 +45,6 @@ pub fn MePage() -> impl IntoView {
                     let cid = info.id.clone();
                     let method = info.sign_in_method();
                     let logout = info.oauth.as_ref().and_then(|o| o.logout.clone());
-                    let nav = navigate.clone();
                     // Once: a second press before the first is through signed out again and
                     // said so twice.
                     let leaving = StoredValue::new(false);
@@ -57,7 +55,6 @@ pub fn MePage() -> impl IntoView {
                         leaving.set_value(true);
                         let client = client.get_value();
                         let cid = cid.clone();
-                        let nav = nav.clone();
                         leptos::task::spawn_local(async move {
                             let outcome = client.sign_out().await;
                             connections.forget_secret(&cid);
@@ -66,7 +63,7 @@ pub fn MePage() -> impl IntoView {
                                 Ok(()) => notify(ToastKind::Success, "Signed out."),
                                 Err(e) => notify(ToastKind::Error, format!("Signed out here; the CRM said: {}", describe(&e))),
                             }
-                            nav("/", Default::default());
+                            location.navigate("/", Go::default());
                         });
                     };
                     let draft_key = format!("userdeck.draft.{}.profile", info.id);

@@ -4,7 +4,6 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
 use userdeck_client::{ApiError, FieldKind, Schema, User};
 
@@ -14,6 +13,7 @@ use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::cell_text;
+use crate::router::{Go, Route, use_location};
 use crate::state::connections::ConnectionInfo;
 use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -21,11 +21,9 @@ use crate::state::toast::{ToastKind, notify};
 /// The routed page `/c/{conn}/users/{id}`.
 #[component]
 pub fn UserDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
-    let user_id =
-        Memo::new(move |_| params.with(|p| p.get("id").and_then(|i| i.parse::<u64>().ok())));
-    let navigate = use_navigate();
+    let location = use_location();
+    let conn = Memo::new(move |_| location.route.with(Route::conn_id));
+    let user_id = Memo::new(move |_| location.route.with(Route::user_id));
     let sessions = expect_context::<Sessions>();
     Effect::new(move |_| {
         if let Some(user) = user_id.get() {
@@ -45,7 +43,6 @@ pub fn UserDetailPage() -> impl IntoView {
                     let users_href = format!("/c/{}/users", info.id);
                     // Back to the list this user was opened from: its search, sort and page.
                     let list_href = sessions.list_href(&info.id);
-                    let nav = navigate.clone();
                     let back = list_href.clone();
                     let cid = info.id.clone();
                     // Taken now: after the delete's `await` there is no reactive owner to ask.
@@ -53,7 +50,6 @@ pub fn UserDetailPage() -> impl IntoView {
                         confirming.set(false);
                         let Some(id) = user_id.get_untracked() else { return };
                         let client = client.get_value();
-                        let nav = nav.clone();
                         let back = back.clone();
                         let cid = cid.clone();
                         let to = heir.get_untracked().map(|(to, _)| to);
@@ -69,7 +65,7 @@ pub fn UserDetailPage() -> impl IntoView {
                                     let moved = to.map(|t| format!("; records moved to user #{t}")).unwrap_or_default();
                                     let text = format!("Deleted {name}{moved}");
                                     notify(ToastKind::Success, text);
-                                    nav(&back, Default::default());
+                                    location.navigate(&back, Go::default());
                                 }
                                 Err(e) => notify(ToastKind::Error, describe(&e)),
                             }

@@ -3,30 +3,28 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use userdeck_client::{FormMode, Provider, User};
 
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_form::UserForm;
 use crate::pages::user_detail::{load_error, load_user};
+use crate::router::{Go, Route, use_location};
 use crate::state::session::{ApiClient, Sessions};
 
 /// `/c/{conn}/users/new`.
 #[component]
 pub fn UserCreatePage() -> impl IntoView {
-    let params = use_params_map();
-    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
-    let navigate = use_navigate();
+    let location = use_location();
+    let conn = Memo::new(move |_| location.route.with(Route::conn_id));
     view! {
         <section class="page user-edit">
             <ConnectionGate id=conn let:ready>
                 {
                     let (info, client) = ready;
                     let caps = client.with_value(|c| c.capabilities());
-                    let nav = navigate.clone();
                     let base = format!("/c/{}/users", info.id);
                     let base2 = base.clone();
-                    let on_saved = Callback::new(move |u: User| nav(&format!("{base2}/{}", u.id), Default::default()));
+                    let on_saved = Callback::new(move |u: User| location.navigate(&format!("{base2}/{}", u.id), Go::default()));
                     if caps.create {
                         let release_known = learn_release(client);
                         let draft_key = format!("userdeck.draft.{}.new", info.id);
@@ -72,11 +70,9 @@ fn learn_release(client: StoredValue<Rc<ApiClient>, LocalStorage>) -> RwSignal<b
 /// `/c/{conn}/users/{id}/edit`.
 #[component]
 pub fn UserEditPage() -> impl IntoView {
-    let params = use_params_map();
-    let conn = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
-    let user_id =
-        Memo::new(move |_| params.with(|p| p.get("id").and_then(|i| i.parse::<u64>().ok())));
-    let navigate = use_navigate();
+    let location = use_location();
+    let conn = Memo::new(move |_| location.route.with(Route::conn_id));
+    let user_id = Memo::new(move |_| location.route.with(Route::user_id));
     let sessions = expect_context::<Sessions>();
     view! {
         <section class="page user-edit">
@@ -85,7 +81,6 @@ pub fn UserEditPage() -> impl IntoView {
                     let (info, client) = ready;
                     let user = load_user(client, info.id.clone(), user_id, sessions);
                     let base = format!("/c/{}/users", info.id);
-                    let nav = navigate.clone();
                     let conn_id = info.id.clone();
                     move || match user.get() {
                         None => view! { <p role="status" class="loading">"Loading user…"</p> }.into_any(),
@@ -97,9 +92,8 @@ pub fn UserEditPage() -> impl IntoView {
                         }.into_any(),
                         Some(Ok(u)) => {
                             let back = format!("{base}/{}", u.id);
-                            let nav = nav.clone();
                             let target = back.clone();
-                            let on_saved = Callback::new(move |_: User| nav(&target, Default::default()));
+                            let on_saved = Callback::new(move |_: User| location.navigate(&target, Go::default()));
                             view! {
                                 <p><a href=back>"← Back to the user"</a></p>
                                 <h1>{format!("Edit {}", u.display_name)}</h1>

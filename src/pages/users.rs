@@ -6,8 +6,6 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use userdeck_client::{ApiError, Page, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
@@ -23,6 +21,7 @@ use crate::components::sign_in::ConnectionGate;
 use crate::components::users_table::{Column, UsersTable};
 use crate::lazy;
 use crate::milestones::{Milestone, reached};
+use crate::router::{Go, Route, use_location};
 use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort};
@@ -33,14 +32,10 @@ use crate::state::toast::{ToastKind, notify};
 /// The routed page: reads the connection and the list query from the URL.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let id = Memo::new(move |_| params.with(|p| p.get("conn").unwrap_or_default()));
-    let list_params = Memo::new(move |_| {
-        query.with(|q| ListParams::from_pairs(q.into_iter().map(|(k, v)| (k.as_ref(), v))))
-    });
-    let nav = navigate.clone();
+    let location = use_location();
+    let id = Memo::new(move |_| location.route.with(Route::conn_id));
+    let list_params =
+        Memo::new(move |_| location.query.with(|q| ListParams::from_pairs(q.pairs())));
     let on_params = Callback::new(move |p: ListParams| {
         let qs = p.to_query_string();
         let path = if qs.is_empty() {
@@ -53,12 +48,11 @@ pub fn UsersPage() -> impl IntoView {
             q: p.q.clone(),
             ..list_params.get_untracked()
         } == p;
-        nav(
+        location.navigate(
             &path,
-            NavigateOptions {
+            Go {
                 scroll: false,
                 replace: only_text,
-                ..Default::default()
             },
         );
     });
@@ -70,9 +64,9 @@ pub fn UsersPage() -> impl IntoView {
         });
     }
     let on_open = Callback::new(move |user: u64| {
-        navigate(
+        location.navigate(
             &format!("/c/{}/users/{user}", id.get_untracked()),
-            Default::default(),
+            Go::default(),
         );
     });
     view! {

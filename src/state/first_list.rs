@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use leptos::prelude::*;
-use leptos_router::location::{BrowserUrl, LocationProvider, Url};
 use userdeck_client::Schema;
 
 use crate::milestones::{Milestone, reached};
+use crate::router::{Address, Page, Query, Route};
 use crate::state::columns::load_columns;
 use crate::state::connections::Connections;
 use crate::state::list_query::ListParams;
@@ -70,22 +70,18 @@ pub fn request_early(connections: Connections, sessions: Sessions) -> ReadSignal
 /// The connection and list parameters of a users-list address (`/c/{conn}/users?…`), read
 /// the way the router reads them, so that the page asks for the same list.
 fn list_in_address() -> Option<(String, ListParams)> {
-    let url = BrowserUrl::current().ok()?;
-    let id = users_list_of(url.path())?;
-    let params = ListParams::from_pairs(
-        url.search_params()
-            .into_iter()
-            .map(|(k, v)| (k.as_ref(), v)),
-    );
-    Some((id, params))
+    let address = Address::current();
+    let id = users_list_of(&address.path)?;
+    let query = Query::parse(&address.search);
+    Some((id, ListParams::from_pairs(query.pairs())))
 }
 
-/// The connection whose users list `path` is, if it is one (the router's `/c/:conn/users`).
+/// The connection whose users list `path` is, if it is one (`/c/{conn}/users`).
 pub fn users_list_of(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/c/")?;
-    let (conn, tail) = rest.split_once('/')?;
-    if conn.is_empty() || tail.trim_end_matches('/') != "users" {
-        return None;
+    let route = Route::of(path);
+    if route.page == Page::Users {
+        route.conn
+    } else {
+        None
     }
-    Some(Url::unescape(conn))
 }
