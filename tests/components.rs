@@ -146,6 +146,69 @@ async fn a_result_reported_after_an_await_still_shows_a_toast() {
     panic!("no toast appeared: {:?}", root.inner_html());
 }
 
+/// A message that goes leaves the others where they are: the one after it keeps its element and
+/// its words, so the live region has nothing new to read out. Once all have gone, the next
+/// message starts a fresh area.
+#[wasm_bindgen_test]
+async fn a_toast_that_goes_leaves_the_others_in_place() {
+    use userdeck::state::toast::{ToastArea, ToastKind, Toasts};
+
+    let root = test_root();
+    let toasts = Toasts::new();
+    let _mounted = mount_to(root.clone(), move || {
+        provide_context(toasts);
+        view! { <ToastArea/> }
+    });
+    let shown = |root: &web_sys::HtmlElement| {
+        let all = root.query_selector_all(".toast").unwrap();
+        (0..all.length())
+            .filter_map(|i| all.item(i))
+            .map(|n| n.unchecked_into::<web_sys::Element>())
+            .collect::<Vec<_>>()
+    };
+    toasts.push(ToastKind::Error, "First, an error");
+    toasts.push(ToastKind::Success, "Then a success");
+    tick().await;
+    let before = shown(&root);
+    assert_eq!(before.len(), 2);
+    let second = before[1].clone();
+
+    // The first goes (its Dismiss button): the second is the same element, saying the same.
+    let dismiss = before[0].query_selector("button.close").unwrap().unwrap();
+    dismiss.unchecked_ref::<web_sys::HtmlElement>().click();
+    tick().await;
+    let after = shown(&root);
+    assert_eq!(after.len(), 1);
+    assert!(
+        after[0] == second,
+        "the second message moved into another element"
+    );
+    assert_eq!(second.text_content().unwrap_or_default(), "Then a success×");
+
+    // A third comes after it; once both have gone, a new message is the only one.
+    toasts.push(ToastKind::Success, "A third");
+    tick().await;
+    assert_eq!(shown(&root).len(), 2);
+    assert!(shown(&root)[0] == second);
+    let ids: Vec<u64> = toasts
+        .items
+        .with_untracked(|t| t.iter().map(|t| t.id).collect());
+    for id in ids {
+        toasts.dismiss(id);
+    }
+    tick().await;
+    assert!(shown(&root).is_empty());
+    assert!(
+        toasts.items.with_untracked(Vec::is_empty),
+        "places kept after all went"
+    );
+    toasts.push(ToastKind::Success, "Fresh");
+    tick().await;
+    let fresh = shown(&root);
+    assert_eq!(fresh.len(), 1);
+    assert_eq!(fresh[0].text_content().unwrap_or_default(), "Fresh×");
+}
+
 /// The fields of a user beyond the schema read as an admin would write them: labels from wire
 /// names, references by the record's name, records as nested fields on a row of their own, and a
 /// CRM's markup as text. The user is Zurmo-shaped, with an App CRM role list and a Capsule party.

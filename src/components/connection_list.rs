@@ -45,7 +45,7 @@ pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) ->
                 />
             </label>
             <ul role="list">
-                <For each=shown key=|c| c.id.clone() let:c>
+                {move || shown().into_iter().map(|c| view! {
                     <li class="connection" data-provider=c.provider.clone()>
                         <a href=format!("/c/{}/users", c.id)>
                             <span class="name">{c.name.clone()}</span>
@@ -63,7 +63,7 @@ pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) ->
                             }
                         }
                     </li>
-                </For>
+                }).collect::<Vec<_>>()}
             </ul>
             <Show when=move || shown().is_empty()>
                 <p class="empty">"No connection matches."</p>

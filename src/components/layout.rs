@@ -86,21 +86,16 @@ pub fn ConnectionSwitcher() -> impl IntoView {
         <label class="switcher">
             <span class="visually-hidden">"Connection"</span>
             // Each option says whether it is the current one: a `value` on the select alone is
-            // lost when the options arrive after it (the list loads asynchronously).
+            // lost when the options arrive after it (the list loads asynchronously). Options are
+            // drawn by position (a new list rewrites them in place); keying them cost 2 KB gzipped.
             <select aria-label="Connection" data-testid="connection-switcher" on:change=on_change prop:value=move || current.get()>
                 <option value="" prop:selected=move || current.with(String::is_empty)>"Choose a connection…"</option>
-                <For
-                    each=move || connections.list.get()
-                    key=|c| (c.id.clone(), c.name.clone())
-                    let:c
-                >
-                    {
-                        let id = c.id.clone();
-                        view! {
-                            <option value=c.id.clone() prop:selected=move || current.with(|cur| *cur == id)>{c.name.clone()}</option>
-                        }
+                {move || connections.list.with(|list| list.iter().map(|c| {
+                    let id = c.id.clone();
+                    view! {
+                        <option value=c.id.clone() prop:selected=move || current.with(|cur| *cur == id)>{c.name.clone()}</option>
                     }
-                </For>
+                }).collect::<Vec<_>>())}
             </select>
         </label>
     }

@@ -25,11 +25,16 @@ pub struct Toast {
     pub id: u64,
     pub kind: ToastKind,
     pub text: String,
+    /// Dismissed or timed out: no longer shown, but its place is kept (see [`Toasts::items`]).
+    pub gone: bool,
 }
 
 /// The messages on screen.
 #[derive(Clone, Copy)]
 pub struct Toasts {
+    /// In the order they came. A message that goes keeps its place until all have gone, so the
+    /// ones after it never move: the area draws them by position, and a screen reader would
+    /// read a message again that moved into another's place in the live region.
     pub items: RwSignal<Vec<Toast>>,
     next: StoredValue<u64>,
 }
@@ -62,10 +67,14 @@ impl Toasts {
         };
         self.next.set_value(id);
         let pushed = self.items.try_update(|t| {
+            if t.iter().all(|x| x.gone) {
+                t.clear();
+            }
             t.push(Toast {
                 id,
                 kind,
                 text: text.into(),
+                gone: false,
             })
         });
         if pushed.is_none() {
@@ -75,7 +84,7 @@ impl Toasts {
         let seconds = if kind == ToastKind::Error { 8 } else { 4 };
         set_timeout(
             move || {
-                items.try_update(|t| t.retain(|x| x.id != id));
+                items.try_update(|t| remove(t, id));
             },
             Duration::from_secs(seconds),
         );
@@ -83,7 +92,17 @@ impl Toasts {
 
     /// Removes one message now.
     pub fn dismiss(&self, id: u64) {
-        self.items.update(|t| t.retain(|x| x.id != id));
+        self.items.update(|t| remove(t, id));
+    }
+}
+
+/// Takes message `id` off the screen; once none is left, their places go too.
+fn remove(items: &mut Vec<Toast>, id: u64) {
+    for t in items.iter_mut().filter(|t| t.id == id) {
+        t.gone = true;
+    }
+    if items.iter().all(|t| t.gone) {
+        items.clear();
     }
 }
 
@@ -101,12 +120,15 @@ pub fn ToastArea() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     view! {
         <div class="toasts" role="status" aria-live="polite" data-testid="toasts">
-            <For each=move || toasts.items.get() key=|t| t.id let:t>
-                <div class="toast" class:error=t.kind == ToastKind::Error role=if t.kind == ToastKind::Error { "alert" } else { "status" }>
-                    <span>{t.text.clone()}</span>
-                    <button type="button" class="close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(t.id)>"×"</button>
-                </div>
-            </For>
+            {move || toasts.items.with(|items| items.iter().map(|t| (!t.gone).then(|| {
+                let id = t.id;
+                view! {
+                    <div class="toast" class:error=t.kind == ToastKind::Error role=if t.kind == ToastKind::Error { "alert" } else { "status" }>
+                        <span>{t.text.clone()}</span>
+                        <button type="button" class="close" aria-label="Dismiss" on:click=move |_| toasts.dismiss(id)>"×"</button>
+                    </div>
+                }
+            })).collect::<Vec<_>>())}
         </div>
     }
 }
