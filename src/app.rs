@@ -37,12 +37,12 @@ pub fn App() -> impl IntoView {
 fn page_view(page: Page) -> AnyView {
     match page {
         Page::Home => view! { <HomePage/> }.into_any(),
-        Page::Connections => lazy::route(lazy::connections_page).into_any(),
+        Page::Connections => lazy::route(lazy::connections_page),
         Page::Users => view! { <UsersPage/> }.into_any(),
-        Page::NewUser => lazy::route(lazy::user_create_page).into_any(),
-        Page::User => lazy::route(lazy::user_detail_page).into_any(),
-        Page::EditUser => lazy::route(lazy::user_edit_page).into_any(),
-        Page::Me => lazy::route(lazy::me_page).into_any(),
+        Page::NewUser => lazy::route(lazy::user_create_page),
+        Page::User => lazy::route(lazy::user_detail_page),
+        Page::EditUser => lazy::route(lazy::user_edit_page),
+        Page::Me => lazy::route(lazy::me_page),
         Page::NotFound => view! { <NotFoundPage/> }.into_any(),
     }
 }

@@ -66,7 +66,7 @@ where
                     (Some(o), SignIn::OAuth) => NotReady::NeedsOAuth(o.start.clone()),
                     _ => NotReady::SessionEnded,
                 };
-                crate::lazy::show(crate::lazy::sign_in(info, reason)).into_any()
+                crate::lazy::show(crate::lazy::sign_in(info, reason))
             }
             Some(info) => match sessions.client(&info, &connections) {
                 Ok(client) => {
@@ -83,7 +83,7 @@ where
                     }
                     children((info, StoredValue::new_local(client))).into_any()
                 }
-                Err(reason) => crate::lazy::show(crate::lazy::sign_in(info, reason)).into_any(),
+                Err(reason) => crate::lazy::show(crate::lazy::sign_in(info, reason)),
             },
         }
     }
