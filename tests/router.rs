@@ -53,12 +53,16 @@ fn history_length() -> u32 {
     window().history().unwrap().length().unwrap()
 }
 
-#[wasm_bindgen_test]
-async fn links_are_followed_in_the_page_and_back_returns() {
+/// Mounts `body` under a [`Router`], the address bar at `path`. Answers the test's root, the
+/// router's [`Location`], and the owner and mount to clean up and drop at the end.
+async fn mount_at(
+    path: &str,
+    body: fn() -> AnyView,
+) -> (web_sys::HtmlElement, Location, Owner, impl Sized) {
     window()
         .history()
         .unwrap()
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/start"))
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
         .unwrap();
     let root = test_root();
     let seen = Arc::new(Mutex::new(None));
@@ -67,22 +71,30 @@ async fn links_are_followed_in_the_page_and_back_returns() {
     let mounted = owner.with(|| {
         mount_to(root.clone(), move || {
             let probe = probe.clone();
-            view! {
-                <Router>
-                    <Probe seen=probe/>
-                    <a id="plain" href="/c/x/users/5?q=a+b">"plain"</a>
-                    <a href="/connections"><b id="inner">"inside a link"</b></a>
-                    <a id="blank" href="/c/x/me" target="_blank">"new tab"</a>
-                    <a id="download" href="/c/x/me" download>"download"</a>
-                    <a id="external" href="/c/x/me" rel="external">"external"</a>
-                    <a id="elsewhere" href="https://example.com/c/x/me">"another origin"</a>
-                    <a id="anchor" href="#inner">"an anchor here"</a>
-                </Router>
-            }
+            view! { <Router><Probe seen=probe/>{body()}</Router> }
         })
     });
     tick().await;
-    let location: Location = seen.lock().ok().and_then(|s| *s).expect("the probe ran");
+    let location = seen.lock().ok().and_then(|s| *s).expect("the probe ran");
+    (root, location, owner, mounted)
+}
+
+fn links() -> AnyView {
+    view! {
+        <a id="plain" href="/c/x/users/5?q=a+b">"plain"</a>
+        <a href="/connections"><b id="inner">"inside a link"</b></a>
+        <a id="blank" href="/c/x/me" target="_blank">"new tab"</a>
+        <a id="download" href="/c/x/me" download>"download"</a>
+        <a id="external" href="/c/x/me" rel="external">"external"</a>
+        <a id="elsewhere" href="https://example.com/c/x/me">"another origin"</a>
+        <a id="anchor" href="#inner">"an anchor here"</a>
+    }
+    .into_any()
+}
+
+#[wasm_bindgen_test]
+async fn links_are_followed_in_the_page_and_back_returns() {
+    let (root, location, owner, mounted) = mount_at("/start", links).await;
     let link = |id: &str| query(&root, &format!("#{id}")).unwrap();
     assert_eq!(
         location.route.get_untracked().page,
@@ -162,23 +174,8 @@ fn counted_view(page: Page) -> AnyView {
 
 #[wasm_bindgen_test]
 async fn a_page_is_drawn_again_only_for_another_page() {
-    window()
-        .history()
-        .unwrap()
-        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/c/x/users"))
-        .unwrap();
-    let root = test_root();
-    let seen = Arc::new(Mutex::new(None));
-    let probe = seen.clone();
-    let owner = Owner::new();
-    let mounted = owner.with(|| {
-        mount_to(root.clone(), move || {
-            let probe = probe.clone();
-            view! { <Router><Probe seen=probe/><Pages view=counted_view/></Router> }
-        })
-    });
-    tick().await;
-    let location: Location = seen.lock().ok().and_then(|s| *s).expect("the probe ran");
+    let pages = || view! { <Pages view=counted_view/> }.into_any();
+    let (root, location, owner, mounted) = mount_at("/c/x/users", pages).await;
     let shown = || texts(&root, "#page");
     let drawn = || DRAWN.load(Ordering::Relaxed);
     assert_eq!((shown(), drawn()), (vec!["Users".to_string()], 1));
