@@ -30,7 +30,8 @@ pub enum Page {
     NotFound,
 }
 
-/// An address's page and its parameters: the connection (`/c/{conn}/…`) and the user
+/// An address's page and its parameters: the connection (`/c/{conn}/…`, also on an unknown page
+/// under it, so the header still offers that connection's pages) and the user
 /// (`/c/{conn}/users/{user}`), decoded.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Route {
@@ -56,6 +57,7 @@ impl Route {
             ["c", conn, "users", user] => (Page::User, Some(conn), Some(user)),
             ["c", conn, "users", user, "edit"] => (Page::EditUser, Some(conn), Some(user)),
             ["c", conn, "me"] => (Page::Me, Some(conn), None),
+            ["c", conn, ..] => (Page::NotFound, Some(conn), None),
             _ => (Page::NotFound, None, None),
         };
         if conn.is_some_and(|c| c.is_empty()) || user.is_some_and(|u| u.is_empty()) {
@@ -348,6 +350,11 @@ mod tests {
         ] {
             assert_eq!(Route::of(unknown).page, Page::NotFound, "{unknown}");
         }
+        // Lost within a connection: still that connection's.
+        assert_eq!(Route::of("/c/a/typo").conn.as_deref(), Some("a"));
+        assert_eq!(Route::of("/c/a").conn.as_deref(), Some("a"));
+        assert_eq!(Route::of("/typo").conn, None);
+        assert_eq!(Route::of("/c//users").conn, None);
     }
 
     #[test]

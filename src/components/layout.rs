@@ -5,16 +5,9 @@ use leptos::prelude::*;
 
 use crate::components::focus;
 use crate::components::status_chip::{RateLimitNotice, StatusChip};
-use crate::router::{Go, use_location};
+use crate::router::{Go, Route, use_location};
 use crate::state::connections::Connections;
 use crate::state::toast::ToastArea;
-
-/// The connection id in a path like `/c/{id}/…`.
-pub fn connection_in_path(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/c/")?;
-    let id = rest.split('/').next()?;
-    (!id.is_empty()).then(|| id.to_string())
-}
 
 /// The `aria-current` of a header link to `href` on the page at `path`: "page" on that page,
 /// "true" on a page inside its section (a user's detail is inside "Users"), else none.
@@ -35,7 +28,7 @@ pub fn current_for(path: &str, href: &str) -> Option<&'static str> {
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let location = use_location();
-    let current = Memo::new(move |_| connection_in_path(&location.pathname.get()));
+    let current = Memo::new(move |_| location.route.with(|r| r.conn.clone()));
     let marked =
         move |href: String| move || location.pathname.with(|path| current_for(path, &href));
     // Going to another page removes what was pressed to get there (a row, a link, a button).
@@ -72,8 +65,7 @@ pub fn Layout(children: Children) -> impl IntoView {
 pub fn ConnectionSwitcher() -> impl IntoView {
     let connections = expect_context::<Connections>();
     let location = use_location();
-    let current =
-        Memo::new(move |_| connection_in_path(&location.pathname.get()).unwrap_or_default());
+    let current = Memo::new(move |_| location.route.with(Route::conn_id));
     let on_change = move |ev: leptos::ev::Event| {
         let id = event_target_value(&ev);
         if id.is_empty() {
