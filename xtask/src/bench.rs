@@ -87,6 +87,10 @@ pub fn run_all() -> Result<()> {
         "Produced by `cargo xtask bench` (one run; medians, quantiles and ratios within that run)."
     );
     let _ = writeln!(doc, "\nMachine: {}\n", machine());
+    // These machines share their host: the timings below swing by a third between runs of the
+    // same code. How busy the host was is written beside them, so a slow run reads as one.
+    let stat_before = std::fs::read_to_string("/proc/stat").ok();
+    let load_before = std::fs::read_to_string("/proc/loadavg").ok();
 
     step("release bundle", bundle::build_release)?;
     let assets = bundle::measure(&bundle::dist_dir())?;
@@ -248,6 +252,29 @@ pub fn run_all() -> Result<()> {
     })?;
     doc.push_str(&client_doc);
 
+    let stat_after = std::fs::read_to_string("/proc/stat").ok();
+    let load_after = std::fs::read_to_string("/proc/loadavg").ok();
+    let _ = writeln!(
+        doc,
+        "## The host during the run\n\nLoad average (1, 5, 15 min) at the start: {}; at the end: \
+         {}. CPU time the hypervisor gave to others (steal) during the run: {}. Other machines \
+         share this host: a high steal or a load average above the core count means the timings \
+         above were slowed by them.",
+        load_before
+            .as_deref()
+            .and_then(load_average)
+            .unwrap_or_else(|| "unknown".into()),
+        load_after
+            .as_deref()
+            .and_then(load_average)
+            .unwrap_or_else(|| "unknown".into()),
+        stat_before
+            .as_deref()
+            .zip(stat_after.as_deref())
+            .and_then(|(b, a)| steal_share(b, a))
+            .map_or("unknown".into(), |share| format!("{:.1} %", share * 100.0)),
+    );
+
     let path = cmd::root().join("BENCHMARKS.md");
     cmd::write(&path, &doc)?;
     println!("\n{doc}\nwritten to {}", path.display());
@@ -381,6 +408,33 @@ fn first_row_table(table: String) -> String {
     )
 }
 
+/// The three load averages of a `/proc/loadavg` text, as "1.51 / 2.89 / 2.55".
+fn load_average(loadavg: &str) -> Option<String> {
+    let fields: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" / "))
+}
+
+/// The share of all CPU time between two `/proc/stat` texts that was stolen (the hypervisor
+/// running other machines while this one had work), from their first (`cpu`) lines.
+fn steal_share(before: &str, after: &str) -> Option<f64> {
+    // user nice system idle iowait irq softirq steal [guest guest_nice]; guest time is already
+    // counted in user and nice, so the total is the first eight.
+    let ticks = |stat: &str| -> Option<(u64, u64)> {
+        let line = stat.lines().next()?.strip_prefix("cpu ")?;
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<std::result::Result<_, _>>()
+            .ok()?;
+        Some((*fields.get(7)?, fields.iter().take(8).sum()))
+    };
+    let (steal_before, total_before) = ticks(before)?;
+    let (steal_after, total_after) = ticks(after)?;
+    let total = total_after.checked_sub(total_before)?;
+    let steal = steal_after.checked_sub(steal_before)?;
+    (total > 0).then(|| steal as f64 / total as f64)
+}
+
 /// CPU model, cores and memory, from /proc.
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -503,6 +557,22 @@ fn criterion_medians(dir: &Path, since: std::time::SystemTime) -> Vec<(String, f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hosts_load_and_stolen_time_are_read_from_proc() {
+        assert_eq!(
+            load_average("2.38 2.98 2.62 2/77 31522\n").as_deref(),
+            Some("2.38 / 2.98 / 2.62")
+        );
+        assert_eq!(load_average("2.38"), None);
+        let before = "cpu  100 0 50 800 0 0 0 50 0 0\ncpu0 1 2 3\n";
+        let after = "cpu  200 0 100 1500 0 0 0 200 0 0\ncpu0 1 2 3\n";
+        // 1000 ticks passed, 150 of them stolen.
+        assert_eq!(steal_share(before, after), Some(0.15));
+        assert_eq!(steal_share(before, before), None, "no time passed");
+        assert_eq!(steal_share("intr 1 2", after), None);
+        assert_eq!(steal_share(after, before), None, "counters never go back");
+    }
 
     #[test]
     fn phases_become_one_row_each_with_a_column_per_crm_and_visit() {
