@@ -84,7 +84,7 @@ impl Route {
     }
 }
 
-/// A path segment with its `%XX` escapes decoded (a `+` is itself in a path, not a space).
+/// A path segment or `#anchor` with its `%XX` escapes decoded (a `+` there is itself, not a space).
 fn unescape(segment: &str) -> String {
     if segment.contains('%') {
         urldecode(&segment.replace('+', "%2B"))
@@ -217,7 +217,7 @@ fn scroll_to_anchor_or_top() {
     let anchor = hash
         .strip_prefix('#')
         .filter(|id| !id.is_empty())
-        .and_then(|id| document().get_element_by_id(&urldecode(id)));
+        .and_then(|id| document().get_element_by_id(&unescape(id)));
     match anchor {
         Some(element) => element.scroll_into_view(),
         None => window.scroll_to_with_x_and_y(0.0, 0.0),
