@@ -146,6 +146,54 @@ async fn a_result_reported_after_an_await_still_shows_a_toast() {
     panic!("no toast appeared: {:?}", root.inner_html());
 }
 
+/// `When` draws its children again only when its condition flips, not each time what the
+/// condition reads changes (a list's length going from 3 to 4 keeps "has users" true).
+#[wasm_bindgen_test]
+async fn a_part_shown_when_is_drawn_again_only_when_the_condition_flips() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use userdeck::components::when::When;
+
+    let count = RwSignal::new(1);
+    let drawn = Arc::new(AtomicUsize::new(0));
+    let counter = drawn.clone();
+    let root = test_root();
+    let _mounted = mount_to(root.clone(), move || {
+        let counter = counter.clone();
+        let any = move || count.get() != 0;
+        view! {
+            <When when=any fallback=|| view! { <p id="none">"None"</p> }>
+                {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    view! { <p id="some">"Some"</p> }
+                }
+            </When>
+        }
+    });
+    tick().await;
+    let drawn_now = || drawn.load(Ordering::Relaxed);
+    let shows = |id: &str| {
+        root.query_selector(&format!("#{id}"))
+            .ok()
+            .flatten()
+            .is_some()
+    };
+    assert!(shows("some") && !shows("none"));
+    assert_eq!(drawn_now(), 1);
+    for n in [2, 3, 4] {
+        count.set(n);
+        tick().await;
+    }
+    assert_eq!(drawn_now(), 1, "drawn again while the condition held");
+    count.set(0);
+    tick().await;
+    assert!(shows("none") && !shows("some"));
+    count.set(5);
+    tick().await;
+    assert!(shows("some"));
+    assert_eq!(drawn_now(), 2);
+}
+
 /// A message that goes leaves the others where they are: the one after it keeps its element and
 /// its words, so the live region has nothing new to read out. Once all have gone, the next
 /// message starts a fresh area.

@@ -7,6 +7,7 @@ use userdeck_client::Provider;
 use userdeck_client::query::lowercase;
 
 use crate::components::sign_in::{REMEMBER_HELP, REMEMBER_LABEL};
+use crate::components::when::When;
 use crate::state::connections::{ConnectionInfo, Connections, SignIn};
 use crate::state::session::Sessions;
 use crate::state::toast::{ToastKind, notify};
@@ -217,7 +218,7 @@ pub fn ConnectionForm(
                 <label class="check"><input type="radio" name="cf-route" prop:checked=move || !via_proxy.get() on:change=move |_| via_proxy.set(false)/>"Straight to the CRM (it must allow this site, CORS)"</label>
                 <label class="check"><input type="radio" name="cf-route" prop:checked=move || via_proxy.get() on:change=move |_| via_proxy.set(true)/>"Through the proxy"</label>
             </fieldset>
-            <Show when=move || !via_proxy.get() fallback=move || view! {
+            <When when=move || !via_proxy.get() fallback=move || view! {
                 <div class="field">
                     <label for="cf-route"><span class="label">"Proxy route"</span></label>
                     <select id="cf-route" prop:value=move || proxy_route.get() on:change=move |ev| proxy_route.set(event_target_value(&ev))>
@@ -235,7 +236,7 @@ pub fn ConnectionForm(
                         Provider::Zurmo => "https://crm.example.com/app/index.php",
                     } prop:value=move || base_url.get() on:input=move |ev| base_url.set(event_target_value(&ev))/>
                 </div>
-            </Show>
+            </When>
             <fieldset class="field">
                 <legend>"Sign in with"</legend>
                 {move || methods(provider.get()).into_iter().map(|(m, label)| view! {

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use userdeck_client::query::lowercase;
 
+use crate::components::when::When;
 use crate::state::connections::{ConnectionInfo, Connections};
 
 /// Case-insensitive match on the name, the id and the provider's label.
@@ -65,9 +66,9 @@ pub fn ConnectionList(#[prop(into)] connections: Signal<Vec<ConnectionInfo>>) ->
                     </li>
                 }).collect::<Vec<_>>()}
             </ul>
-            <Show when=move || shown().is_empty()>
+            <When when=move || shown().is_empty()>
                 <p class="empty">"No connection matches."</p>
-            </Show>
+            </When>
         </div>
     }
 }

@@ -19,3 +19,4 @@ pub mod status_chip;
 pub mod user_form;
 pub mod user_picker;
 pub mod users_table;
+pub mod when;

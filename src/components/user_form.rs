@@ -20,6 +20,7 @@ use crate::components::field_value::{user_ref, weekday_text};
 use crate::components::focus;
 use crate::components::formats::{language_name, now, php_date, time_zones};
 use crate::components::user_picker::UserPicker;
+use crate::components::when::When;
 use crate::state::session::{ApiClient, Sessions, describe};
 use crate::state::storage::{self, Store};
 use crate::state::toast::{ToastKind, notify};
@@ -309,12 +310,12 @@ pub fn UserForm(
     };
     view! {
         <form class="user-form" novalidate on:submit=submit node_ref=form data-testid="user-form" data-provider=provider.as_str()>
-            <Show when=move || restored_note.get()>
+            <When when=move || restored_note.get()>
                 <p class="note" role="status" data-testid="draft-restored">
                     "Restored your unsaved changes. "
                     <button type="button" class="link" on:click=discard>"Discard them"</button>
                 </p>
-            </Show>
+            </When>
             <p class="hint">"Fields marked "<span class="req" aria-hidden="true">"*"</span>" are required."</p>
             {rendered}
             {move || general.get().map(|g| view! { <p class="error" role="alert" data-testid="form-error">{g}</p> })}

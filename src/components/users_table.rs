@@ -11,6 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::components::field_value::{
     code_text, datetime_text, line_of, locale_text, user_ref, user_ref_text, weekday_text,
 };
+use crate::components::when::When;
 use crate::state::selection::Selection;
 
 /// How long a refetch runs before the old rows are dimmed.
@@ -369,12 +370,12 @@ pub fn UsersTable(
                     </tr>
                 </thead>
                 <tbody node_ref=body on:keydown=on_keydown>
-                    <Show
+                    <When
                         when=move || !(rows.with(Vec::is_empty) && loading.get())
                         fallback=skeleton
                     >
                         {move || (0..count.get()).map(row).collect::<Vec<_>>()}
-                    </Show>
+                    </When>
                 </tbody>
             </table>
         </div>

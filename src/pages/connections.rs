@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::connection_form::ConnectionForm;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::status_chip::StatusChip;
+use crate::components::when::When;
 use crate::state::connections::{ConnectionInfo, Connections};
 use crate::state::session::Sessions;
 use crate::state::toast::{ToastKind, notify};
@@ -57,11 +58,11 @@ pub fn ConnectionsPage() -> impl IntoView {
                     }
                 </For>
             </ul>
-            <Show when=move || removing.with(Option::is_some)>
+            <When when=move || removing.with(Option::is_some)>
                 <ConfirmDialog title="Remove connection" confirm_label="Remove" on_confirm=confirm_remove on_cancel=Callback::new(move |()| removing.set(None))>
                     <p>{move || format!("Remove {} from this browser? Its users stay in the CRM.", removing.with(|r| r.as_ref().map(|c| c.name.clone()).unwrap_or_default()))}</p>
                 </ConfirmDialog>
-            </Show>
+            </When>
         </section>
     }
 }

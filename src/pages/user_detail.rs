@@ -13,6 +13,7 @@ use crate::components::formats::{now, php_date};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::user_picker::TransferTo;
 use crate::components::users_table::cell_text;
+use crate::components::when::When;
 use crate::router::{Go, Route, use_location};
 use crate::state::connections::ConnectionInfo;
 use crate::state::session::{ApiClient, Sessions, describe};
@@ -98,7 +99,7 @@ pub fn UserDetailPage() -> impl IntoView {
                                 }.into_any()
                             }
                         }}
-                        <Show when=move || confirming.get()>
+                        <When when=move || confirming.get()>
                             <ConfirmDialog
                                 title="Delete user"
                                 confirm_label="Delete"
@@ -110,7 +111,7 @@ pub fn UserDetailPage() -> impl IntoView {
                                     <TransferTo client=client heir=heir exclude=user_id.get_untracked().into_iter().collect()/>
                                 })}
                             </ConfirmDialog>
-                        </Show>
+                        </When>
                     }
                 }
             </ConnectionGate>

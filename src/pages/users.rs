@@ -19,6 +19,7 @@ use crate::components::search_bar::{SEARCH_ID, SearchBar};
 use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::users_table::{Column, UsersTable};
+use crate::components::when::When;
 use crate::lazy;
 use crate::milestones::{Milestone, reached};
 use crate::router::{Go, Route, use_location};
@@ -401,14 +402,14 @@ pub fn UsersView(
                 >{move || format!("Delete selected ({})", selected.with(Selection::len))}</button>
             })}
         </div>
-        <Show when=move || text_blocked.get()>
+        <When when=move || text_blocked.get()>
             <p class="hint">{format!("{} cannot combine free text with field conditions; clear the conditions to search by text.", provider.label())}</p>
-        </Show>
-        <Show when=move || show_advanced.get()>
+        </When>
+        <When when=move || show_advanced.get()>
             <div id="advanced-panel">
                 {lazy::show(lazy::advanced_search(provider, initial_conditions.clone(), on_apply))}
             </div>
-        </Show>
+        </When>
         {move || deleting.get().map(|(done, total)| view! {
             <p role="status" class="hint">
                 <progress max=total.to_string() value=done.to_string()></progress>
@@ -446,7 +447,7 @@ pub fn UsersView(
             selectable=caps.delete
             refocus=refocus
         />
-        <Show when=move || !loading.get() && error.with(Option::is_none) && rows.with(Vec::is_empty)>
+        <When when=move || !loading.get() && error.with(Option::is_none) && rows.with(Vec::is_empty)>
             <div class="empty-state" data-testid="empty">
                 {move || if params.with(|p| !p.q.trim().is_empty() || !p.conditions.is_empty()) {
                     view! {
@@ -462,10 +463,10 @@ pub fn UsersView(
                     view! { <p>"This connection has no users yet."</p> }.into_any()
                 }}
             </div>
-        </Show>
+        </When>
         <Pager info=page_info on_page=on_page on_size=on_size/>
         <KeyboardHelp selectable=caps.delete/>
-        <Show when=move || confirming.get()>
+        <When when=move || confirming.get()>
             {
                 let args = BulkDelete {
                     phrase: name_phrase.clone(),
@@ -479,7 +480,7 @@ pub fn UsersView(
                 };
                 lazy::show(lazy::bulk_delete(args))
             }
-        </Show>
+        </When>
     }
 }
 
