@@ -3,6 +3,7 @@
 //! password, or "Connect with Capsule" through the proxy's OAuth start).
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use userdeck_client::{ApiError, Provider};
@@ -40,6 +41,12 @@ where
     F: Fn(Ready) -> IV + Send + Sync + 'static,
     IV: IntoView + 'static,
 {
+    gate(id, Arc::new(move |ready| children(ready).into_any()))
+}
+
+/// The gate itself, compiled once for all its pages (each page's children are a type of their
+/// own; only the line above is compiled per page).
+fn gate(id: Signal<String>, children: Arc<dyn Fn(Ready) -> AnyView + Send + Sync>) -> AnyView {
     let connections = expect_context::<Connections>();
     let sessions = expect_context::<Sessions>();
     let key = Memo::new(move |_| {
@@ -50,7 +57,7 @@ where
         let loading = connections.state.with(|s| *s == LoadState::Loading);
         (id, info, has_secret, ended, loading)
     });
-    move || {
+    let view = move || {
         let (id, info, _, ended, loading) = key.get();
         match info {
             None if loading => view! { <p role="status" class="loading">"Loading…"</p> }.into_any(),
@@ -86,7 +93,8 @@ where
                 Err(reason) => crate::lazy::show(crate::lazy::sign_in(info, reason)),
             },
         }
-    }
+    };
+    view.into_any()
 }
 
 /// This page's path and query parameters, read from the address bar (the panel also renders
