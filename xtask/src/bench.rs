@@ -257,9 +257,9 @@ pub fn run_all() -> Result<()> {
     let _ = writeln!(
         doc,
         "## The host during the run\n\nLoad average (1, 5, 15 min) at the start: {}; at the end: \
-         {}. CPU time the hypervisor gave to others (steal) during the run: {}. Other machines \
-         share this host: a high steal or a load average above the core count means the timings \
-         above were slowed by them.",
+         {}. CPU time the hypervisor gave to other machines on this host (steal) during the run: \
+         {}. The load average counts this machine's own work, including a job just before the \
+         run; a load above the core count or a high steal means the timings above were slowed.",
         load_before
             .as_deref()
             .and_then(load_average)
