@@ -117,6 +117,11 @@ impl Query {
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
 }
 
 /// The browser's address: path and query (`?…` or empty).
@@ -382,6 +387,10 @@ mod tests {
                 ("x", ""),
             ]
         );
+        assert_eq!(query.get("dir"), Some("desc"));
+        assert_eq!(query.get("flag"), Some(""));
+        assert_eq!(query.get("none"), None);
+        assert_eq!(Query::parse("?a=1&a=2").get("a"), Some("1"));
         assert_eq!(Query::parse(""), Query::default());
         assert_eq!(Query::parse("?"), Query::default());
     }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use userdeck_client::{ApiError, Provider};
 
 use crate::components::focus;
+use crate::router::{Address, Query};
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
 use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe};
 use crate::state::toast::{ToastKind, notify};
@@ -95,18 +96,6 @@ fn gate(id: Signal<String>, children: Arc<dyn Fn(Ready) -> AnyView + Send + Sync
         }
     };
     view.into_any()
-}
-
-/// This page's path and query parameters, read from the address bar (the panel also renders
-/// outside a router, in component tests).
-fn here() -> (String, Option<web_sys::UrlSearchParams>) {
-    let location = web_sys::window().map(|w| w.location());
-    let path = location
-        .as_ref()
-        .and_then(|l| l.pathname().ok())
-        .unwrap_or_else(|| "/".into());
-    let search = location.and_then(|l| l.search().ok()).unwrap_or_default();
-    (path, web_sys::UrlSearchParams::new_with_str(&search).ok())
 }
 
 /// The sign-in a connection needs. Credentials are checked against the CRM before they are kept.
@@ -216,12 +205,14 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
         NotReady::NeedsOAuth(start) => {
             // The consent page sends the browser back here (a full page load), with the
             // proxy's reason when the sign-in did not happen.
-            let (path, outcome) = here();
-            let param = |key: &str| outcome.as_ref().and_then(|o| o.get(key));
-            let failure = (param("oauth").as_deref() == Some("error")
-                && param("connection").as_deref() == Some(info.id.as_str()))
-            .then(|| param("reason").unwrap_or_else(|| "no reason was given.".into()));
-            let href = format!("{start}?return_to={}", js_sys::encode_uri_component(&path));
+            // Read from the address bar itself: the panel also renders outside a router (in
+            // component tests).
+            let here = Address::current();
+            let outcome = Query::parse(&here.search);
+            let failure = (outcome.get("oauth") == Some("error")
+                && outcome.get("connection") == Some(info.id.as_str()))
+            .then(|| outcome.get("reason").unwrap_or("no reason was given.").to_string());
+            let href = format!("{start}?return_to={}", js_sys::encode_uri_component(&here.path));
             view! {
                 {failure.map(|reason| view! {
                     <p class="error" role="alert" data-testid="oauth-error">
