@@ -304,6 +304,13 @@ impl Sandbox {
         let app = router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            // Nagle's algorithm would hold a trickled body's small pieces (`faults`) until the
+            // client acknowledged the one before, which clients delay by up to 40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    eprintln!("userdeck-sandbox: cannot set TCP_NODELAY: {e}");
+                }
+            });
             let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
