@@ -1,6 +1,7 @@
 //! A chromedriver process and one headless Chromium session, with the few verbs the journeys
 //! use. Every wait polls a condition in the page (never a fixed sleep) and, on timeout, saves a
-//! screenshot and fails with what it was waiting for.
+//! screenshot and fails with what it was waiting for; `wait_until_idle` polls the browser's
+//! processes instead.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -403,6 +404,72 @@ impl Browser {
     pub fn process_group(&self) -> u32 {
         self.driver.id()
     }
+
+    /// Waits until the browser's own processes have been quiet for a while, and says how long
+    /// that took. A just-started Chromium keeps working for a second or two after its first
+    /// page (it builds its omnibox popup, a web page of several hundred modules, in a renderer
+    /// of its own): on a two-core machine that takes one core from whatever page loads
+    /// meanwhile. A user's browser has long finished starting when they open a link, so
+    /// `ui-bench` waits for this before timing a first visit. Quiet: at most 10 ms of CPU in
+    /// each of [`QUIET_WINDOWS`] windows of 100 ms in a row, summed over every process in the
+    /// driver's group; [`SETTLE_LIMIT`] at most.
+    pub async fn wait_until_idle(&self) -> Duration {
+        let start = Instant::now();
+        let mut before = cpu_ms(self.driver.id());
+        let mut quiet = 0;
+        while quiet < QUIET_WINDOWS && start.elapsed() < SETTLE_LIMIT {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = cpu_ms(self.driver.id());
+            quiet = if now.saturating_sub(before) <= 10 {
+                quiet + 1
+            } else {
+                0
+            };
+            before = now;
+        }
+        start.elapsed()
+    }
+}
+
+/// How many quiet 100 ms windows in a row [`Browser::wait_until_idle`] waits for.
+const QUIET_WINDOWS: u32 = 3;
+
+/// The longest [`Browser::wait_until_idle`] waits: a host too busy to ever look quiet slows
+/// the measurement, it does not stop it.
+const SETTLE_LIMIT: Duration = Duration::from_secs(15);
+
+/// The user and system CPU time, in ms, of every process in process group `group`, from
+/// `/proc/<pid>/stat` (a process that ends meanwhile is skipped).
+fn cpu_ms(group: u32) -> u64 {
+    // SAFETY: sysconf(3) reads a constant of the system; no memory is touched.
+    let ticks_per_s = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .unwrap_or(100)
+        .max(1);
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // The command name, in parentheses, may hold spaces: count fields after it.
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+            // Fields 5 (pgrp), 14 (utime) and 15 (stime) of proc(5), numbered from 1 with the
+            // pid and the name as fields 1 and 2.
+            let pgrp: u32 = fields.get(2)?.parse().ok()?;
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            (pgrp == group).then_some(utime + stime)
+        })
+        .sum::<u64>()
+        * 1000
+        / ticks_per_s
 }
 
 impl Drop for Browser {
@@ -562,5 +629,28 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_ms;
+
+    /// `cpu_ms` reads the right fields of `/proc/<pid>/stat`: this process's group gains about
+    /// the CPU time this test burns, and a group with no process has none.
+    #[test]
+    fn a_process_groups_cpu_time_is_read_from_proc() {
+        // SAFETY: getpgrp(2) has no arguments and cannot fail.
+        let group = u32::try_from(unsafe { libc::getpgrp() }).unwrap();
+        let before = cpu_ms(group);
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let used = cpu_ms(group) - before;
+        // 300 ms of wall time spent computing, less whatever the host took away.
+        assert!((150..=2000).contains(&used), "{used} ms");
+        assert_eq!(cpu_ms(u32::MAX), 0);
     }
 }

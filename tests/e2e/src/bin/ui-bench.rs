@@ -128,11 +128,21 @@ fn figure(metric: &str, crm: &str, samples: Vec<f64>, note: &str) -> Value {
     })
 }
 
+/// A cold series' samples: the first rows, each phase's, and how long each browser took to
+/// settle before the load (empty for a just-started browser, which is timed unsettled).
+struct ColdLoads {
+    samples: Vec<f64>,
+    phases: Vec<Vec<f64>>,
+    settled_after: Vec<f64>,
+}
+
 /// Time to the first row of `crm`'s users over [`COLD_LOADS`] loads, each in a new browser;
-/// with `warm_browser` the browser first shows the sandbox's home page (another origin).
-async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, Vec<Vec<f64>>) {
+/// with `warm_browser` the browser first shows the sandbox's home page (another origin) and
+/// finishes starting up (`Browser::wait_until_idle`) before the app's page is opened.
+async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> ColdLoads {
     let mut samples = Vec::new();
     let mut phases = vec![Vec::new(); PHASES.len()];
+    let mut settled_after = Vec::new();
     for _ in 0..COLD_LOADS {
         let browser = Browser::start().await;
         if warm_browser {
@@ -141,6 +151,8 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, 
                 .goto(&stack.sandbox().url())
                 .await
                 .expect("the sandbox's home page");
+            let waited = browser.wait_until_idle().await;
+            settled_after.push(waited.as_secs_f64() * 1000.0);
         }
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
         let profiling = std::env::var_os("UI_BENCH_LOAD_PROFILE").is_some();
@@ -182,7 +194,11 @@ async fn cold_loads(stack: &Stack, crm: &str, warm_browser: bool) -> (Vec<f64>, 
         }
         browser.close().await;
     }
-    (samples, phases)
+    ColdLoads {
+        samples,
+        phases,
+        settled_after,
+    }
 }
 
 /// Adds the phases of the load `browser` just made to `phases` (one list per [`PHASES`] entry).
@@ -284,27 +300,30 @@ async fn main() {
     ];
 
     for (crm, _) in crms {
-        // A first visit: a new browser that has shown another site's page (so the browser
-        // itself is up, as a user's is) but has nothing of the app cached or compiled.
+        // A first visit: a new browser that has shown another site's page and finished starting
+        // (so the browser itself is up, as a user's is) but has nothing of the app cached or
+        // compiled.
         if wanted("first_row") {
-            let (samples, phases) = cold_loads(&stack, crm, true).await;
-            report(
+            let loads = cold_loads(&stack, crm, true).await;
+            let mut line = figure(
                 "first_row",
                 crm,
-                samples,
-                "navigation start to the first user row in the DOM, first visit (empty caches, browser running)",
+                loads.samples,
+                "navigation start to the first user row in the DOM, first visit (empty caches, browser running and settled)",
             );
+            line["browser_settled_after_ms"] = median(loads.settled_after).into();
+            println!("{line}");
             // Where a first visit's time goes, phase by phase, over the same loads.
-            report_phases(crm, "first visit", phases);
+            report_phases(crm, "first visit", loads.phases);
         }
         // The same, but the app's page is the new browser's very first navigation, so its
         // time also carries the browser's own start (network service, renderer, disk cache).
         if wanted("first_row_new_browser") {
-            let (samples, _) = cold_loads(&stack, crm, false).await;
+            let loads = cold_loads(&stack, crm, false).await;
             report(
                 "first_row_new_browser",
                 crm,
-                samples,
+                loads.samples,
                 "navigation start to the first user row in the DOM, a just-started browser's first page",
             );
         }
@@ -314,6 +333,7 @@ async fn main() {
     // user sees, and how much of a cold load is compiling and fetching the bundle.
     for (crm, _) in crms.into_iter().filter(|_| wanted("first_row_warm")) {
         let browser = Browser::start().await;
+        browser.wait_until_idle().await;
         browser.on_every_document(FIRST_ROW_OBSERVER).await;
         let url = stack.url(&format!("/c/{crm}/users"));
         let mut samples = Vec::new();
@@ -353,6 +373,7 @@ async fn main() {
     }
     let stack = Stack::start().await;
     let browser = Browser::start().await;
+    browser.wait_until_idle().await;
     for (crm, key) in crms {
         browser
             .open(&stack.url(&format!("/c/{crm}/users?size=100")))
