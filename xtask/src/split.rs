@@ -10,9 +10,9 @@
 //! 2. wasm-bindgen makes the main module's JS glue, keeping the function table and the other
 //!    linker exports the split modules import;
 //! 3. wasm-opt shrinks every module with the options `index.html` gives Trunk;
-//! 4. the files replace Trunk's under the same content hash (the split output is a function of
-//!    the binary Trunk hashed), and `index.html` gets their integrity hashes and a
-//!    `modulepreload` for the loader, which the main JS imports.
+//! 4. terser minifies the JS, and the files replace Trunk's under the same content hash (the
+//!    split output is a function of the binary Trunk hashed), and `index.html` gets their
+//!    integrity hashes and a `modulepreload` for the loader, which the main JS imports.
 //!
 //! Trunk's own output of the marked binary cannot run (it imports the splitter's placeholder
 //! module), so it is always replaced; `trunk build` without the feature still makes a working,
@@ -134,6 +134,18 @@ fn index_with_split(
     Ok(html)
 }
 
+/// Minifies the ES module at `from` into `to` with terser. wasm-bindgen writes its glue for
+/// people to read (comments, long local names, a class per exported type): minified, the main
+/// glue is 27 KB instead of 58 (7 KB gzipped instead of 9), and the browser parses less before
+/// the app starts. `--module` lets terser rename the module's top-level names; exports, the
+/// property names the wasm imports by, and import paths stay as they are.
+fn minify(npm_bin: &Path, from: &Path, to: &Path) -> Result<()> {
+    run(Command::new(npm_bin.join("terser"))
+        .arg(from)
+        .args(["--module", "--compress", "--mangle", "--output"])
+        .arg(to))
+}
+
 /// Splits the wasm Trunk just built and puts the pieces in `dist` (see the module docs).
 /// Returns the names of the modules fetched on demand.
 pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
@@ -210,16 +222,19 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         lazy.push(hashed);
     }
 
-    // 4. The JS beside them, and index.html.
-    let glue = cmd::read(&work.join(&main_js))?;
-    cmd::write(&dist.join(&main_js), &glue)?;
-    cmd::write(&dist.join(&loader), &loader_js)?;
+    // 4. The JS beside them, minified, and index.html.
+    cmd::write(&work.join(&loader), &loader_js)?;
+    for js in [&main_js, &loader] {
+        minify(npm_bin, &work.join(js), &dist.join(js))?;
+    }
+    let glue = cmd::read(&dist.join(&main_js))?;
+    let loader_js = cmd::read(&dist.join(&loader))?;
     let main_bytes = cmd::read(&dist.join(&main_out))?;
     let index_path = dist.join("index.html");
     let html = index_with_split(
         &cmd::read_text(&index_path)?,
         &[(&main_js, &glue), (&main_out, &main_bytes)],
-        (&loader, loader_js.as_bytes()),
+        (&loader, &loader_js),
     )?;
     cmd::write(&index_path, html)?;
     let _ = std::fs::remove_dir_all(&work);

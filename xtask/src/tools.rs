@@ -2,7 +2,7 @@
 //!
 //! Only the package registries are reachable here (crates.io, Debian, npm), so every tool comes
 //! from one of them: Trunk and the wasm-bindgen CLI from crates.io, Chromium and npm itself from
-//! Debian, wasm-opt (binaryen) and axe-core from npm.
+//! Debian, wasm-opt (binaryen), terser and axe-core from npm.
 //! Each step first checks what is installed and skips when the version is right.
 
 use std::path::PathBuf;
@@ -16,8 +16,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 /// What a command needs installed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
-    /// Building the bundle: the wasm target, Trunk, wasm-bindgen, wasm-opt (and axe-core, which
-    /// comes in the same npm install).
+    /// Building the bundle: the wasm target, Trunk, wasm-bindgen, wasm-opt and terser (and
+    /// axe-core, which comes in the same npm install).
     Build,
     /// Building plus a headless browser and its driver.
     Browser,
@@ -84,7 +84,7 @@ pub fn ensure(needs: Needs) -> Result<()> {
     })?;
 
     step(
-        "npm tools (wasm-opt from binaryen, axe-core)",
+        "npm tools (wasm-opt from binaryen, terser, axe-core)",
         ensure_npm_tools,
     )?;
     Ok(())
@@ -110,7 +110,7 @@ pub fn axe_js() -> PathBuf {
 fn ensure_npm_tools() -> Result<()> {
     let dir = npm_dir();
     let manifest = cmd::read_text(&dir.join("package.json"))?;
-    let missing: Vec<&str> = ["axe-core", "binaryen"]
+    let missing: Vec<&str> = ["axe-core", "binaryen", "terser"]
         .into_iter()
         .filter(|name| {
             let wanted = quoted_after(&manifest, &format!("\"{name}\":"));
