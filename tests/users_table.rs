@@ -119,6 +119,75 @@ async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
     assert_eq!(opened.get_untracked(), Some(2));
 }
 
+/// The rows' events are handled on the table's body for every row: a row focused by itself
+/// becomes the one Tab comes back to (its link or checkbox taking the focus leaves that be), a
+/// double-click anywhere in a row opens its user, and only a row's own checkbox selects it.
+#[wasm_bindgen_test]
+async fn a_focused_row_is_the_tab_stop_and_a_double_clicked_one_opens() {
+    let root = test_root();
+    let selected = RwSignal::new(Selection::default());
+    let opened = RwSignal::new(None::<u64>);
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UsersTable columns=columns() rows=users() sort=no_sort()
+                on_sort=Callback::new(|_| {}) on_open=Callback::new(move |id| opened.set(Some(id)))
+                selected=selected loading=false detail_base="/c/x/users" selectable=true/>
+        }
+    });
+    tick().await;
+    let row = |i: usize| query(&root, &format!("tbody tr[data-index=\"{i}\"]")).unwrap();
+    let tab_stops = || {
+        (0..3)
+            .map(|i| row(i).get_attribute("tabindex").unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tab_stops(), ["0", "-1", "-1"]);
+
+    focus(&row(2));
+    tick().await;
+    assert_eq!(tab_stops(), ["-1", "-1", "0"]);
+    focus(&query(&row(0), "input[type=checkbox]").unwrap());
+    tick().await;
+    assert_eq!(
+        tab_stops(),
+        ["-1", "-1", "0"],
+        "a checkbox's focus moved the tab stop"
+    );
+
+    let cell = query_all(&row(1), "td").pop().unwrap();
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    let dblclick = web_sys::MouseEvent::new_with_mouse_event_init_dict("dblclick", &init).unwrap();
+    cell.dispatch_event(&dblclick).unwrap();
+    tick().await;
+    assert_eq!(opened.get_untracked(), Some(2));
+
+    // A change from anything in a row but its checkbox selects nothing.
+    let change = web_sys::Event::new_with_event_init_dict("change", &{
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        init
+    })
+    .unwrap();
+    cell.dispatch_event(&change).unwrap();
+    tick().await;
+    assert!(selected.get_untracked().is_empty());
+    query(&row(1), "input[type=checkbox]")
+        .unwrap()
+        .dispatch_event(&change)
+        .unwrap();
+    tick().await;
+    assert_eq!(selected.get_untracked(), Selection::from([2]));
+}
+
+/// Gives `el` the focus.
+fn focus(el: &web_sys::Element) {
+    el.dyn_ref::<web_sys::HtmlElement>()
+        .expect("an HTML element")
+        .focus()
+        .unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn skeletons_show_on_first_load_and_old_rows_stay_during_a_refetch() {
     let root = test_root();
