@@ -76,18 +76,27 @@ async fn headers_sort_and_report_their_state() {
     assert_eq!(other.get_attribute("aria-sort").as_deref(), Some("none"));
 }
 
-#[wasm_bindgen_test]
-async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
-    let root = test_root();
+/// A table of [`users`] whose rows can be selected, mounted in `root`: its selection, the user
+/// it last opened, and the mount (kept for as long as the table is to stay).
+fn selectable_table(
+    root: &web_sys::HtmlElement,
+) -> (RwSignal<Selection>, RwSignal<Option<u64>>, impl Sized) {
     let selected = RwSignal::new(Selection::default());
     let opened = RwSignal::new(None::<u64>);
-    let _m = mount_to(root.clone(), move || {
+    let mounted = mount_to(root.clone(), move || {
         view! {
             <UsersTable columns=columns() rows=users() sort=no_sort()
                 on_sort=Callback::new(|_| {}) on_open=Callback::new(move |id| opened.set(Some(id)))
                 selected=selected loading=false detail_base="/c/x/users" selectable=true/>
         }
     });
+    (selected, opened, mounted)
+}
+
+#[wasm_bindgen_test]
+async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
+    let root = test_root();
+    let (selected, opened, _m) = selectable_table(&root);
     tick().await;
     let boxes = query_all(&root, "tbody input[type=checkbox]");
     assert_eq!(boxes.len(), 3);
@@ -125,15 +134,7 @@ async fn rows_select_one_by_one_all_at_once_and_by_keyboard() {
 #[wasm_bindgen_test]
 async fn a_focused_row_is_the_tab_stop_and_a_double_clicked_one_opens() {
     let root = test_root();
-    let selected = RwSignal::new(Selection::default());
-    let opened = RwSignal::new(None::<u64>);
-    let _m = mount_to(root.clone(), move || {
-        view! {
-            <UsersTable columns=columns() rows=users() sort=no_sort()
-                on_sort=Callback::new(|_| {}) on_open=Callback::new(move |id| opened.set(Some(id)))
-                selected=selected loading=false detail_base="/c/x/users" selectable=true/>
-        }
-    });
+    let (selected, opened, _m) = selectable_table(&root);
     tick().await;
     let row = |i: usize| query(&root, &format!("tbody tr[data-index=\"{i}\"]")).unwrap();
     let tab_stops = || {
