@@ -396,8 +396,8 @@ fn render_field(
         }
         .into_any(),
         FieldKind::Choice => {
-            let options = f.allowed.clone();
-            let known = options.clone();
+            let options = f.allowed;
+            let known = options;
             let preview = move || {
                 let fmt = text();
                 (!fmt.is_empty()).then(|| view! { <span class="preview" data-testid=format!("preview-{key}")>{format!("e.g. {}", php_date(&fmt, now()))}</span> })
@@ -412,7 +412,7 @@ fn render_field(
                         let current = text();
                         (!current.is_empty() && !known.contains(&current.as_str())).then(|| view! { <option value=current.clone()>{current.clone()}</option> })
                     }}
-                    {options.into_iter().map(|o| {
+                    {options.iter().copied().map(|o| {
                         let sample = php_date(o, now());
                         view! { <option value=o>{format!("{o}  ({sample})")}</option> }
                     }).collect_view()}
@@ -422,13 +422,13 @@ fn render_field(
             .into_any()
         }
         FieldKind::Weekday => {
-            let days = f.allowed.clone();
+            let days = f.allowed;
             view! {
                 <select id=id.clone() name=key required=required aria-invalid=move || invalid().to_string()
                     aria-describedby=describedby.clone()
                     prop:value=text on:change=move |ev| set(key, Value::String(event_target_value(&ev)))>
                     <option value="">"Choose…"</option>
-                    {days.into_iter().map(|d| view! { <option value=d>{weekday_text(d)}</option> }).collect_view()}
+                    {days.iter().copied().map(|d| view! { <option value=d>{weekday_text(d)}</option> }).collect_view()}
                 </select>
             }
             .into_any()

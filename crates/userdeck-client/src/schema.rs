@@ -3,6 +3,8 @@
 //! client with it, and maps server errors back to fields by the same keys (which are the paths
 //! the server uses in its validation errors).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -79,7 +81,7 @@ pub struct FieldSpec {
     pub required: Required,
     pub min_len: Option<usize>,
     pub max_len: Option<usize>,
-    pub allowed: Vec<&'static str>,
+    pub allowed: &'static [&'static str],
     pub help: &'static str,
     /// Shown as a list column by default.
     pub column: bool,
@@ -94,7 +96,7 @@ pub struct FieldSpec {
 }
 
 impl FieldSpec {
-    fn new(key: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
+    const fn new(key: &'static str, label: &'static str, kind: FieldKind) -> FieldSpec {
         FieldSpec {
             key,
             label,
@@ -102,7 +104,7 @@ impl FieldSpec {
             required: Required::Never,
             min_len: None,
             max_len: None,
-            allowed: Vec::new(),
+            allowed: &[],
             help: "",
             column: false,
             writable: true,
@@ -111,40 +113,46 @@ impl FieldSpec {
             field: None,
         }
     }
-    fn required(mut self, r: Required) -> Self {
+    const fn required(mut self, r: Required) -> Self {
         self.required = r;
         self
     }
-    fn max(mut self, n: usize) -> Self {
+    const fn max(mut self, n: usize) -> Self {
         self.max_len = Some(n);
         self
     }
-    fn min(mut self, n: usize) -> Self {
+    const fn min(mut self, n: usize) -> Self {
         self.min_len = Some(n);
         self
     }
-    fn help(mut self, h: &'static str) -> Self {
+    const fn help(mut self, h: &'static str) -> Self {
         self.help = h;
         self
     }
-    fn column(mut self) -> Self {
+    const fn column(mut self) -> Self {
         self.column = true;
         self
     }
-    fn read_only(mut self) -> Self {
+    const fn read_only(mut self) -> Self {
         self.writable = false;
         self
     }
-    fn profile(mut self) -> Self {
+    const fn lowercase(mut self) -> Self {
+        self.lowercase = true;
+        self
+    }
+    const fn profile(mut self) -> Self {
         self.profile = true;
         self
     }
-    fn allowed(mut self, values: &[&'static str]) -> Self {
-        self.allowed = values.to_vec();
+    const fn allowed(mut self, values: &'static [&'static str]) -> Self {
+        self.allowed = values;
         self
     }
-    fn field(mut self, f: UserField) -> Self {
-        self.field = Some(f);
+    const fn field(mut self, f: UserField) -> Self {
+        // A plain assignment would drop the old value, which a `const fn` cannot do for a type
+        // that may hold a `String`; it is always `None` here, so forgetting it leaks nothing.
+        std::mem::forget(self.field.replace(f));
         self
     }
 
@@ -220,7 +228,7 @@ fn looks_like_email(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schema {
     pub provider: Provider,
-    pub fields: Vec<FieldSpec>,
+    pub fields: Cow<'static, [FieldSpec]>,
 }
 
 impl Schema {
@@ -228,126 +236,129 @@ impl Schema {
     pub fn of(provider: Provider) -> Schema {
         use FieldKind::*;
         use Required::*;
+        // Tables in the binary's data, not built on each call: the table header asks once per
+        // column, and the first users list's query needs it before the request can leave.
+        const CAPSULE: &[FieldSpec] = &[
+            FieldSpec::new("name", "Name", Text)
+                .read_only()
+                .column()
+                .field(UserField::DisplayName)
+                .help("The user's party name; change it on the party in Capsule."),
+            FieldSpec::new("username", "Username", Text)
+                .read_only()
+                .column()
+                .field(UserField::Username),
+            FieldSpec::new("email", "Email", Email)
+                .read_only()
+                .column()
+                .field(UserField::Email)
+                .help("Taken from the user's party (embed=party)."),
+            FieldSpec::new("status", "Status", Code)
+                .read_only()
+                .column(),
+            FieldSpec::new("timezone", "Time zone", TimeZone).read_only(),
+            FieldSpec::new("locale", "Locale", Locale).read_only(),
+            FieldSpec::new("currency", "Currency", Text).read_only(),
+            FieldSpec::new("emailPreference", "Email preference", Code).read_only(),
+            FieldSpec::new("lastLoginAt", "Last login", DateTime)
+                .read_only()
+                .column()
+                .field(UserField::LastLoginAt),
+        ];
+        const APP_CRM: &[FieldSpec] = &[
+            FieldSpec::new("name", "Name", Text)
+                .required(Always)
+                .max(191)
+                .column()
+                .profile()
+                .field(UserField::DisplayName),
+            FieldSpec::new("email", "Email", Email)
+                .required(Always)
+                .max(191)
+                .column()
+                .profile()
+                .field(UserField::Email)
+                .help("Must be unique."),
+            FieldSpec::new("password", "Password", Password)
+                .required(OnCreate)
+                .min(6)
+                .help("At least 6 characters."),
+            FieldSpec::new("timezone", "Time zone", TimeZone)
+                .required(Always)
+                .profile()
+                .help("An IANA identifier such as Europe/Lisbon (case-sensitive)."),
+            // Nullable on a user, but the profile form requires it.
+            FieldSpec::new("locale", "Locale", Locale)
+                .required(InProfile)
+                .profile()
+                .help("An installed locale: en, es, pt_BR, …"),
+            FieldSpec::new("date_format", "Date format", Choice)
+                .required(Always)
+                .profile()
+                .allowed(&DATE_FORMATS),
+            FieldSpec::new("time_format", "Time format", Choice)
+                .required(Always)
+                .profile()
+                .allowed(&TIME_FORMATS)
+                .help("The server accepts only these three."),
+            FieldSpec::new("super_admin", "Super admin", Bool)
+                .column()
+                .help("Also grants API access."),
+            FieldSpec::new("access_api", "API access", Bool),
+            FieldSpec::new("roles", "Roles", List)
+                .help("Role names; only visible to super admins."),
+            FieldSpec::new("created_at", "Created", DateTime)
+                .read_only()
+                .column()
+                .field(UserField::CreatedAt),
+        ];
+        const ZURMO: &[FieldSpec] = &[
+            FieldSpec::new("username", "Username", Text)
+                .required(Always)
+                .lowercase()
+                .max(64)
+                .column()
+                .field(UserField::Username)
+                .help("Unique, lowercase only."),
+            FieldSpec::new("firstName", "First name", Text)
+                .max(32)
+                .column()
+                .field(UserField::FirstName),
+            FieldSpec::new("lastName", "Last name", Text)
+                .required(Always)
+                .max(32)
+                .column()
+                .field(UserField::LastName),
+            FieldSpec::new("primaryEmail.emailAddress", "Email", Email)
+                .column()
+                .field(UserField::Email)
+                .help("Must be unique across all users."),
+            FieldSpec::new("password", "Password", Password),
+            FieldSpec::new("jobTitle", "Job title", Text)
+                .max(64)
+                .column(),
+            FieldSpec::new("department", "Department", Text).max(64),
+            FieldSpec::new("officePhone", "Office phone", Text).max(24),
+            FieldSpec::new("mobilePhone", "Mobile phone", Text).max(24),
+            FieldSpec::new("timeZone", "Time zone", TimeZone).max(64),
+            FieldSpec::new("language", "Language", Locale).max(10),
+            FieldSpec::new("primaryAddress.city", "City", Text).max(32),
+            FieldSpec::new("primaryAddress.postalCode", "Postal code", Text).max(16),
+            FieldSpec::new("manager.id", "Manager", UserRef),
+            FieldSpec::new("isActive", "Active", Bool)
+                .read_only()
+                .column()
+                .field(UserField::Active),
+        ];
         let fields = match provider {
-            Provider::Capsule => vec![
-                FieldSpec::new("name", "Name", Text)
-                    .read_only()
-                    .column()
-                    .field(UserField::DisplayName)
-                    .help("The user's party name; change it on the party in Capsule."),
-                FieldSpec::new("username", "Username", Text)
-                    .read_only()
-                    .column()
-                    .field(UserField::Username),
-                FieldSpec::new("email", "Email", Email)
-                    .read_only()
-                    .column()
-                    .field(UserField::Email)
-                    .help("Taken from the user's party (embed=party)."),
-                FieldSpec::new("status", "Status", Code)
-                    .read_only()
-                    .column(),
-                FieldSpec::new("timezone", "Time zone", TimeZone).read_only(),
-                FieldSpec::new("locale", "Locale", Locale).read_only(),
-                FieldSpec::new("currency", "Currency", Text).read_only(),
-                FieldSpec::new("emailPreference", "Email preference", Code).read_only(),
-                FieldSpec::new("lastLoginAt", "Last login", DateTime)
-                    .read_only()
-                    .column()
-                    .field(UserField::LastLoginAt),
-            ],
-            Provider::AppCrm => vec![
-                FieldSpec::new("name", "Name", Text)
-                    .required(Always)
-                    .max(191)
-                    .column()
-                    .profile()
-                    .field(UserField::DisplayName),
-                FieldSpec::new("email", "Email", Email)
-                    .required(Always)
-                    .max(191)
-                    .column()
-                    .profile()
-                    .field(UserField::Email)
-                    .help("Must be unique."),
-                FieldSpec::new("password", "Password", Password)
-                    .required(OnCreate)
-                    .min(6)
-                    .help("At least 6 characters."),
-                FieldSpec::new("timezone", "Time zone", TimeZone)
-                    .required(Always)
-                    .profile()
-                    .help("An IANA identifier such as Europe/Lisbon (case-sensitive)."),
-                // Nullable on a user, but the profile form requires it.
-                FieldSpec::new("locale", "Locale", Locale)
-                    .required(InProfile)
-                    .profile()
-                    .help("An installed locale: en, es, pt_BR, …"),
-                FieldSpec::new("date_format", "Date format", Choice)
-                    .required(Always)
-                    .profile()
-                    .allowed(&DATE_FORMATS),
-                FieldSpec::new("time_format", "Time format", Choice)
-                    .required(Always)
-                    .profile()
-                    .allowed(&TIME_FORMATS)
-                    .help("The server accepts only these three."),
-                FieldSpec::new("super_admin", "Super admin", Bool)
-                    .column()
-                    .help("Also grants API access."),
-                FieldSpec::new("access_api", "API access", Bool),
-                FieldSpec::new("roles", "Roles", List)
-                    .help("Role names; only visible to super admins."),
-                FieldSpec::new("created_at", "Created", DateTime)
-                    .read_only()
-                    .column()
-                    .field(UserField::CreatedAt),
-            ],
-            Provider::Zurmo => vec![
-                FieldSpec::new("username", "Username", Text)
-                    .required(Always)
-                    .max(64)
-                    .column()
-                    .field(UserField::Username)
-                    .help("Unique, lowercase only."),
-                FieldSpec::new("firstName", "First name", Text)
-                    .max(32)
-                    .column()
-                    .field(UserField::FirstName),
-                FieldSpec::new("lastName", "Last name", Text)
-                    .required(Always)
-                    .max(32)
-                    .column()
-                    .field(UserField::LastName),
-                FieldSpec::new("primaryEmail.emailAddress", "Email", Email)
-                    .column()
-                    .field(UserField::Email)
-                    .help("Must be unique across all users."),
-                FieldSpec::new("password", "Password", Password),
-                FieldSpec::new("jobTitle", "Job title", Text)
-                    .max(64)
-                    .column(),
-                FieldSpec::new("department", "Department", Text).max(64),
-                FieldSpec::new("officePhone", "Office phone", Text).max(24),
-                FieldSpec::new("mobilePhone", "Mobile phone", Text).max(24),
-                FieldSpec::new("timeZone", "Time zone", TimeZone).max(64),
-                FieldSpec::new("language", "Language", Locale).max(10),
-                FieldSpec::new("primaryAddress.city", "City", Text).max(32),
-                FieldSpec::new("primaryAddress.postalCode", "Postal code", Text).max(16),
-                FieldSpec::new("manager.id", "Manager", UserRef),
-                FieldSpec::new("isActive", "Active", Bool)
-                    .read_only()
-                    .column()
-                    .field(UserField::Active),
-            ],
+            Provider::Capsule => CAPSULE,
+            Provider::AppCrm => APP_CRM,
+            Provider::Zurmo => ZURMO,
         };
-        let mut schema = Schema { provider, fields };
-        for f in &mut schema.fields {
-            if provider == Provider::Zurmo && f.key == "username" {
-                f.lowercase = true;
-            }
+        Schema {
+            provider,
+            fields: Cow::Borrowed(fields),
         }
-        schema
     }
 
     /// The field with this key.
@@ -367,7 +378,7 @@ impl Schema {
                 .iter()
                 .position(|f| f.key == "time_format")
                 .map_or(schema.fields.len(), |i| i + 1);
-            schema.fields.insert(
+            schema.fields.to_mut().insert(
                 at,
                 FieldSpec::new("first_day_of_week", "First day of week", FieldKind::Weekday)
                     .required(Required::Always)
