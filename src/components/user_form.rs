@@ -397,7 +397,6 @@ fn render_field(
         .into_any(),
         FieldKind::Choice => {
             let options = f.allowed;
-            let known = options;
             let preview = move || {
                 let fmt = text();
                 (!fmt.is_empty()).then(|| view! { <span class="preview" data-testid=format!("preview-{key}")>{format!("e.g. {}", php_date(&fmt, now()))}</span> })
@@ -410,7 +409,7 @@ fn render_field(
                     {move || {
                         // A stored value outside the list stays visible (validation says why).
                         let current = text();
-                        (!current.is_empty() && !known.contains(&current.as_str())).then(|| view! { <option value=current.clone()>{current.clone()}</option> })
+                        (!current.is_empty() && !options.contains(&current.as_str())).then(|| view! { <option value=current.clone()>{current.clone()}</option> })
                     }}
                     {options.iter().copied().map(|o| {
                         let sample = php_date(o, now());

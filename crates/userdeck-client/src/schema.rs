@@ -151,8 +151,12 @@ impl FieldSpec {
     }
     const fn field(mut self, f: UserField) -> Self {
         // A plain assignment would drop the old value, which a `const fn` cannot do for a type
-        // that may hold a `String`; it is always `None` here, so forgetting it leaks nothing.
-        std::mem::forget(self.field.replace(f));
+        // that may hold a `String` (`UserField::Native`). A spec names its field once, so the
+        // old value is `None` (checked, at compile time for the tables) and forgetting it
+        // leaks nothing.
+        let old = self.field.replace(f);
+        assert!(old.is_none(), "a field spec names its unified field once");
+        std::mem::forget(old);
         self
     }
 
