@@ -9,6 +9,7 @@
 //! - `setup`: only install the tools.
 
 mod bench;
+mod boundary;
 mod bundle;
 mod cmd;
 mod loadgen;

@@ -8,9 +8,11 @@
 //!    `sign_in`, ...) and the chunks several splits share, plus the JS that fetches and links
 //!    them (`userdeck-<hash>_split.js`);
 //! 2. wasm-bindgen makes the main module's JS glue, keeping the function table and the other
-//!    linker exports the split modules import;
-//! 3. wasm-opt shrinks every module with the options `index.html` gives Trunk;
-//! 4. terser minifies the JS, and the files replace Trunk's under the same content hash (the
+//!    linker exports the split modules import, after the exports nothing calls are dropped;
+//! 3. the main module's imports from that glue get short names on both sides (2 and 3 are
+//!    `boundary.rs`);
+//! 4. wasm-opt shrinks every module with the options `index.html` gives Trunk;
+//! 5. terser minifies the JS, and the files replace Trunk's under the same content hash (the
 //!    split output is a function of the binary Trunk hashed), and `index.html` gets their
 //!    integrity hashes and a `modulepreload` for the loader, which the main JS imports.
 //!
@@ -24,6 +26,7 @@ use std::process::Command;
 use base64::Engine;
 use sha2::{Digest, Sha384};
 
+use crate::boundary;
 use crate::cmd::{self, Result, err, run};
 
 /// The wasm target directory's release binary, as Cargo leaves it (before wasm-bindgen).
@@ -178,7 +181,9 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         ));
     }
 
-    // 2. wasm-bindgen on the main module.
+    // 2. wasm-bindgen on the main module, without the exports nothing calls (boundary.rs).
+    let main_bytes = boundary::drop_stream_adapters(&cmd::read(&main_wasm)?)?;
+    cmd::write(&main_wasm, main_bytes)?;
     run(Command::new("wasm-bindgen")
         .args([
             "--target",
@@ -192,7 +197,20 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         .arg(&work)
         .arg(&main_wasm))?;
 
-    // 3. wasm-opt every module, into `dist`; the loader fetches the split modules by their
+    // 3. The main module's imports from its glue get short names, in both files
+    //    (boundary.rs).
+    let main_out = format!("{stem}_bg.wasm");
+    let glue = cmd::read_text(&work.join(&main_js))?;
+    boundary::check_stream_adapters_unused(&glue)?;
+    let (main_bytes, glue) = boundary::shorten_imports(
+        &cmd::read(&work.join(&main_out))?,
+        &glue,
+        &format!("./{stem}_bg.js"),
+    )?;
+    cmd::write(&work.join(&main_out), main_bytes)?;
+    cmd::write(&work.join(&main_js), glue)?;
+
+    // 4. wasm-opt every module, into `dist`; the loader fetches the split modules by their
     //    hashed names, which the proxy and CDNs may cache for good.
     let opt_args = wasm_opt_args(&cmd::read_text(&cmd::root().join("index.html"))?)?;
     let wasm_opt = npm_bin.join("wasm-opt");
@@ -203,7 +221,6 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
             .arg("-o")
             .arg(to))
     };
-    let main_out = format!("{stem}_bg.wasm");
     optimise(&work.join(&main_out), &dist.join(&main_out))?;
     let mut loader_js = cmd::read_text(&work.join(&loader))?;
     let mut lazy = Vec::new();
@@ -222,7 +239,7 @@ pub fn apply(dist: &Path, npm_bin: &Path) -> Result<Vec<String>> {
         lazy.push(hashed);
     }
 
-    // 4. The JS beside them, minified, and index.html.
+    // 5. The JS beside them, minified, and index.html.
     cmd::write(&work.join(&loader), &loader_js)?;
     for js in [&main_js, &loader] {
         minify(npm_bin, &work.join(js), &dist.join(js))?;
