@@ -37,15 +37,15 @@ fn short_name(mut index: usize) -> String {
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let mut name = Vec::new();
     loop {
-        name.push(LETTERS[index % LETTERS.len()]);
+        name.push(char::from(LETTERS[index % LETTERS.len()]));
         index /= LETTERS.len();
         if index == 0 {
             break;
         }
+        // Bijective numbering: after `Z` comes `aa`, not `ba`.
         index -= 1;
     }
-    name.reverse();
-    String::from_utf8(name).unwrap_or_default()
+    name.iter().rev().collect()
 }
 
 /// The classes of wasm-streams' stream adapters, as their exports spell them.
