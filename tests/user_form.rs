@@ -5,12 +5,14 @@
 
 mod common;
 
+use std::rc::Rc;
+
 use common::*;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
 use userdeck::components::user_form::UserForm;
-use userdeck_client::{FormMode, Provider, User};
+use userdeck_client::{Auth, BrowserTransport, Client, Connection, FormMode, Provider, User};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -173,6 +175,63 @@ async fn app_crm_server_errors_land_on_their_fields_and_keep_the_input() {
     assert_eq!(value(&field(&root, "name")), "Second Admin");
     assert_eq!(value(&field(&root, "email")), "admin@appcrm.example");
     assert!(saved.get_untracked().is_none());
+}
+
+/// An App CRM v1.2 whose CORS hides its release (`X-App-Version`) from the page: the form cannot
+/// know that the CRM requires the first day of the week until the first save's 422 asks for it.
+/// The form then grows the field with the CRM's message on it and the focus in it, keeps all that
+/// was typed, and the second save creates the user.
+#[wasm_bindgen_test]
+async fn app_crm_asking_for_a_field_the_form_lacked_grows_it() {
+    clear_storage();
+    let root = test_root();
+    let saved = RwSignal::new(None::<User>);
+    let c = Rc::new(Client::new(
+        Connection {
+            provider: Provider::AppCrm,
+            base_url: format!("{}/appcrm-v1.2", sandbox().trim_end_matches('/')),
+            auth: Auth::Token(APPCRM_ADMIN_TOKEN.into()),
+        },
+        BrowserTransport::new(),
+    ));
+    let form_client = c.clone();
+    let _m = mount_to(root.clone(), move || {
+        view! {
+            <UserForm client=StoredValue::new_local(form_client.clone()) mode=FormMode::Create draft_key=DRAFT
+                on_saved=Callback::new(move |u| saved.set(Some(u)))/>
+        }
+    });
+    tick().await;
+    assert!(query(&root, "[name=first_day_of_week]").is_none());
+    let email = fill_new_app_crm(&root, "Week Learner");
+
+    sandbox_exposes_app_version(false).await;
+    click(&query(&root, "[data-testid=save]").unwrap());
+    let r = root.clone();
+    until("the CRM's first day of week error", move || {
+        error_text(&r, "first_day_of_week").is_some()
+    })
+    .await;
+    sandbox_exposes_app_version(true).await;
+    // The release stayed unread: the field came from the answer, not from a version.
+    assert_eq!(c.server_version(), None);
+    assert_eq!(
+        error_text(&root, "first_day_of_week").as_deref(),
+        Some("The first day of week field is required.")
+    );
+    let day = field(&root, "first_day_of_week");
+    assert_eq!(day.get_attribute("aria-invalid").as_deref(), Some("true"));
+    two_frames().await;
+    assert!(has_focus(&day), "the focus is on the field to mend");
+    assert_eq!(value(&field(&root, "name")), "Week Learner");
+    assert_eq!(value(&field(&root, "email")), email);
+    assert_eq!(value(&field(&root, "password")), "secret1");
+    assert!(saved.with_untracked(Option::is_none));
+
+    choose(&day, "1");
+    let user = save(&root, saved).await;
+    assert_eq!(user.email.as_deref(), Some(email.as_str()));
+    assert_eq!(user.raw["first_day_of_week"], 1);
 }
 
 /// A save the CRM fails (a server error, not a field's) says so, keeps what was typed, and

@@ -163,6 +163,8 @@ pub fn UserForm(
     let sessions = use_context::<Sessions>();
     let provider = client.with_value(|c| c.connection().provider);
     // The client's schema, for the release the CRM named (App CRM v1.2 asks for one more field).
+    // It can grow while the form is open: a release the browser cannot read asks for that field
+    // in its answer to the first save, and the form then shows it (see `submit`).
     let schema = client.with_value(|c| c.schema());
     let initial = initial_values(&schema, mode, user.as_ref());
     let stored: Option<Values> = storage::get_json(Store::Session, &draft_key);
@@ -180,7 +182,7 @@ pub fn UserForm(
     let errors = RwSignal::new(BTreeMap::<String, Vec<String>>::new());
     let general = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let schema_s = StoredValue::new(schema.clone());
+    let schema_s = RwSignal::new(schema);
     let initial_s = StoredValue::new(initial);
     let key_s = StoredValue::new(draft_key);
     let user_id = user.as_ref().map(|u| u.id);
@@ -224,7 +226,7 @@ pub fn UserForm(
             return;
         }
         let vals = values.get_untracked();
-        let found = schema_s.with_value(|s| validate(s, mode, &vals));
+        let found = schema_s.with_untracked(|s| validate(s, mode, &vals));
         general.set(None);
         if !found.is_empty() {
             errors.set(found);
@@ -233,15 +235,13 @@ pub fn UserForm(
             return;
         }
         let (_, changed) =
-            schema_s.with_value(|s| initial_s.with_value(|i| drafts(s, mode, &vals, i)));
+            schema_s.with_untracked(|s| initial_s.with_value(|i| drafts(s, mode, &vals, i)));
         busy.set(true);
         let client = client.get_value();
         let connection = connection.clone();
         // Read now: the user may leave the form while it saves, and its stored values go with
         // it (reading them after the `await` would panic).
         let draft_key = key_s.get_value();
-        let known: Vec<String> =
-            schema_s.with_value(|s| s.form_fields(mode).map(|f| f.key.to_string()).collect());
         leptos::task::spawn_local(async move {
             let outcome = match (mode, user_id) {
                 (FormMode::Create, _) => client.create(&changed).await,
@@ -264,6 +264,18 @@ pub fn UserForm(
                     on_saved.try_run(saved);
                 }
                 Err(ApiError::Validation { message, fields }) => {
+                    // The answer may have taught the client a field the CRM requires (App CRM
+                    // v1.2's first day of the week, when its release could not be read): the
+                    // form grows it, keeping every value typed, and its error lands on it.
+                    let learned = client.schema();
+                    if schema_s.try_with_untracked(|s| *s != learned) == Some(true) {
+                        schema_s.try_set(learned);
+                    }
+                    let known: Vec<String> = schema_s
+                        .try_with_untracked(|s| {
+                            s.form_fields(mode).map(|f| f.key.to_string()).collect()
+                        })
+                        .unwrap_or_default();
                     let mut on_fields = BTreeMap::new();
                     let mut other = Vec::new();
                     for (k, msgs) in fields {
@@ -290,19 +302,21 @@ pub fn UserForm(
         });
     };
 
-    let fields = schema.form_fields(mode).cloned().collect::<Vec<_>>();
-    let rendered = fields
-        .into_iter()
-        .map(|f| {
-            // The name the CRM sends beside a reference's id, so an edit shows who it is.
-            let named = user
-                .as_ref()
-                .filter(|_| f.kind == FieldKind::UserRef)
-                .and_then(|u| user_ref(&f, u))
-                .and_then(|(id, name)| Some((id, name?)));
-            render_field(f, mode, values, errors, set, client, named)
-        })
-        .collect_view();
+    let rendered = move || {
+        let fields = schema_s.with(|s| s.form_fields(mode).cloned().collect::<Vec<_>>());
+        fields
+            .into_iter()
+            .map(|f| {
+                // The name the CRM sends beside a reference's id, so an edit shows who it is.
+                let named = user
+                    .as_ref()
+                    .filter(|_| f.kind == FieldKind::UserRef)
+                    .and_then(|u| user_ref(&f, u))
+                    .and_then(|(id, name)| Some((id, name?)));
+                render_field(f, mode, values, errors, set, client, named)
+            })
+            .collect_view()
+    };
     let submit_label = match mode {
         FormMode::Create => "Create user",
         FormMode::Update => "Save changes",

@@ -155,6 +155,12 @@ pub async fn sandbox_faults(rate: f64) {
     sandbox_switch(&format!("faults?rate={rate}")).await;
 }
 
+/// Makes the sandbox's CORS answers expose App CRM's `X-App-Version` to the page, or not (as a
+/// Laravel app's default CORS does not).
+pub async fn sandbox_exposes_app_version(exposed: bool) {
+    sandbox_switch(&format!("cors?expose-app-version={exposed}")).await;
+}
+
 /// Presses `el` as a keyboard user does: the focus on it, then its action. (`click` alone
 /// leaves the focus where it was, so nothing could be seen of where a press sends it.)
 pub fn press(el: &web_sys::Element) {

@@ -56,6 +56,9 @@ struct State {
     capsule_all: Option<(u64, Vec<User>)>,
     /// The release the CRM last named (App CRM's `X-App-Version`).
     server_version: Option<String>,
+    /// An App CRM save's 422 asked for `first_day_of_week`, so the CRM requires it whatever
+    /// release it names, or whether its release can be read at all.
+    asks_first_day_of_week: bool,
 }
 
 /// Told when the client starts waiting for the rate limit (`Some(until_ms)`, the transport's
@@ -138,9 +141,19 @@ impl<T: Transport> Client<T> {
     }
 
     /// The provider's field schema for forms and columns, for the release the CRM last named
-    /// (an older App CRM requires a field the current one does not have).
+    /// (an older App CRM requires a field the current one does not have), with the first day of
+    /// the week once a save's answer has asked for it.
     pub fn schema(&self) -> Schema {
-        Schema::for_server(self.connection.provider, self.server_version().as_deref())
+        let (version, asked) = {
+            let s = self.lock();
+            (s.server_version.clone(), s.asks_first_day_of_week)
+        };
+        let schema = Schema::for_server(self.connection.provider, version.as_deref());
+        if asked {
+            schema.with_first_day_of_week()
+        } else {
+            schema
+        }
     }
 
     /// The CRM's release as it last named it (App CRM's `X-App-Version`); None before the first
@@ -699,6 +712,11 @@ impl<T: Transport> Client<T> {
                 Ok(()) => return Ok(()),
                 Err(e) => e,
             };
+            if self.connection.provider == Provider::AppCrm
+                && appcrm::asks_for_first_day_of_week(&err)
+            {
+                self.lock().asks_first_day_of_week = true;
+            }
             if let ApiError::RateLimited { until_ms, .. } = &err
                 && let Some(l) = self.lock().limiter.as_mut()
             {

@@ -371,27 +371,39 @@ impl Schema {
     }
 
     /// The schema of a provider as a CRM of release `version` has it (None: not yet known).
-    /// App CRM up to v1.2 adds a required first day of the week, after the time format.
+    /// App CRM up to v1.2 adds a required first day of the week.
     pub fn for_server(provider: Provider, version: Option<&str>) -> Schema {
-        let mut schema = Schema::of(provider);
+        let schema = Schema::of(provider);
         if provider == Provider::AppCrm
             && version.is_some_and(crate::provider::appcrm::requires_first_day_of_week)
         {
-            let at = schema
-                .fields
-                .iter()
-                .position(|f| f.key == "time_format")
-                .map_or(schema.fields.len(), |i| i + 1);
-            schema.fields.to_mut().insert(
-                at,
-                FieldSpec::new("first_day_of_week", "First day of week", FieldKind::Weekday)
-                    .required(Required::Always)
-                    .profile()
-                    .allowed(&crate::provider::appcrm::FIRST_DAYS_OF_WEEK)
-                    .help("Where this user's calendars start."),
-            );
+            schema.with_first_day_of_week()
+        } else {
+            schema
         }
-        schema
+    }
+
+    /// App CRM's schema with the required first day of the week of its v1.1–1.2, after the time
+    /// format: for a release that names itself so, or that asked for the field in a save's 422.
+    /// A schema that has the field already, or another CRM's, is returned as it is.
+    pub fn with_first_day_of_week(mut self) -> Schema {
+        if self.provider != Provider::AppCrm || self.field("first_day_of_week").is_some() {
+            return self;
+        }
+        let at = self
+            .fields
+            .iter()
+            .position(|f| f.key == "time_format")
+            .map_or(self.fields.len(), |i| i + 1);
+        self.fields.to_mut().insert(
+            at,
+            FieldSpec::new("first_day_of_week", "First day of week", FieldKind::Weekday)
+                .required(Required::Always)
+                .profile()
+                .allowed(&crate::provider::appcrm::FIRST_DAYS_OF_WEEK)
+                .help("Where this user's calendars start."),
+        );
+        self
     }
 
     /// Default list columns.
@@ -481,6 +493,14 @@ mod tests {
         // Only App CRM has releases that differ.
         let zurmo = Schema::for_server(Provider::Zurmo, Some("1.2.1"));
         assert_eq!(zurmo, Schema::of(Provider::Zurmo));
+        assert_eq!(
+            Schema::of(Provider::Zurmo).with_first_day_of_week(),
+            Schema::of(Provider::Zurmo)
+        );
+        // Learnt from a 422, the field is the same, and added once.
+        let asked = Schema::of(Provider::AppCrm).with_first_day_of_week();
+        assert_eq!(asked, old);
+        assert_eq!(asked.clone().with_first_day_of_week(), old);
     }
 
     #[test]

@@ -91,7 +91,7 @@ fn ok() -> Response {
     json(StatusCode::OK, &obj! { "ok" => true })
 }
 
-/// `/_sandbox/{rate-limit,expire-sessions,faults,latency,stats,reset}`.
+/// `/_sandbox/{rate-limit,expire-sessions,faults,latency,cors,stats,reset}`.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let action = req
         .uri()
@@ -153,11 +153,21 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             }
             None => bad("ms must be a whole number up to 600000"),
         },
+        (Method::POST, "cors") => match get("expose-app-version").as_deref() {
+            Some(on @ ("true" | "false")) => {
+                shared.knobs.set_app_version_exposed(on == "true");
+                ok()
+            }
+            _ => bad("expose-app-version must be true or false"),
+        },
         (Method::POST, "reset") => {
             shared.reset().await;
             ok()
         }
-        (_, "stats" | "rate-limit" | "expire-sessions" | "faults" | "latency" | "reset") => json(
+        (
+            _,
+            "stats" | "rate-limit" | "expire-sessions" | "faults" | "latency" | "cors" | "reset",
+        ) => json(
             StatusCode::METHOD_NOT_ALLOWED,
             &obj! { "error" => "method not allowed" },
         ),

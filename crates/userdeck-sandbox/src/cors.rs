@@ -15,6 +15,10 @@ use crate::{Cors, Shared};
 
 const EXPOSED: &str = "Link, X-Pagination-Has-More, X-RateLimit-Limit, X-RateLimit-Remaining, \
                        X-RateLimit-Reset, Retry-After, X-App-Version, WWW-Authenticate, Location";
+/// [`EXPOSED`] without `X-App-Version`, while the `cors` switch hides it.
+const EXPOSED_BUT_VERSION: &str = "Link, X-Pagination-Has-More, X-RateLimit-Limit, \
+                                   X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, \
+                                   WWW-Authenticate, Location";
 
 fn allowed(cors: &Cors, origin: &str) -> Option<String> {
     match cors {
@@ -63,7 +67,12 @@ pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next:
         next.run(req).await
     };
     set_header(&mut res, "access-control-allow-origin", &allow);
-    set_header(&mut res, "access-control-expose-headers", EXPOSED);
+    let exposed = if shared.knobs.app_version_exposed() {
+        EXPOSED
+    } else {
+        EXPOSED_BUT_VERSION
+    };
+    set_header(&mut res, "access-control-expose-headers", exposed);
     if allow != "*" {
         set_header(&mut res, "vary", "Origin");
     }

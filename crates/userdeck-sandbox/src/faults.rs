@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -27,6 +27,9 @@ pub struct Knobs {
     fault_rate_bits: AtomicU64,
     requests: AtomicU64,
     rng: AtomicU64,
+    /// Off: CORS answers leave `X-App-Version` out of the headers they expose, as a Laravel
+    /// app does unless configured otherwise, so a browser cannot read App CRM's release.
+    app_version_exposed: AtomicBool,
 }
 
 impl Knobs {
@@ -36,6 +39,7 @@ impl Knobs {
             fault_rate_bits: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             rng: AtomicU64::new(seed ^ 0xFA17_5EED),
+            app_version_exposed: AtomicBool::new(true),
         };
         knobs.set_latency(latency);
         knobs.set_fault_rate(fault_rate);
@@ -67,6 +71,16 @@ impl Knobs {
     /// The failure share.
     pub fn fault_rate(&self) -> f64 {
         f64::from_bits(self.fault_rate_bits.load(Ordering::Relaxed))
+    }
+
+    /// Whether CORS answers expose `X-App-Version` to the page (they do unless turned off).
+    pub fn set_app_version_exposed(&self, exposed: bool) {
+        self.app_version_exposed.store(exposed, Ordering::Relaxed);
+    }
+
+    /// See [`Knobs::set_app_version_exposed`].
+    pub fn app_version_exposed(&self) -> bool {
+        self.app_version_exposed.load(Ordering::Relaxed)
     }
 
     /// API requests seen so far.

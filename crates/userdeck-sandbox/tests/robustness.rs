@@ -403,6 +403,38 @@ async fn cors_is_off_by_default_and_opt_in() {
             .unwrap()
             .contains("Link")
     );
+
+    // The `cors` switch hides App CRM's release from a page, as a Laravel app's default CORS
+    // does: the header is still sent, but not exposed.
+    let switch = |on: &'static str| {
+        client()
+            .post(format!(
+                "{}/_sandbox/cors?expose-app-version={on}",
+                sb.url()
+            ))
+            .send()
+    };
+    let exposed_by_app_crm = || async {
+        let res = client()
+            .get(format!("{}/api/me", sb.appcrm_base()))
+            .bearer_auth(demo::APPCRM_ADMIN_TOKEN)
+            .header("accept", "application/json")
+            .header("origin", "http://localhost:8080")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&res, "x-app-version").as_deref(), Some("1.5.1"));
+        header(&res, "access-control-expose-headers").unwrap()
+    };
+    assert!(exposed_by_app_crm().await.contains("X-App-Version"));
+    assert_eq!(switch("false").await.unwrap().status(), 200);
+    let hidden = exposed_by_app_crm().await;
+    assert!(!hidden.contains("X-App-Version"), "{hidden}");
+    assert!(hidden.contains("X-RateLimit-Remaining"), "{hidden}");
+    assert_eq!(switch("maybe").await.unwrap().status(), 400);
+    assert_eq!(switch("true").await.unwrap().status(), 200);
+    assert!(exposed_by_app_crm().await.contains("X-App-Version"));
+
     let res = client()
         .get(format!("{}/api/v2/users", sb.capsule_base()))
         .bearer_auth(demo::CAPSULE_TOKEN)

@@ -40,6 +40,13 @@ pub fn requires_first_day_of_week(version: &str) -> bool {
     }
 }
 
+/// Whether a save's answer asks for `first_day_of_week`: how a client learns that the CRM is a
+/// release that requires it when the release cannot be read (a browser sees `X-App-Version` only
+/// if the CRM's CORS exposes it, and a Laravel app exposes no header unless configured to).
+pub fn asks_for_first_day_of_week(error: &ApiError) -> bool {
+    !error.field_messages("first_day_of_week").is_empty()
+}
+
 /// Time formats the server really accepts (the seed document's `G:i A`, `G:i a`, `H:i:s` are rejected).
 pub const TIME_FORMATS: [&str; 3] = ["H:i", "h:i A", "h:i a"];
 /// Date formats the server accepts (all eleven of the reference's list).
