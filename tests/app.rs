@@ -202,6 +202,12 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
     clear_storage();
     let c = client(Provider::AppCrm);
     let victim = new_app_crm_user("Transfer Source", "transfer.source@example.com").await;
+    // Matched by the same search as the victim, so the search is seen to answer.
+    let sibling = new_app_crm_user(
+        "Transfer Sibling",
+        &format!("transfer.sibling{}@example.com", js_sys::Date::now() as u64),
+    )
+    .await;
     let me = c.me().await.unwrap();
     save_with_secret(
         &[sandbox_connection("app", "App demo", Provider::AppCrm)],
@@ -216,12 +222,32 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         "{:?}",
         texts(&root, "[data-testid=transfer-choice]")
     );
-    // The user being deleted is never offered as the heir.
-    type_into(&search, "Transfer Source");
-    sleep_ms(600).await;
-    assert!(query(&root, "[data-testid=pick-user]").is_none());
+    // The user being deleted is never offered as the heir, though the search matches them.
+    type_into(&search, "Transfer S");
+    let r = root.clone();
+    let sibling_tag = format!("(#{})", sibling.id);
+    until("the sibling among the matches", move || {
+        texts(&r, "[data-testid=pick-user]")
+            .iter()
+            .any(|t| t.contains(&sibling_tag))
+    })
+    .await;
+    let offered = texts(&root, "[data-testid=pick-user]");
+    assert!(
+        !offered
+            .iter()
+            .any(|t| t.contains(&format!("(#{})", victim.id))),
+        "{offered:?}"
+    );
     type_into(&search, &me.display_name);
-    appears(&root, "[data-testid=pick-user]").await;
+    let r = root.clone();
+    let me_tag = format!("(#{})", me.id);
+    until("the admin among the matches", move || {
+        texts(&r, "[data-testid=pick-user]")
+            .iter()
+            .any(|t| t.contains(&me_tag))
+    })
+    .await;
     let pick = query_all(&root, "[data-testid=pick-user]")
         .into_iter()
         .find(|b| {
@@ -281,6 +307,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         )
     );
     assert!(query(&root, "[data-testid=back-to-list]").is_some());
+    c.delete(sibling.id).await.unwrap();
 }
 
 /// The column picker: adding a column and removing one change the table and App CRM's `select`

@@ -150,6 +150,7 @@ async fn capsule_search_sort_and_read_run_on_the_client() {
         .iter()
         .map(|u| u.username.clone().unwrap().to_lowercase())
         .collect();
+    assert_eq!(names.len(), 20, "a full second page");
     assert!(names.windows(2).all(|w| w[0] >= w[1]), "{names:?}");
     assert_eq!(sorted.total, Some(all.len() as u64));
     let one = c.get(target.id).await.unwrap();
@@ -335,16 +336,23 @@ async fn capsule_oauth_pkce_flow_gives_a_working_token() {
         Auth::Token(tokens.access_token.clone()),
     );
     assert!(c.me().await.is_ok());
-    if let Some(refresh) = tokens.refresh_token {
-        let refreshed = oauth::parse_token_response(
-            &t.send(oauth::refresh_request(&oc, &refresh), None)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
-        c.set_token(refreshed.access_token);
-        assert!(c.me().await.is_ok());
-    }
+    let refresh = tokens
+        .refresh_token
+        .clone()
+        .expect("the sandbox issues a refresh token");
+    // Once the access token has ended, the refresh token gets a new one, which the client uses.
+    sb.expire_sessions(Crm::Capsule);
+    let ended = c.me().await.unwrap_err();
+    assert!(ended.needs_sign_in(), "{ended:?}");
+    let refreshed = oauth::parse_token_response(
+        &t.send(oauth::refresh_request(&oc, &refresh), None)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_ne!(refreshed.access_token, tokens.access_token);
+    c.set_token(refreshed.access_token);
+    assert!(c.me().await.is_ok());
     sb.shutdown().await;
 }
 
@@ -424,6 +432,7 @@ async fn appcrm_search_forms() {
         .iter()
         .map(|u| u.email.clone().unwrap())
         .collect();
+    assert_eq!(emails.len(), 30, "a full page");
     assert!(emails.windows(2).all(|w| w[0] >= w[1]), "{emails:?}");
     let selected = c
         .list(&UserQuery {
@@ -433,6 +442,7 @@ async fn appcrm_search_forms() {
         .await
         .unwrap();
     // Unselected columns come back null.
+    assert_eq!(selected.items.len(), 5);
     assert!(
         selected
             .items
@@ -786,6 +796,7 @@ async fn zurmo_search_forms() {
         .iter()
         .map(|u| u.username.clone().unwrap())
         .collect();
+    assert_eq!(names.len(), 40, "a full page");
     assert!(names.windows(2).all(|w| w[0] >= w[1]), "{names:?}");
     // No match: `items` is absent.
     let none = c
@@ -1074,18 +1085,31 @@ async fn zurmo_custom_structure_combines_conditions() {
         .list_all(&q.clone().structured("1 OR (2 AND 3)"))
         .await
         .unwrap();
-    assert!(
-        all.iter()
-            .filter(|u| prefixed(u.username.as_deref(), &a))
-            .all(|u| ids(&other).contains(&u.id))
-    );
+    let expected_other: HashSet<u64> = all
+        .iter()
+        .filter(|u| {
+            prefixed(u.username.as_deref(), &a)
+                || (prefixed(u.username.as_deref(), &b)
+                    && prefixed(u.last_name.as_deref(), &initial))
+        })
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(ids(&other), expected_other);
+    assert_ne!(ids(&other), ids(&found));
     // A bad structure is refused by the client with a clear message.
-    match c.list(&q.clone().structured("(1 or 4")).await {
-        Err(ApiError::InvalidQuery { message }) => assert!(
-            message.contains("never closed") || message.contains("4"),
-            "{message}"
+    for (structure, says) in [
+        (
+            "(1 or 4)",
+            "condition 4 does not exist (conditions are numbered 1 to 3)",
         ),
-        other => panic!("{other:?}"),
+        ("(1 or 2", "a \"(\" is never closed"),
+    ] {
+        match c.list(&q.clone().structured(structure)).await {
+            Err(ApiError::InvalidQuery { message }) => {
+                assert!(message.contains(says), "{structure}: {message}")
+            }
+            other => panic!("{structure}: {other:?}"),
+        }
     }
     sb.shutdown().await;
 }

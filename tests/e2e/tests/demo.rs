@@ -47,6 +47,13 @@ async fn the_home_page_lists_the_demo_connections() {
         )
         .await;
     assert_eq!(failed, serde_json::json!([]), "failed requests");
+    let icon = browser
+        .eval(
+            "const l = document.querySelector('link[rel~=icon]'); return l && l.href.slice(0, 15);",
+            "the icon",
+        )
+        .await;
+    assert_eq!(icon, serde_json::json!("data:image/png;"), "an inline icon");
     // The proxy put the list in the page: the app did not have to ask for it.
     let asked = browser
         .eval(
