@@ -310,6 +310,39 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
     c.delete(sibling.id).await.unwrap();
 }
 
+/// A connection straight to a CRM that does not allow this site: the browser refuses the calls
+/// just as it would to a host it cannot reach, so the list's error names that cause as well, and
+/// the way around it; once the CRM allows the site, "Try again" shows the users.
+#[wasm_bindgen_test]
+async fn a_crm_that_refuses_this_site_is_named_as_a_possible_cause() {
+    clear_storage();
+    save_with_secret(
+        &[sandbox_connection("app", "App demo", Provider::AppCrm)],
+        APPCRM_ADMIN_TOKEN,
+    );
+    sandbox_allows_this_site(false).await;
+    let (root, _m) = mount_app_at("/c/app/users");
+    let error = appears(&root, "[data-testid=list-error]").await;
+    sandbox_allows_this_site(true).await;
+    let text = error.text_content().unwrap_or_default();
+    assert!(text.contains("Could not reach the CRM"), "{text}");
+    assert!(
+        text.contains("the CRM may not allow this site to call it (CORS): reach it through Userdeck's proxy instead."),
+        "{text}"
+    );
+    let again = query_all(&error, "button")
+        .into_iter()
+        .find(|b| b.text_content().as_deref() == Some("Try again"))
+        .expect("a way to try again");
+    click(&again);
+    let r = root.clone();
+    until("the users, once the CRM allows the site", move || {
+        query_all(&r, "table.users-table[aria-busy=false] tbody tr[data-id]").len() == 25
+    })
+    .await;
+    assert!(query(&root, "[data-testid=list-error]").is_none());
+}
+
 /// The column picker: adding a column and removing one change the table and App CRM's `select`
 /// (the shown fields, plus the id, name and email every user needs; the sandbox nulls the rest,
 /// as the real server does), the choice survives a reload of that connection, and another

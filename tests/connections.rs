@@ -263,6 +263,28 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
     let error_id = query(&root, ".sign-in-panel .error").map(|e| e.id());
     assert_eq!(Some(described), error_id);
 
+    // A good token to a CRM that does not allow this site: the browser refuses the call as it
+    // would to a host it cannot reach, and the refusal names both causes.
+    type_into(
+        &query(&root, "[data-testid=secret]").unwrap(),
+        CAPSULE_TOKEN,
+    );
+    sandbox_allows_this_site(false).await;
+    click(&query(&root, "form.sign-in button[type=submit]").unwrap());
+    let r = root.clone();
+    until("the refusal naming CORS", move || {
+        query(&r, ".sign-in-panel .error")
+            .and_then(|e| e.text_content())
+            .is_some_and(|t| t.contains("(CORS)"))
+    })
+    .await;
+    sandbox_allows_this_site(true).await;
+    let said = query(&root, ".sign-in-panel .error")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(said.starts_with("Could not reach the CRM"), "{said}");
+    assert_eq!(connections.secret("cap"), None, "nor is an unchecked one");
+
     type_into(
         &query(&root, "[data-testid=secret]").unwrap(),
         CAPSULE_TOKEN,

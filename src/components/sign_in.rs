@@ -11,7 +11,7 @@ use userdeck_client::{ApiError, Provider};
 use crate::components::focus;
 use crate::router::{Address, Query};
 use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
-use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe};
+use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe_for};
 use crate::state::toast::{ToastKind, notify};
 
 /// The opt-in that keeps a secret across reloads, worded once for the sign-in and the
@@ -21,13 +21,13 @@ pub const REMEMBER_HELP: &str = "Survives a reload. Forgotten when the tab close
 
 /// Why a sign-in failed. A refused credential is this one, just typed ("no longer accepts", the
 /// words for a session that ends later, would be wrong here).
-fn refusal(error: &ApiError, method: SignIn) -> String {
+fn refusal(error: &ApiError, method: SignIn, info: &ConnectionInfo) -> String {
     match error {
         ApiError::Unauthorized { .. } | ApiError::SessionExpired => match method {
             SignIn::Password => "The CRM did not accept this login and password: check both and try again.".into(),
             _ => "The CRM did not accept this API token: check that it is complete and still valid, then try again.".into(),
         },
-        other => describe(other),
+        other => describe_for(other, info),
     }
 }
 
@@ -191,7 +191,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
                     // A password taken and then a failure (the profile would not load): the
                     // token it got is not this connection's to use.
                     connections.forget_token(&info.id);
-                    refuse(refusal(&e, chosen));
+                    refuse(refusal(&e, chosen, &info));
                 }
             }
         });

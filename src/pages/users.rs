@@ -27,7 +27,7 @@ use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort};
 use crate::state::selection::Selection;
-use crate::state::session::{ApiClient, ListAnswer, Sessions, describe};
+use crate::state::session::{ApiClient, ListAnswer, Sessions, describe, describe_for};
 use crate::state::toast::{ToastKind, notify};
 
 /// The routed page: reads the connection and the list query from the URL.
@@ -105,6 +105,7 @@ pub fn UsersView(
     let caps = provider.capabilities();
     let conn_id = info.id.clone();
     let sessions = use_context::<Sessions>();
+    let info_for_errors = info.clone();
 
     let chosen = RwSignal::new(load_columns(&conn_id, &schema));
     {
@@ -429,7 +430,7 @@ pub fn UsersView(
             let needs_sign_in = e.needs_sign_in();
             view! {
                 <div class="error-state" role="alert" data-testid="list-error">
-                    <p>{describe(&e)}</p>
+                    <p>{describe_for(&e, &info_for_errors)}</p>
                     <button type="button" on:click=move |_| reload.update(|n| *n += 1)>"Try again"</button>
                     {needs_sign_in.then(|| view! { <a href="/connections">" Manage connections"</a> })}
                 </div>

@@ -84,6 +84,23 @@ pub struct ConnectionInfo {
     pub sign_in: SignIn,
 }
 
+/// Whether calls to `base_url` go to another origin than `page_origin` (`scheme://host:port`).
+/// A path (`/proxy/sales`) stays on the page's; so does a URL of the page's own origin.
+pub fn leaves_origin(base_url: &str, page_origin: &str) -> bool {
+    let base = base_url.trim();
+    if base.starts_with('/') && !base.starts_with("//") {
+        return false;
+    }
+    let origin = base.find("://").map(|at| {
+        let host_at = at + 3;
+        let end = base[host_at..]
+            .find(['/', '?', '#'])
+            .map_or(base.len(), |i| host_at + i);
+        &base[..end]
+    });
+    origin.is_none_or(|o| !o.eq_ignore_ascii_case(page_origin))
+}
+
 impl ConnectionInfo {
     /// A user-added connection with no credentials yet.
     pub fn new_saved(id: &str, name: &str, provider: Provider, base_url: &str) -> Self {
@@ -138,6 +155,15 @@ impl ConnectionInfo {
             },
             _ => SignIn::None,
         }
+    }
+
+    /// Whether its calls leave the page's origin, so the browser lets them through only if the
+    /// CRM allows this site (CORS); a proxy route stays on the page's origin.
+    pub fn calls_another_origin(&self) -> bool {
+        let page = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        leaves_origin(&self.base_url, &page)
     }
 
     /// True when the connection can be used without asking the user anything.
@@ -536,4 +562,32 @@ pub fn parse_declared(body: &str) -> Result<Vec<ConnectionInfo>, String> {
             let excerpt: String = body.chars().take(80).collect();
             format!("The proxy's connection list is not valid ({e}): {excerpt}")
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leaves_origin;
+
+    #[test]
+    fn only_another_origin_needs_the_crms_leave() {
+        let page = "https://deck.example.com";
+        for same in [
+            "/proxy/sales",
+            "/proxy/sales/",
+            "https://deck.example.com/proxy/sales",
+            "HTTPS://DECK.EXAMPLE.COM",
+        ] {
+            assert!(!leaves_origin(same, page), "{same}");
+        }
+        for other in [
+            "https://acme.appcrm.com.br",
+            "https://deck.example.com:8443/api",
+            "http://deck.example.com",
+            "https://deck.example.com.evil.example/",
+            "//acme.capsulecrm.com",
+            "acme.capsulecrm.com",
+        ] {
+            assert!(leaves_origin(other, page), "{other}");
+        }
+    }
 }

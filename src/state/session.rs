@@ -401,6 +401,21 @@ fn absolute(base_url: &str) -> String {
     }
 }
 
+/// [`describe`] for a call on connection `info`. A browser reports a CRM that does not allow
+/// this site (CORS) exactly as it reports one it cannot reach, so a network failure on a
+/// connection that calls another origin names that cause too, and the way around it.
+pub fn describe_for(error: &ApiError, info: &ConnectionInfo) -> String {
+    let text = describe(error);
+    if matches!(error, ApiError::Network { .. }) && info.calls_another_origin() {
+        format!(
+            "{text} If the address is right, the CRM may not allow this site to call it (CORS): \
+             reach it through Userdeck's proxy instead."
+        )
+    } else {
+        text
+    }
+}
+
 /// A sentence for an error, saying what to do about it where there is something to do.
 pub fn describe(error: &ApiError) -> String {
     match error {

@@ -161,6 +161,12 @@ pub async fn sandbox_exposes_app_version(exposed: bool) {
     sandbox_switch(&format!("cors?expose-app-version={exposed}")).await;
 }
 
+/// Makes the sandbox allow the page's origin (CORS), or refuse it as a CRM that does not know
+/// the site would.
+pub async fn sandbox_allows_this_site(allowed: bool) {
+    sandbox_switch(&format!("cors?allow={allowed}")).await;
+}
+
 /// Presses `el` as a keyboard user does: the focus on it, then its action. (`click` alone
 /// leaves the focus where it was, so nothing could be seen of where a press sends it.)
 pub fn press(el: &web_sys::Element) {

@@ -153,13 +153,26 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
             }
             None => bad("ms must be a whole number up to 600000"),
         },
-        (Method::POST, "cors") => match get("expose-app-version").as_deref() {
-            Some(on @ ("true" | "false")) => {
-                shared.knobs.set_app_version_exposed(on == "true");
-                ok()
+        (Method::POST, "cors") => {
+            let flag = |key: &str| match get(key).as_deref() {
+                None => Ok(None),
+                Some("true") => Ok(Some(true)),
+                Some("false") => Ok(Some(false)),
+                Some(_) => Err(()),
+            };
+            match (flag("allow"), flag("expose-app-version")) {
+                (Ok(allow), Ok(expose)) if allow.is_some() || expose.is_some() => {
+                    if let Some(allow) = allow {
+                        shared.knobs.set_cors_allowed(allow);
+                    }
+                    if let Some(expose) = expose {
+                        shared.knobs.set_app_version_exposed(expose);
+                    }
+                    ok()
+                }
+                _ => bad("give allow and/or expose-app-version, each true or false"),
             }
-            _ => bad("expose-app-version must be true or false"),
-        },
+        }
         (Method::POST, "reset") => {
             shared.reset().await;
             ok()

@@ -30,6 +30,9 @@ pub struct Knobs {
     /// Off: CORS answers leave `X-App-Version` out of the headers they expose, as a Laravel
     /// app does unless configured otherwise, so a browser cannot read App CRM's release.
     app_version_exposed: AtomicBool,
+    /// Off: no origin is allowed, whatever `--cors` said, as a CRM that does not know the site
+    /// (the browser then refuses every direct call).
+    cors_allowed: AtomicBool,
 }
 
 impl Knobs {
@@ -40,6 +43,7 @@ impl Knobs {
             requests: AtomicU64::new(0),
             rng: AtomicU64::new(seed ^ 0xFA17_5EED),
             app_version_exposed: AtomicBool::new(true),
+            cors_allowed: AtomicBool::new(true),
         };
         knobs.set_latency(latency);
         knobs.set_fault_rate(fault_rate);
@@ -81,6 +85,16 @@ impl Knobs {
     /// See [`Knobs::set_app_version_exposed`].
     pub fn app_version_exposed(&self) -> bool {
         self.app_version_exposed.load(Ordering::Relaxed)
+    }
+
+    /// Whether the origins `--cors` allows are allowed now (they are unless turned off).
+    pub fn set_cors_allowed(&self, allowed: bool) {
+        self.cors_allowed.store(allowed, Ordering::Relaxed);
+    }
+
+    /// See [`Knobs::set_cors_allowed`].
+    pub fn cors_allowed(&self) -> bool {
+        self.cors_allowed.load(Ordering::Relaxed)
     }
 
     /// API requests seen so far.

@@ -435,6 +435,50 @@ async fn cors_is_off_by_default_and_opt_in() {
     assert_eq!(switch("true").await.unwrap().status(), 200);
     assert!(exposed_by_app_crm().await.contains("X-App-Version"));
 
+    // `allow=false` makes it a CRM that does not know the site: no origin is allowed, the
+    // preflight included, until it is turned back on.
+    let allow = |on: &'static str| {
+        client()
+            .post(format!("{}/_sandbox/cors?allow={on}", sb.url()))
+            .send()
+    };
+    let preflight = || async {
+        client()
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/users", sb.appcrm_base()),
+            )
+            .header("origin", "http://localhost:8080")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(allow("false").await.unwrap().status(), 200);
+    assert!(header(&preflight().await, "access-control-allow-origin").is_none());
+    // The switches themselves stay open to the page, which must be able to turn it back on.
+    let switch_from_page = client()
+        .post(format!("{}/_sandbox/cors?allow=true", sb.url()))
+        .header("origin", "http://localhost:8080")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        header(&switch_from_page, "access-control-allow-origin").as_deref(),
+        Some("http://localhost:8080")
+    );
+    assert_eq!(
+        header(&preflight().await, "access-control-allow-origin").as_deref(),
+        Some("http://localhost:8080")
+    );
+    let nothing = client()
+        .post(format!("{}/_sandbox/cors", sb.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nothing.status(), 400);
+
     let res = client()
         .get(format!("{}/api/v2/users", sb.capsule_base()))
         .bearer_auth(demo::CAPSULE_TOKEN)
