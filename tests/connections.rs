@@ -186,6 +186,29 @@ async fn a_bad_base_url_is_refused_with_a_reason() {
     assert!(connections.find("oops").is_none());
 }
 
+/// Capsule documents no CORS, so going straight to it from a browser comes with a warning; the
+/// CRMs that can allow the site do not.
+#[wasm_bindgen_test]
+async fn a_direct_capsule_connection_is_warned_about_cors() {
+    clear_storage();
+    let (root, _connections, _done, _m) = mount_manager();
+    tick().await;
+    let provider = query(&root, "[data-testid=cf-provider]").unwrap();
+    for (crm, warned) in [("capsule", true), ("appcrm", false), ("zurmo", false)] {
+        choose(&provider, crm);
+        tick().await;
+        assert!(
+            query(&root, "[data-testid=cf-url]").is_some(),
+            "{crm}: direct"
+        );
+        assert_eq!(
+            query(&root, "[data-testid=cf-cors-hint]").is_some(),
+            warned,
+            "{crm}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn declared_connections_are_ready_or_say_how_to_sign_in() {
     use userdeck::state::connections::parse_declared;

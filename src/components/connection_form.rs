@@ -235,6 +235,10 @@ pub fn ConnectionForm(
                         Provider::AppCrm => "https://yours.appcrm.com.br",
                         Provider::Zurmo => "https://crm.example.com/app/index.php",
                     } prop:value=move || base_url.get() on:input=move |ev| base_url.set(event_target_value(&ev))/>
+                    // Capsule does not document CORS: a browser is likely to be refused.
+                    <When when=move || provider.get() == Provider::Capsule>
+                        <p class="hint" data-testid="cf-cors-hint">"Capsule does not say that it lets other sites call its API (CORS), so a browser may be refused: if this connection cannot reach it, route it through the proxy."</p>
+                    </When>
                 </div>
             </When>
             <fieldset class="field">
