@@ -71,6 +71,20 @@ async fn new_app_crm_user(name: &str, email: &str) -> userdeck_client::User {
     client(Provider::AppCrm).create(&draft).await.unwrap()
 }
 
+/// Waits until the user picker's search offers user `id` (the answer to what was last typed, not
+/// an earlier one), and gives all it offers.
+async fn picker_offers(root: &web_sys::Element, id: u64) -> Vec<String> {
+    let r = root.clone();
+    let tag = format!("(#{id})");
+    until(&format!("user #{id} among the matches"), move || {
+        texts(&r, "[data-testid=pick-user]")
+            .iter()
+            .any(|t| t.contains(&tag))
+    })
+    .await;
+    texts(root, "[data-testid=pick-user]")
+}
+
 /// Mounts the whole app on `path`, as opening a link or reloading does, and waits until the
 /// list has settled on `rows` users.
 async fn open_app(path: &str, rows: usize) -> (web_sys::HtmlElement, impl Sized) {
@@ -224,15 +238,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
     );
     // The user being deleted is never offered as the heir, though the search matches them.
     type_into(&search, "Transfer S");
-    let r = root.clone();
-    let sibling_tag = format!("(#{})", sibling.id);
-    until("the sibling among the matches", move || {
-        texts(&r, "[data-testid=pick-user]")
-            .iter()
-            .any(|t| t.contains(&sibling_tag))
-    })
-    .await;
-    let offered = texts(&root, "[data-testid=pick-user]");
+    let offered = picker_offers(&root, sibling.id).await;
     assert!(
         !offered
             .iter()
@@ -240,14 +246,7 @@ async fn app_crm_delete_transfers_records_to_the_picked_user() {
         "{offered:?}"
     );
     type_into(&search, &me.display_name);
-    let r = root.clone();
-    let me_tag = format!("(#{})", me.id);
-    until("the admin among the matches", move || {
-        texts(&r, "[data-testid=pick-user]")
-            .iter()
-            .any(|t| t.contains(&me_tag))
-    })
-    .await;
+    picker_offers(&root, me.id).await;
     let pick = query_all(&root, "[data-testid=pick-user]")
         .into_iter()
         .find(|b| {
