@@ -624,6 +624,7 @@ impl<T: Transport> Client<T> {
     }
 
     async fn send_once(&self, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+        req.check_headers()?;
         let resp = self.transport.send(req, None).await?;
         let now = self.transport.now_ms();
         if let Some(l) = self.lock().limiter.as_mut() {
@@ -668,6 +669,7 @@ impl<T: Transport> Client<T> {
                 self.sign_in().await?;
             }
             let req = build(&self.target())?;
+            req.check_headers()?;
             let now = self.transport.now_ms();
             let pause = self
                 .lock()

@@ -1,6 +1,8 @@
 //! Plain HTTP request and response values exchanged between the protocol core and a transport.
 //! The core only builds and reads these; sending them is the transport's job.
 
+use crate::error::ApiError;
+
 /// The HTTP methods the three CRMs' user APIs use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
@@ -65,6 +67,25 @@ impl HttpRequest {
         self
     }
 
+    /// Refuses a header value no HTTP request can carry: one with a NUL, CR or LF (a line break
+    /// would end the header). Credentials are sent in headers (Zurmo's username and password, a
+    /// bearer token), so the error says which header, never its value.
+    pub fn check_headers(&self) -> Result<(), ApiError> {
+        match self
+            .headers
+            .iter()
+            .find(|(_, value)| value.contains(['\0', '\r', '\n']))
+        {
+            Some((name, _)) => Err(ApiError::InvalidCredentials {
+                message: format!(
+                    "the {name} header would hold a line break or a NUL character, which HTTP \
+                     cannot send: check what was typed or pasted"
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// First value of a header, matched case-insensitively.
     pub fn header_value(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
@@ -120,4 +141,31 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_that_http_cannot_carry_is_refused_without_its_value() {
+        let with = |value: &str| {
+            HttpRequest::new(Method::Get, "https://crm.example.com")
+                .header("ZURMO_AUTH_PASSWORD", value)
+                .check_headers()
+        };
+        for fine in ["zażółć-пароль-€1", "tab\there", ""] {
+            assert_eq!(with(fine), Ok(()), "{fine:?}");
+        }
+        for broken in ["two\nlines", "carriage\rreturn", "nul\0"] {
+            let Err(ApiError::InvalidCredentials { message }) = with(broken) else {
+                panic!("{broken:?} was let through");
+            };
+            assert!(message.contains("ZURMO_AUTH_PASSWORD"), "{message}");
+            assert!(
+                !message.contains(broken),
+                "the value stays out of the message"
+            );
+        }
+    }
 }

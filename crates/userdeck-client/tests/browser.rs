@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use userdeck_client::{
     ApiError, Auth, BrowserTransport, Client, Connection, HttpRequest, Method, Provider, Transport,
-    UserQuery,
+    UserDraft, UserQuery,
 };
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -99,6 +99,61 @@ async fn zurmo_logs_in_with_custom_headers_through_fetch() {
     assert_eq!(me.username.as_deref(), Some(ZURMO_USERNAME));
     let page = c.list(&UserQuery::page(1, 3)).await.unwrap();
     assert_eq!(page.items.len(), 3);
+}
+
+/// Zurmo takes the username and password as headers, and `fetch` takes a header value as a
+/// string of bytes: a password with letters beyond Latin-1 (and a username with an accent) goes
+/// as its UTF-8 bytes and signs in, where `fetch` would otherwise throw. A line break, which no
+/// header can carry, is refused before anything is sent.
+#[wasm_bindgen_test]
+async fn zurmo_signs_in_with_a_password_beyond_latin_1() {
+    let admin = client(
+        Provider::Zurmo,
+        "/zurmo/index.php",
+        Auth::UsernamePassword {
+            username: ZURMO_USERNAME.into(),
+            password: ZURMO_PASSWORD.into(),
+        },
+    );
+    let stamp = BrowserTransport::new().now_ms();
+    let username = format!("łucja.{stamp}");
+    let password = "zażółć-пароль-€1";
+    let draft = UserDraft {
+        username: Some(username.clone()),
+        first_name: Some("Łucja".into()),
+        last_name: Some("Wąs".into()),
+        email: Some(format!("lucja.{stamp}@example.com")),
+        password: Some(password.into()),
+        ..UserDraft::default()
+    };
+    let created = admin.create(&draft).await.unwrap();
+    let as_her = client(
+        Provider::Zurmo,
+        "/zurmo/index.php",
+        Auth::UsernamePassword {
+            username: username.clone(),
+            password: password.into(),
+        },
+    );
+    let me = as_her.me().await.unwrap();
+    assert_eq!(me.id, created.id);
+    assert_eq!(me.username.as_deref(), Some(username.as_str()));
+
+    let broken = client(
+        Provider::Zurmo,
+        "/zurmo/index.php",
+        Auth::UsernamePassword {
+            username,
+            password: "two\nlines".into(),
+        },
+    );
+    match broken.me().await {
+        Err(ApiError::InvalidCredentials { message }) => {
+            assert!(message.contains("line break"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    admin.delete(created.id).await.unwrap();
 }
 
 #[wasm_bindgen_test]

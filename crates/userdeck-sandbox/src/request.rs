@@ -55,9 +55,12 @@ impl ApiRequest {
         }
     }
 
-    /// A header as text (None when absent or not visible ASCII).
+    /// A header as text: its bytes read as UTF-8, as PHP and Laravel hand them on (so a Zurmo
+    /// password `zażółć` sent as its UTF-8 bytes matches); None when absent or not UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
     }
 
     /// The token of an `Authorization: Bearer …` header.

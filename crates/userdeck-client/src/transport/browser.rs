@@ -36,15 +36,13 @@ impl BrowserTransport {
             Method::Put => FetchMethod::PUT,
             Method::Delete => FetchMethod::DELETE,
         };
-        let mut builder = RequestBuilder::new(&req.url)
-            .method(method)
-            .abort_signal(signal);
-        for (k, v) in &req.headers {
-            builder = builder.header(k, v);
-        }
         let network = |e: gloo_net::Error| ApiError::Network {
             message: e.to_string(),
         };
+        let builder = RequestBuilder::new(&req.url)
+            .method(method)
+            .abort_signal(signal)
+            .headers(gloo_net::http::Headers::from_raw(headers(&req.headers)?));
         let request = match req.body {
             Some(body) => builder
                 .body(js_sys::Uint8Array::from(body.as_slice()))
@@ -61,6 +59,23 @@ impl BrowserTransport {
             body,
         })
     }
+}
+
+/// The request's headers as `fetch` takes them. A header value is a string of bytes, each one
+/// character up to U+00FF: `fetch` refuses any other character (it throws, which no Rust caller
+/// can catch), and would send `é` as the single byte E9. So each value goes as its UTF-8 bytes,
+/// one character per byte, and reaches the CRM exactly as the native transport sends it (a
+/// Zurmo password `zażółć` included). What `fetch` still refuses is an error here, never a throw.
+fn headers(list: &[(String, String)]) -> Result<web_sys::Headers, ApiError> {
+    let refused = |_| ApiError::Network {
+        message: "the browser refused to build the request's headers".into(),
+    };
+    let headers = web_sys::Headers::new().map_err(refused)?;
+    for (name, value) in list {
+        let bytes: String = value.bytes().map(char::from).collect();
+        headers.set(name, &bytes).map_err(refused)?;
+    }
+    Ok(headers)
 }
 
 impl Transport for BrowserTransport {
