@@ -89,8 +89,14 @@ pub enum ExportState {
     Failed(String),
 }
 
+/// Where an export stops even if the CRM still offers a next page: at the largest page sizes that
+/// is a million users or more, and a CRM (or a proxy in front of it) that ignored `page` and
+/// always offered more would otherwise fill the tab's memory until it died.
+const MAX_PAGES: u32 = 10_000;
+
 /// Fetches every page of `query` (largest pages the CRM allows), reporting progress; stops early
-/// when `stop` turns true. Returns the users in order.
+/// when `stop` turns true, once it holds as many users as the CRM said it has, or after
+/// [`MAX_PAGES`]. Returns the users in order.
 pub async fn fetch_all(
     client: Rc<ApiClient>,
     query: UserQuery,
@@ -105,8 +111,10 @@ pub async fn fetch_all(
         let page = client.list(&q).await?;
         let done = !page.has_next || page.items.is_empty();
         out.extend(page.items);
-        progress(out.len() as u64, page.total);
-        if done || stop() {
+        let fetched = out.len() as u64;
+        progress(fetched, page.total);
+        let all_there = page.total.is_some_and(|total| fetched >= total);
+        if done || all_there || q.page >= MAX_PAGES || stop() {
             return Ok(out);
         }
         q.page += 1;

@@ -125,7 +125,7 @@ pub fn Pager(
                 type="button"
                 data-testid="next"
                 aria-disabled=move || at_end().to_string()
-                on:click=move |_| if !at_end() { on_page.run(info.get_untracked().page + 1) }
+                on:click=move |_| if !at_end() { on_page.run(info.get_untracked().page.saturating_add(1)) }
             >
                 "Next"<span class="wide-only">" page"</span><span aria-hidden="true">" ›"</span>
             </button>

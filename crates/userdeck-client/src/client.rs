@@ -402,7 +402,7 @@ impl<T: Transport> Client<T> {
             let has_next = p.has_next && !p.items.is_empty();
             all.extend(p.items);
             // Follow the Link's page number, but against our own base URL.
-            let next_page = next.map(|(n, _)| n).unwrap_or(page + 1);
+            let next_page = next.map(|(n, _)| n).unwrap_or(page.saturating_add(1));
             if !has_next || next_page <= page || page >= MAX_PAGES {
                 break;
             }

@@ -460,7 +460,7 @@ fn to_page(list: UserList) -> Page<User> {
         meta,
         next_link,
     } = list;
-    let page = meta.current_page.unwrap_or(1) as u32;
+    let page = u32::try_from(meta.current_page.unwrap_or(1)).unwrap_or(u32::MAX);
     Page {
         page_size: meta
             .per_page

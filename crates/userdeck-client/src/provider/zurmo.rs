@@ -392,7 +392,7 @@ fn search_attribute(f: &UserField, op: Op) -> Result<String, ApiError> {
         }
         other => {
             return Err(ApiError::Unsupported {
-                message: format!("Zurmo cannot search on {other:?}"),
+                message: format!("Zurmo cannot search on {}", short_name(other)),
             });
         }
     };
@@ -423,14 +423,31 @@ fn sort_attribute(f: &UserField) -> Result<String, ApiError> {
         UserField::Native(n) if valid_attr(n) && !n.contains('.') => n.clone(),
         other => {
             return Err(ApiError::Unsupported {
-                message: format!("Zurmo cannot sort on {other:?}"),
+                message: format!("Zurmo cannot sort on {}", short_name(other)),
             });
         }
     })
 }
 
+/// A field as an error names it, cut short: a link's field name can be of any length.
+fn short_name(f: &UserField) -> String {
+    let full = format!("{f:?}");
+    match full.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &full[..at]),
+        None => full,
+    }
+}
+
+/// Zurmo's attributes nest a relation or two deep (`primaryAddress.city`, `manager.id`).
+/// Deeper paths are refused: a link's field name reaches here, and each segment is one more level
+/// of the nested search the filter is built from (20,000 segments overflowed the browser's stack).
+const MAX_ATTR_DEPTH: usize = 4;
+const MAX_ATTR_LEN: usize = 64;
+
 fn valid_attr(n: &str) -> bool {
     !n.is_empty()
+        && n.len() <= MAX_ATTR_LEN
+        && n.split('.').count() <= MAX_ATTR_DEPTH
         && n.split('.')
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
@@ -1374,5 +1391,29 @@ mod tests {
             r#"{"status":"FAILURE","data":{"items":7},"message":"Sign in required.","errors":null}"#,
         );
         assert_eq!(decode_list(&failure, 10, 0), Err(ApiError::SessionExpired));
+    }
+
+    /// A field name from a link becomes a nested search, a level per segment: a few levels are
+    /// Zurmo's own, a path deeper than that is refused rather than built.
+    #[test]
+    fn deep_attribute_paths_are_refused_before_the_filter_is_built() {
+        let on_op = |field: &str, op| {
+            list_request(
+                &t(),
+                &UserQuery::default().with(UserField::Native(field.into()), op, "1"),
+            )
+        };
+        let on = |field: &str| on_op(field, Op::StartsWith);
+        assert!(on("primaryAddress.city").is_ok());
+        assert!(on_op("manager.id", Op::Equals).is_ok());
+        let deep = vec!["a"; 20_000].join(".");
+        for refused in [deep.as_str(), "a.b.c.d.e", &"x".repeat(65)] {
+            match on(refused) {
+                Err(ApiError::Unsupported { message }) => {
+                    assert!(message.chars().count() < 120, "named short: {message}")
+                }
+                other => panic!("{}: {other:?}", &refused[..refused.len().min(20)]),
+            }
+        }
     }
 }
