@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use userdeck_client::retry::RetryPolicy;
 use userdeck_client::{
     ApiError, Auth, BrowserTransport, Client, Connection, HttpRequest, Method, Provider, Transport,
     UserDraft, UserQuery,
@@ -154,6 +155,38 @@ async fn zurmo_signs_in_with_a_password_beyond_latin_1() {
         other => panic!("{other:?}"),
     }
     admin.delete(created.id).await.unwrap();
+}
+
+/// A CRM that takes the request and does not answer is given up on after the timeout (30 s by
+/// default, as natively), with an error that says so, not left loading forever.
+#[wasm_bindgen_test]
+async fn a_crm_that_never_answers_is_given_up_on() {
+    let c = Client::new(
+        Connection {
+            provider: Provider::AppCrm,
+            base_url: format!("{}/appcrm", sandbox()),
+            auth: Auth::Token(APPCRM_ADMIN_TOKEN.into()),
+        },
+        BrowserTransport::new().with_timeout(Duration::from_millis(300)),
+    )
+    .with_retry_policy(RetryPolicy::none());
+    control("latency?ms=3000").await;
+    let started = BrowserTransport::new().now_ms();
+    let outcome = c.list(&UserQuery::page(1, 5)).await;
+    let took = BrowserTransport::new().now_ms() - started;
+    control("latency?ms=0").await;
+    match outcome {
+        Err(ApiError::Network { message }) => {
+            assert_eq!(message, "no answer within 0.3 s")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(took < 2_000, "gave up after {took} ms");
+    // Answered in time, the same client works, and no late abort spoils the next call.
+    let page = c.list(&UserQuery::page(1, 5)).await.unwrap();
+    assert_eq!(page.items.len(), 5);
+    gloo_timers::future::sleep(Duration::from_millis(400)).await;
+    assert_eq!(c.list(&UserQuery::page(2, 5)).await.unwrap().items.len(), 5);
 }
 
 #[wasm_bindgen_test]

@@ -1,9 +1,11 @@
 //! Browser transport (feature `browser`, wasm32 only): gloo-net `fetch`, gloo-timers for sleeping,
-//! `Date.now()` and `Math.random()`. Each cancellable request gets an `AbortController`, so a
-//! superseded search stops downloading instead of merely being ignored.
+//! `Date.now()` and `Math.random()`. Each request gets an `AbortController`: a superseded search
+//! stops downloading instead of merely being ignored, and a CRM that takes a request and never
+//! answers is given up on after the timeout, as the native transport does.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method as FetchMethod, RequestBuilder};
@@ -13,16 +15,36 @@ use super::{CancelToken, Transport};
 use crate::error::ApiError;
 use crate::http::{HttpRequest, HttpResponse, Method};
 
+/// How long a request may take, answer body included, before it is given up (the native
+/// transport's figure).
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 /// gloo-net-backed transport for the app.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BrowserTransport {
     controllers: RefCell<HashMap<u64, AbortController>>,
+    timeout: Duration,
+}
+
+impl Default for BrowserTransport {
+    fn default() -> BrowserTransport {
+        BrowserTransport {
+            controllers: RefCell::default(),
+            timeout: TIMEOUT,
+        }
+    }
 }
 
 impl BrowserTransport {
-    /// A transport with no requests in flight.
+    /// A transport with no requests in flight and a 30-second timeout.
     pub fn new() -> BrowserTransport {
         BrowserTransport::default()
+    }
+
+    /// The same with another timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> BrowserTransport {
+        self.timeout = timeout;
+        self
     }
 
     async fn fetch(
@@ -84,24 +106,42 @@ impl Transport for BrowserTransport {
         req: HttpRequest,
         cancel: Option<&CancelToken>,
     ) -> Result<HttpResponse, ApiError> {
-        let Some(token) = cancel else {
-            return self.fetch(req, None).await;
-        };
-        if token.is_cancelled() {
+        if cancel.is_some_and(CancelToken::is_cancelled) {
             return Err(ApiError::Cancelled);
         }
         let controller = AbortController::new().map_err(|_| ApiError::Network {
             message: "AbortController unavailable".into(),
         })?;
         let signal = controller.signal();
-        self.controllers.borrow_mut().insert(token.id(), controller);
-        let result = self.fetch(req, Some(&signal)).await;
-        self.controllers.borrow_mut().remove(&token.id());
-        if token.is_cancelled() {
-            Err(ApiError::Cancelled)
-        } else {
-            result
+        if let Some(token) = cancel {
+            self.controllers
+                .borrow_mut()
+                .insert(token.id(), controller.clone());
         }
+        let timed_out = Rc::new(Cell::new(false));
+        let timer = {
+            let timed_out = timed_out.clone();
+            let millis = u32::try_from(self.timeout.as_millis()).unwrap_or(u32::MAX);
+            gloo_timers::callback::Timeout::new(millis, move || {
+                timed_out.set(true);
+                controller.abort();
+            })
+        };
+        let result = self.fetch(req, Some(&signal)).await;
+        // Dropping the timer clears it: an answered request is never aborted late.
+        drop(timer);
+        if let Some(token) = cancel {
+            self.controllers.borrow_mut().remove(&token.id());
+            if token.is_cancelled() {
+                return Err(ApiError::Cancelled);
+            }
+        }
+        if timed_out.get() {
+            return Err(ApiError::Network {
+                message: format!("no answer within {} s", self.timeout.as_secs_f64().max(0.1)),
+            });
+        }
+        result
     }
 
     async fn sleep(&self, duration: Duration) {
