@@ -406,7 +406,11 @@ fn absolute(base_url: &str) -> String {
 /// connection that calls another origin names that cause too, and the way around it.
 pub fn describe_for(error: &ApiError, info: &ConnectionInfo) -> String {
     let text = describe(error);
-    if matches!(error, ApiError::Network { .. }) && info.calls_another_origin() {
+    // A refusal comes at once; a call that went unanswered was not refused.
+    if matches!(error, ApiError::Network { .. })
+        && !error.is_timeout()
+        && info.calls_another_origin()
+    {
         format!(
             "{text} If the address is right, the CRM may not allow this site to call it (CORS): \
              reach it through Userdeck's proxy instead."

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+/// How a transport's timeout begins its `Network` message ("no answer within 30 s").
+pub const NO_ANSWER: &str = "no answer within";
+
 /// Field path (`"email"`, `"primaryEmail.emailAddress"`) to the server's messages for it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -84,6 +87,12 @@ impl ApiError {
             }
             _ => &[],
         }
+    }
+
+    /// A network failure because nothing answered in time (a transport's timeout), as opposed
+    /// to a refused or failed connection.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ApiError::Network { message } if message.starts_with(NO_ANSWER))
     }
 
     /// Worth retrying the same request after a pause (5xx and network failures).

@@ -175,9 +175,10 @@ async fn a_crm_that_never_answers_is_given_up_on() {
     let outcome = c.list(&UserQuery::page(1, 5)).await;
     let took = BrowserTransport::new().now_ms() - started;
     control("latency?ms=0").await;
-    match outcome {
-        Err(ApiError::Network { message }) => {
-            assert_eq!(message, "no answer within 0.3 s")
+    match &outcome {
+        Err(e @ ApiError::Network { message }) => {
+            assert_eq!(message, "no answer within 0.3 s");
+            assert!(e.is_timeout());
         }
         other => panic!("{other:?}"),
     }

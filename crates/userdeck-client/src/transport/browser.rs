@@ -12,7 +12,7 @@ use gloo_net::http::{Method as FetchMethod, RequestBuilder};
 use web_sys::AbortController;
 
 use super::{CancelToken, Transport};
-use crate::error::ApiError;
+use crate::error::{ApiError, NO_ANSWER};
 use crate::http::{HttpRequest, HttpResponse, Method};
 
 /// How long a request may take, answer body included, before it is given up (the native
@@ -138,7 +138,7 @@ impl Transport for BrowserTransport {
         }
         if timed_out.get() {
             return Err(ApiError::Network {
-                message: format!("no answer within {} s", self.timeout.as_secs_f64().max(0.1)),
+                message: format!("{NO_ANSWER} {} s", self.timeout.as_secs_f64().max(0.1)),
             });
         }
         result

@@ -7,8 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{CancelToken, Transport};
-use crate::error::ApiError;
+use crate::error::{ApiError, NO_ANSWER};
 use crate::http::{HttpRequest, HttpResponse, Method};
+
+/// How long a request may take, answer included.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// reqwest-backed transport. Cheap to clone; share one per process.
 #[derive(Debug, Clone)]
@@ -27,7 +30,7 @@ impl NativeTransport {
     /// these APIs means a missing `Accept` header or a login page, which should surface).
     pub fn new() -> NativeTransport {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
@@ -53,9 +56,15 @@ impl NativeTransport {
         if let Some(body) = req.body {
             builder = builder.body(body);
         }
-        let resp = builder.send().await.map_err(|e| ApiError::Network {
-            message: e.to_string(),
-        })?;
+        // A timeout reads as the browser transport's does ("no answer within 30 s").
+        let network = |e: reqwest::Error| ApiError::Network {
+            message: if e.is_timeout() {
+                format!("{NO_ANSWER} {} s", TIMEOUT.as_secs())
+            } else {
+                e.to_string()
+            },
+        };
+        let resp = builder.send().await.map_err(network)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -67,13 +76,7 @@ impl NativeTransport {
                 )
             })
             .collect();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Network {
-                message: e.to_string(),
-            })?
-            .to_vec();
+        let body = resp.bytes().await.map_err(network)?.to_vec();
         Ok(HttpResponse {
             status,
             headers,
