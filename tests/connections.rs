@@ -308,9 +308,10 @@ async fn signing_in_checks_the_token_with_the_crm_before_keeping_it() {
     assert!(said.starts_with("Could not reach the CRM"), "{said}");
     assert_eq!(connections.secret("cap"), None, "nor is an unchecked one");
 
+    // Pasted with the space and line end around it that a copy often brings.
     type_into(
         &query(&root, "[data-testid=secret]").unwrap(),
-        CAPSULE_TOKEN,
+        &format!(" {CAPSULE_TOKEN}\n"),
     );
     // Pressed from the keyboard, and again while the CRM answers: the button keeps the focus
     // (a disabled one would drop it to the page) and the second press sends nothing.

@@ -8,7 +8,7 @@ use userdeck_client::query::lowercase;
 
 use crate::components::sign_in::{REMEMBER_HELP, REMEMBER_LABEL};
 use crate::components::when::When;
-use crate::state::connections::{ConnectionInfo, Connections, SignIn};
+use crate::state::connections::{ConnectionInfo, Connections, SignIn, typed_secret};
 use crate::state::session::Sessions;
 use crate::state::toast::{ToastKind, notify};
 
@@ -184,7 +184,7 @@ pub fn ConnectionForm(
             sign_in: m,
             ..ConnectionInfo::new_saved(&id, &n, p, &url)
         };
-        let s = secret.get_untracked();
+        let s = typed_secret(m, &secret.get_untracked());
         connections.save(
             info,
             Some(s).filter(|s| !s.is_empty()),

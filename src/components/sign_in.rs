@@ -10,7 +10,7 @@ use userdeck_client::{ApiError, Provider};
 
 use crate::components::focus;
 use crate::router::{Address, Query};
-use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn};
+use crate::state::connections::{ConnectionInfo, Connections, LoadState, SignIn, typed_secret};
 use crate::state::session::{ApiClient, NotReady, Sessions, connection_for, describe_for};
 use crate::state::toast::{ToastKind, notify};
 
@@ -137,7 +137,7 @@ pub fn SignInPanel(info: ConnectionInfo, reason: NotReady) -> impl IntoView {
             sign_in: chosen,
             ..info_s.get_value()
         };
-        let secret_now = secret.get_untracked();
+        let secret_now = typed_secret(chosen, &secret.get_untracked());
         // Read now: after the sign-in's `await` the panel may be gone with its signals.
         let remember_now = remember.get_untracked();
         if secret_now.is_empty() {

@@ -84,6 +84,16 @@ pub struct ConnectionInfo {
     pub sign_in: SignIn,
 }
 
+/// The secret to keep from what was typed for a sign-in `method`: a token is pasted, often with
+/// a space or a line end around it that the CRM would take as part of it, so it is trimmed; a
+/// password is kept exactly as typed (a space in it may be meant).
+pub fn typed_secret(method: SignIn, typed: &str) -> String {
+    match method {
+        SignIn::Token => typed.trim().to_string(),
+        _ => typed.to_string(),
+    }
+}
+
 /// Whether calls to `base_url` go to another origin than `page_origin` (`scheme://host:port`).
 /// A path (`/proxy/sales`) stays on the page's; so does a URL of the page's own origin.
 pub fn leaves_origin(base_url: &str, page_origin: &str) -> bool {
@@ -566,7 +576,13 @@ pub fn parse_declared(body: &str) -> Result<Vec<ConnectionInfo>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::leaves_origin;
+    use super::{SignIn, leaves_origin, typed_secret};
+
+    #[test]
+    fn a_pasted_token_is_trimmed_and_a_password_kept_as_typed() {
+        assert_eq!(typed_secret(SignIn::Token, "  1|abc\n"), "1|abc");
+        assert_eq!(typed_secret(SignIn::Password, " pass word "), " pass word ");
+    }
 
     #[test]
     fn only_another_origin_needs_the_crms_leave() {
