@@ -74,7 +74,7 @@ impl HttpRequest {
         match self
             .headers
             .iter()
-            .find(|(_, value)| value.contains(['\0', '\r', '\n']))
+            .find(|(_, value)| value.bytes().any(|b| matches!(b, 0 | b'\r' | b'\n')))
         {
             Some((name, _)) => Err(ApiError::InvalidCredentials {
                 message: format!(
