@@ -141,6 +141,29 @@ async fn export_walks_every_page_and_reports_progress() {
     assert_eq!(progress.last(), Some(&(total, Some(total))));
 }
 
+/// Stop ends the export after the page in flight, with the users fetched so far.
+#[wasm_bindgen_test]
+async fn a_stopped_export_ends_after_the_page_in_flight() {
+    let client = client(Provider::AppCrm);
+    let total = client.list(&UserQuery::page(1, 10)).await.unwrap().total;
+    assert!(
+        total.is_some_and(|t| t > 200),
+        "{total:?}: more than two pages"
+    );
+    let pages = Rc::new(RefCell::new(0));
+    let p = pages.clone();
+    let users = fetch_all(
+        client,
+        UserQuery::default(),
+        move |_, _| *p.borrow_mut() += 1,
+        // Pressed while the second page was on its way.
+        || *pages.borrow() >= 2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(users.len(), 200);
+}
+
 #[wasm_bindgen_test]
 fn only_fields_the_crm_can_search_are_offered() {
     let app: Vec<_> = searchable_fields(Provider::AppCrm)

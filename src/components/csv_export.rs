@@ -89,36 +89,27 @@ pub enum ExportState {
     Failed(String),
 }
 
-/// Where an export stops even if the CRM still offers a next page: at the largest page sizes that
-/// is a million users or more, and a CRM (or a proxy in front of it) that ignored `page` and
-/// always offered more would otherwise fill the tab's memory until it died.
-const MAX_PAGES: u32 = 10_000;
-
-/// Fetches every page of `query` (largest pages the CRM allows), reporting progress; stops early
-/// when `stop` turns true, once it holds as many users as the CRM said it has, or after
-/// [`MAX_PAGES`]. Returns the users in order.
+/// Fetches every page of `query` in the largest pages the CRM allows ([`Client::list_all_reporting`]
+/// walks them), reporting progress; stops early when `stop` turns true. Returns the users in
+/// order.
+///
+/// [`Client::list_all_reporting`]: userdeck_client::Client::list_all_reporting
 pub async fn fetch_all(
     client: Rc<ApiClient>,
     query: UserQuery,
     progress: impl Fn(u64, Option<u64>),
     stop: impl Fn() -> bool,
 ) -> Result<Vec<User>, userdeck_client::ApiError> {
-    let mut q = query;
-    q.page = 1;
-    q.page_size = client.capabilities().max_page_size;
-    let mut out = Vec::new();
-    loop {
-        let page = client.list(&q).await?;
-        let done = !page.has_next || page.items.is_empty();
-        out.extend(page.items);
-        let fetched = out.len() as u64;
-        progress(fetched, page.total);
-        let all_there = page.total.is_some_and(|total| fetched >= total);
-        if done || all_there || q.page >= MAX_PAGES || stop() {
-            return Ok(out);
-        }
-        q.page += 1;
-    }
+    let query = UserQuery {
+        page_size: client.capabilities().max_page_size,
+        ..query
+    };
+    client
+        .list_all_reporting(&query, |fetched, total| {
+            progress(fetched, total);
+            !stop()
+        })
+        .await
 }
 
 /// One export: what to fetch, the columns to write, and the signals its progress shows in.

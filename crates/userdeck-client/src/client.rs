@@ -274,6 +274,18 @@ impl<T: Transport> Client<T> {
 
     /// Every user matching `query` (all pages), pacing requests to the quota.
     pub async fn list_all(&self, query: &UserQuery) -> Result<Vec<User>, ApiError> {
+        self.list_all_reporting(query, |_, _| true).await
+    }
+
+    /// [`Client::list_all`], telling `progress` the users fetched so far and the total the CRM
+    /// gave after each page; `progress` answering false stops it there, with the users so far.
+    /// The walk ends at the last page, once the users fetched reach the CRM's total, or after
+    /// 10,000 pages (a CRM that ignored `page` and always offered more would never end).
+    pub async fn list_all_reporting(
+        &self,
+        query: &UserQuery,
+        mut progress: impl FnMut(u64, Option<u64>) -> bool,
+    ) -> Result<Vec<User>, ApiError> {
         if self.connection.provider == Provider::Capsule {
             if query
                 .structure
@@ -285,6 +297,8 @@ impl<T: Transport> Client<T> {
             let mut all = self.capsule_all(None).await?;
             all.retain(|u| query.matches(u));
             query.sort_users(&mut all);
+            let n = all.len() as u64;
+            progress(n, Some(n));
             return Ok(all);
         }
         let mut q = query.clone();
@@ -297,7 +311,10 @@ impl<T: Transport> Client<T> {
             let page = self.list_with(&q, None).await?;
             let done = !page.has_next || page.items.is_empty();
             out.extend(page.items);
-            if done || q.page >= MAX_PAGES {
+            let fetched = out.len() as u64;
+            let all_there = page.total.is_some_and(|total| fetched >= total);
+            let go_on = progress(fetched, page.total);
+            if done || all_there || q.page >= MAX_PAGES || !go_on {
                 return Ok(out);
             }
             q.page += 1;

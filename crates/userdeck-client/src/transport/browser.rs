@@ -14,7 +14,7 @@ use gloo_net::http::{Method as FetchMethod, RequestBuilder};
 use web_sys::AbortController;
 
 use super::{CancelToken, Transport};
-use crate::error::{ApiError, NO_ANSWER};
+use crate::error::ApiError;
 use crate::http::{HttpRequest, HttpResponse, Method};
 
 /// How long a request may take, answer body included, before it is given up (the native
@@ -129,16 +129,7 @@ impl Transport for BrowserTransport {
         }
         let Some(result) = answered else {
             controller.abort();
-            // Whole numbers only: formatting a float would add ~8 KB gzipped to the bundle.
-            let millis = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
-            let within = if millis.is_multiple_of(1000) {
-                format!("{} s", millis / 1000)
-            } else {
-                format!("{millis} ms")
-            };
-            return Err(ApiError::Network {
-                message: format!("{NO_ANSWER} {within}"),
-            });
+            return Err(ApiError::no_answer(self.timeout));
         };
         result
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{CancelToken, Transport};
-use crate::error::{ApiError, NO_ANSWER};
+use crate::error::ApiError;
 use crate::http::{HttpRequest, HttpResponse, Method};
 
 /// How long a request may take, answer included.
@@ -57,12 +57,14 @@ impl NativeTransport {
             builder = builder.body(body);
         }
         // A timeout reads as the browser transport's does ("no answer within 30 s").
-        let network = |e: reqwest::Error| ApiError::Network {
-            message: if e.is_timeout() {
-                format!("{NO_ANSWER} {} s", TIMEOUT.as_secs())
+        let network = |e: reqwest::Error| {
+            if e.is_timeout() {
+                ApiError::no_answer(TIMEOUT)
             } else {
-                e.to_string()
-            },
+                ApiError::Network {
+                    message: e.to_string(),
+                }
+            }
         };
         let resp = builder.send().await.map_err(network)?;
         let status = resp.status().as_u16();
