@@ -22,7 +22,7 @@ use send_wrapper::SendWrapper;
 use userdeck_client::Provider;
 
 use crate::components::advanced_search::{AdvancedSearch, Applied};
-use crate::components::bulk_delete::{BulkDelete, BulkDeleteDialog};
+use crate::components::bulk_delete::{self, BulkDelete, BulkDeleteDialog, DeleteJob};
 use crate::components::csv_export::{self, ExportJob};
 use crate::components::sign_in::SignInPanel;
 use crate::state::connections::ConnectionInfo;
@@ -123,6 +123,11 @@ split_view! {
 split_view! {
     /// Asking for credentials: a connection without a usable session.
     sign_in: fn sign_in(info: ConnectionInfo, reason: NotReady) => view! { <SignInPanel info=info reason=reason/> }
+}
+
+split_fn! {
+    /// The deleting of a confirmed bulk delete, with its dialog.
+    screens: fn bulk_delete_run(job: DeleteJob) -> LocalBoxFuture<'static, ()> => Box::pin(bulk_delete::run(job))
 }
 
 split_fn! {

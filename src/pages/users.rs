@@ -10,7 +10,7 @@ use userdeck_client::{ApiError, Page, Schema, User, UserQuery};
 use wasm_bindgen::JsCast;
 
 use crate::components::advanced_search::Applied;
-use crate::components::bulk_delete::BulkDelete;
+use crate::components::bulk_delete::{BulkDelete, DeleteJob};
 use crate::components::column_picker::{ColumnPicker, pickable};
 use crate::components::csv_export::CsvExport;
 use crate::components::focus;
@@ -20,14 +20,14 @@ use crate::components::shortcuts::{KeyboardHelp, show_keyboard_help};
 use crate::components::sign_in::ConnectionGate;
 use crate::components::users_table::{Column, UsersTable};
 use crate::components::when::When;
-use crate::lazy;
+use crate::lazy::{self, Unavailable};
 use crate::milestones::{Milestone, reached};
 use crate::router::{Go, Route, use_location};
 use crate::state::columns::{load_columns, save_columns};
 use crate::state::connections::ConnectionInfo;
 use crate::state::list_query::{ListParams, can_sort};
 use crate::state::selection::Selection;
-use crate::state::session::{ApiClient, ListAnswer, Sessions, describe, describe_for};
+use crate::state::session::{ApiClient, ListAnswer, Sessions, describe_for};
 use crate::state::toast::{ToastKind, notify};
 
 /// The routed page: reads the connection and the list query from the URL.
@@ -297,28 +297,26 @@ pub fn UsersView(
     let id_for_delete = conn_id.clone();
     let do_delete = Callback::new(move |()| {
         confirming.set(false);
-        let ids: Vec<u64> = selected.with_untracked(|s| s.ids().to_vec());
-        let to = heir.get_untracked().map(|(to, _)| to);
+        let job = DeleteJob {
+            client: client.get_value(),
+            conn_id: id_for_delete.clone(),
+            sessions,
+            ids: selected.with_untracked(|s| s.ids().to_vec()),
+            heir: heir.get_untracked().map(|(to, _)| to),
+            selected,
+            progress: deleting,
+        };
         heir.set(None);
-        let client = client.get_value();
-        let id = id_for_delete.clone();
         leptos::task::spawn_local(async move {
-            let total = ids.len();
-            let mut failures = Vec::new();
-            for (done, user) in ids.iter().enumerate() {
-                deleting.set(Some((done, total)));
-                let outcome = client.delete_transferring(*user, to).await;
-                if let Some(s) = sessions {
-                    s.report_write(&id, &client, &outcome);
-                }
-                match outcome {
-                    Ok(()) => selected.update(|s| {
-                        s.remove(*user);
-                    }),
-                    Err(e) => failures.push(format!("#{user}: {}", describe(&e))),
-                }
+            // The work comes with the dialog's module, which the confirmation just used.
+            match lazy::bulk_delete_run(job).await {
+                Ok(work) => work.await,
+                Err(Unavailable) => notify(
+                    ToastKind::Error,
+                    "Nothing was deleted: this part of Userdeck could not be downloaded. Check \
+                     the network and try again.",
+                ),
             }
-            deleting.set(None);
             // "Delete selected" had the focus back from the dialog, and the browser drops it to
             // the page once the button is disabled for the emptied selection: the search box
             // takes it instead, at the head of the users that are left.
@@ -332,23 +330,7 @@ pub fn UsersView(
             if focus::dropped() || (on_button && emptied) {
                 focus_search();
             }
-            let ok = total - failures.len();
-            if ok > 0 {
-                let moved = to
-                    .map(|t| format!(" Their records went to user #{t}."))
-                    .unwrap_or_default();
-                notify(
-                    ToastKind::Success,
-                    format!("Deleted {ok} of {total} users.{moved}"),
-                );
-            }
-            if !failures.is_empty() {
-                notify(
-                    ToastKind::Error,
-                    format!("Could not delete: {}", failures.join("; ")),
-                );
-            }
-            reload.update(|n| *n += 1);
+            let _ = reload.try_update(|n| *n += 1);
         });
     });
 

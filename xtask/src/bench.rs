@@ -314,11 +314,21 @@ fn ui_figures() -> Result<String> {
     let mut table = String::from(
         "| figure | CRM | median | samples | target | how |\n|---|---|---:|---:|---|---|\n",
     );
+    // Where the CRM sorts, the click's figure includes its request; the re-render target is then
+    // read off the answer-to-rendered figure, measured on the same clicks.
+    let answer_timed = |crm: &serde_json::Value| {
+        figures
+            .iter()
+            .any(|f| f["metric"] == "sort_render_after_answer" && &f["crm"] == crm)
+    };
     for f in &figures {
         let (name, target) = match f["metric"].as_str() {
             Some("first_row") => ("time to first table row, first visit", "≤ 150 ms"),
             Some("first_row_new_browser") => ("time to first table row, just-started browser", ""),
             Some("first_row_warm") => ("time to first table row, warm caches", ""),
+            Some("sort_rerender") if answer_timed(&f["crm"]) => {
+                ("sort, click to re-rendered, 100 rows", "")
+            }
             Some("sort_rerender") => ("sort, click to re-rendered, 100 rows", "≤ 16 ms"),
             Some("sort_render_after_answer") => {
                 ("sort, answer to re-rendered, 100 rows", "≤ 16 ms")
@@ -411,7 +421,9 @@ fn first_row_table(table: String) -> String {
          compiled, as with Lighthouse's cold runs); a just-started browser's very first page \
          (adds the browser's own start-up); and warm (one browser, the app's files and compiled \
          wasm cached). Sort: 10 timed clicks on a column header of a 100-row page after one \
-         warm-up, click to the table's last DOM change.\n\n\
+         warm-up, click to the table's last DOM change; where the CRM sorts, that includes its \
+         request, so the re-render's target is held against the time from its answer to the \
+         last DOM change, on the same clicks.\n\n\
          \"Finished starting\" (since 24 Nov): Chromium keeps working for a second or two after \
          its first page, building its omnibox popup (a page of several hundred modules) in a \
          renderer of its own, and on this two-core machine that took one core from the app's \

@@ -1,13 +1,15 @@
 //! Installing what the project needs on a fresh machine, and nothing more on a second run.
 //!
-//! Only the package registries are reachable here (crates.io, Debian, npm), so every tool comes
-//! from one of them: Trunk and the wasm-bindgen CLI from crates.io, Chromium and npm itself from
-//! Debian, wasm-opt (binaryen), terser and axe-core from npm.
+//! Only the package registries are reachable here (crates.io, Debian, npm), and rustup for the
+//! installed toolchain's own parts, so every tool comes from one of them: the wasm target and the
+//! standard library's source from rustup, Trunk and the wasm-bindgen CLI from crates.io, Chromium
+//! and npm itself from Debian, wasm-opt (binaryen), terser and axe-core from npm.
 //! Each step first checks what is installed and skips when the version is right.
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::bundle;
 use crate::cmd::{self, Result, err, probe, run, step};
 
 /// The Trunk release this project builds with: 0.22 needs a newer rustc than the machine has.
@@ -38,6 +40,19 @@ pub fn ensure(needs: Needs) -> Result<()> {
             return Ok(());
         }
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    })?;
+
+    // The standard library's source, from the same place as the target: the release bundle
+    // rebuilds std for size (bundle.rs). Without it the bundle still builds, with the stock std.
+    step("standard library source (rust-src)", || {
+        if bundle::std_source_installed() {
+            println!("already installed");
+            return Ok(());
+        }
+        if let Err(e) = run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+            println!("could not install rust-src ({e}); the bundle will use the stock std");
+        }
+        Ok(())
     })?;
 
     step(&format!("trunk {TRUNK_VERSION}"), || {
